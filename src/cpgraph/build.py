@@ -1,0 +1,200 @@
+"""Building the store from the repository's ``ontology/``, ``shapes/`` and ``data/``.
+
+The build reads and checks everything before it writes anything: every file must parse, the
+data (with the ontology) must conform to the shapes, and every data statement must sit in a
+named graph (cpgraph's provenance rule). Only then is a new store written, beside the current
+one, and published with an atomic switch (:func:`cpgraph.store.publish_build`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from cpgraph.config import Settings
+from cpgraph.errors import InputError, ValidationFailedError
+from cpgraph.namespaces import DEFAULT_BASE, graph_iri
+from cpgraph.rdfio import read_quads, to_rdflib_triples
+from cpgraph.store import GraphStore, discard_build, new_build_dir, publish_build
+from cpgraph.validate import ValidationOutcome, validate_graph
+
+log = logging.getLogger(__name__)
+
+ONTOLOGY_GRAPH = "ontology"
+SHAPES_GRAPH = "shapes"
+DATA_SUFFIXES = {".trig", ".nq", ".ttl", ".nt", ".jsonld", ".rdf"}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFiles:
+    """The files a build reads, by role."""
+
+    ontology: tuple[Path, ...]
+    shapes: tuple[Path, ...]
+    data: tuple[Path, ...]
+
+    @classmethod
+    def discover(cls, source_dir: Path) -> SourceFiles:
+        """Find the ontology, shapes and data files under ``source_dir``.
+
+        Raises:
+            InputError: if a folder is missing or holds no RDF file.
+        """
+
+        def rdf_files(folder: str, suffixes: set[str]) -> tuple[Path, ...]:
+            root = source_dir / folder
+            if not root.is_dir():
+                raise InputError(f"no {folder}/ folder in {source_dir}")
+            files = tuple(sorted(p for p in root.rglob("*") if p.suffix in suffixes))
+            if not files:
+                raise InputError(f"no RDF files in {root}")
+            return files
+
+        return cls(
+            ontology=rdf_files("ontology", {".ttl"}),
+            shapes=rdf_files("shapes", {".ttl"}),
+            data=rdf_files("data", DATA_SUFFIXES),
+        )
+
+
+@dataclass(slots=True)
+class BuildReport:
+    """What a build did: where, how many statements per graph, and the validation."""
+
+    path: Path | None
+    graphs: dict[str, int] = field(default_factory=dict)
+    validation: ValidationOutcome | None = None
+
+    @property
+    def triples(self) -> int:
+        """The number of statements written, over all graphs."""
+        return sum(self.graphs.values())
+
+
+def rebase_term(term: ox.NamedNode, base: str) -> ox.NamedNode:
+    """``term`` with the default base replaced by ``base`` (other IRIs unchanged)."""
+    if base != DEFAULT_BASE and term.value.startswith(DEFAULT_BASE):
+        return ox.NamedNode(base + term.value[len(DEFAULT_BASE) :])
+    return term
+
+
+def rebase_quads(quads: Iterable[ox.Quad], base: str) -> Iterable[ox.Quad]:
+    """The quads with every IRI under the default base moved under ``base``."""
+    if base == DEFAULT_BASE:
+        yield from quads
+        return
+
+    def move(term: ox.Quad | ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGraph) -> object:
+        return rebase_term(term, base) if isinstance(term, ox.NamedNode) else term
+
+    for q in quads:
+        yield ox.Quad(
+            move(q.subject),
+            move(q.predicate),
+            move(q.object),  # type: ignore[arg-type]
+            move(q.graph_name),
+        )  # type: ignore[arg-type]
+
+
+def read_sources(files: SourceFiles) -> tuple[list[ox.Quad], list[ox.Quad], list[ox.Quad]]:
+    """Parse every file, ontology and shapes into their graphs, data as written.
+
+    Raises:
+        RdfSyntaxError: naming the file, line and column of the first malformed file.
+        InputError: if a data file has a statement outside a named graph.
+    """
+    ontology = [_in_graph(q, ONTOLOGY_GRAPH) for p in files.ontology for q in read_quads(p)]
+    shapes = [_in_graph(q, SHAPES_GRAPH) for p in files.shapes for q in read_quads(p)]
+    data: list[ox.Quad] = []
+    for path in files.data:
+        quads = read_quads(path)
+        stray = next((q for q in quads if isinstance(q.graph_name, ox.DefaultGraph)), None)
+        if stray is not None:
+            raise InputError(
+                f"{path}: every data statement must be in a named graph (a source extract or a "
+                f"curation graph), but this one is in the default graph: {stray.subject} "
+                f"{stray.predicate} {stray.object}"
+            )
+        data.extend(quads)
+    return ontology, shapes, data
+
+
+def _in_graph(quad: ox.Quad, name: str) -> ox.Quad:
+    return ox.Quad(quad.subject, quad.predicate, quad.object, ox.NamedNode(graph_iri(name)))
+
+
+def _graph(quads: Iterable[ox.Quad]) -> Graph:
+    graph = Graph()
+    for triple in to_rdflib_triples(quads):
+        graph.add(triple)
+    return graph
+
+
+def check_sources(files: SourceFiles) -> tuple[list[ox.Quad], ValidationOutcome]:
+    """Parse everything and validate the data and ontology against the shapes.
+
+    Returns every quad to load (default base) and the validation outcome.
+
+    Raises:
+        RdfSyntaxError: if a file is malformed.
+        InputError: if a data statement is outside a named graph.
+        ValidationFailedError: if the data does not conform; ``outcome`` has the report.
+    """
+    ontology, shapes, data = read_sources(files)
+    ontology_graph = _graph(ontology)
+    outcome = validate_graph(
+        _graph([*data, *ontology]), shapes=_graph(shapes), ontology=ontology_graph
+    )
+    if not outcome.conforms:
+        raise ValidationFailedError(
+            f"the data does not conform to the shapes ({len(outcome.violations)} violations); "
+            "the store was not changed",
+            outcome=outcome,
+        )
+    return [*ontology, *shapes, *data], outcome
+
+
+def build_store(
+    settings: Settings,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> BuildReport:
+    """Build a new store from ``settings.source_dir`` and make it current, atomically.
+
+    Nothing is written unless every file parses and the data conforms to the shapes. A build
+    that fails (or is killed) while writing leaves the previous store as it was.
+
+    Raises:
+        InputError: if a source folder is missing or a data statement has no graph.
+        RdfSyntaxError: if a file is malformed (file, line and column in the message).
+        ValidationFailedError: if the data does not conform (the report is attached).
+        StoreError: if the new store cannot be written.
+    """
+    say = progress or log.info
+    files = SourceFiles.discover(settings.source_dir)
+    say(
+        f"reading {len(files.ontology)} ontology, {len(files.shapes)} shapes and "
+        f"{len(files.data)} data files from {settings.source_dir}"
+    )
+    quads, outcome = check_sources(files)
+    say(f"validated: conforms, {len(outcome.results)} warning(s) or info(s)")
+    build = new_build_dir(settings.store_dir)
+    try:
+        store = GraphStore(build)
+        store.bulk_load_quads(rebase_quads(quads, settings.base_iri))
+        store.flush()
+        report = BuildReport(path=build, validation=outcome)
+        for graph in store.named_graphs():
+            report.graphs[graph] = sum(1 for _ in store.quads(graph))
+        del store  # close the database before it is published
+    except BaseException:
+        discard_build(build)
+        raise
+    publish_build(settings.store_dir, build)
+    say(f"built {report.triples} statements in {len(report.graphs)} graphs at {build}")
+    return report

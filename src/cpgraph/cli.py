@@ -1,0 +1,137 @@
+"""The ``cpgraph`` command: a thin layer over the library.
+
+Exit codes: 0 success (or conforms), 1 the data does not conform, 2 bad input (malformed RDF
+or SPARQL, unreadable file, bad option), 3 any other failure (the store).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from cpgraph import __version__
+from cpgraph.build import build_store
+from cpgraph.config import Settings, load_settings
+from cpgraph.errors import CpgraphError, InputError, ValidationFailedError
+from cpgraph.query import QueryFormat, run_query
+from cpgraph.store import current_build
+from cpgraph.validate import ValidationOutcome, validate_files
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cpgraph",
+        description="A knowledge graph of cleaner-production policy in China.",
+    )
+    parser.add_argument("--version", action="version", version=f"cpgraph {__version__}")
+    parser.add_argument("--store", type=Path, help="store folder (default: $CPGRAPH_STORE_DIR)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("build", help="validate ontology, shapes and data, then build the store")
+
+    serve = sub.add_parser("serve", help="serve the SPARQL endpoint (builds the store if none)")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument("--rebuild", action="store_true", help="build the store first")
+
+    query = sub.add_parser("query", help="run a SPARQL query against the store")
+    query.add_argument("query", nargs="?", help="the query text (or -f FILE, or stdin)")
+    query.add_argument("-f", "--file", type=Path, help="read the query from FILE")
+    query.add_argument(
+        "--format",
+        choices=[f.value for f in QueryFormat],
+        default=QueryFormat.TABLE.value,
+        help="output format (default: a text table for SELECT/ASK, Turtle for graphs)",
+    )
+
+    validate = sub.add_parser("validate", help="validate RDF files against the shapes")
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    validate.add_argument(
+        "--format", choices=["text", "json", "ttl"], default="text", help="report format"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        settings = load_settings()
+        if args.store is not None:
+            settings = settings.with_(store_dir=args.store)
+        return _COMMANDS[args.command](args, settings)
+    except ValidationFailedError as exc:
+        print(f"cpgraph: {exc.message}", file=sys.stderr)
+        if isinstance(exc.outcome, ValidationOutcome):
+            print(exc.outcome.describe(limit=50), file=sys.stderr)
+        return exc.exit_code
+    except CpgraphError as exc:
+        print(f"cpgraph: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _build(args: argparse.Namespace, settings: Settings) -> int:
+    report = build_store(settings, progress=lambda m: print(m, file=sys.stderr))
+    print(f"{report.triples} statements in {len(report.graphs)} graphs")
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from cpgraph.server.app import serve  # the server's dependencies load only when serving
+
+    if args.host:
+        settings = settings.with_(host=args.host)
+    if args.port:
+        settings = settings.with_(port=args.port)
+    if args.rebuild or current_build(settings.store_dir) is None:
+        build_store(settings, progress=lambda m: print(m, file=sys.stderr))
+    serve(settings)
+    return 0
+
+
+def _query(args: argparse.Namespace, settings: Settings) -> int:
+    if args.file is not None:
+        try:
+            text = args.file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot read {args.file}: {exc.strerror}") from None
+        source = str(args.file)
+    elif args.query is not None:
+        text, source = args.query, "query"
+    else:
+        if sys.stdin.isatty():
+            raise InputError("give a query, -f FILE, or a query on standard input")
+        text, source = sys.stdin.read(), "stdin"
+    out: IO[bytes] = sys.stdout.buffer
+    run_query(settings, text, out, fmt=QueryFormat(args.format), source=source)
+    out.flush()
+    return 0
+
+
+def _validate(args: argparse.Namespace, settings: Settings) -> int:
+    outcome = validate_files(args.files, source_dir=settings.source_dir)
+    if args.format == "json":
+        print(json.dumps(outcome.summary(), indent=2))
+    elif args.format == "ttl":
+        buffer = io.BytesIO()
+        outcome.report.serialize(buffer, format="turtle")
+        sys.stdout.write(buffer.getvalue().decode("utf-8"))
+    else:
+        print(outcome.describe())
+    return 0 if outcome.conforms else 1
+
+
+_COMMANDS = {"build": _build, "serve": _serve, "query": _query, "validate": _validate}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""The exceptions cpgraph raises, mapped once to HTTP problems and to CLI exit codes.
+
+::
+
+    CpgraphError                 any failure cpgraph reports to a user
+    ├── InputError               the input cannot be used as given (400, exit 2)
+    │   ├── RdfSyntaxError       malformed RDF, with line and column
+    │   ├── QuerySyntaxError     malformed SPARQL, with line and column
+    │   ├── UnsupportedFormatError   a format cpgraph does not read or write (415)
+    │   └── NotAcceptableError   no result format fits the Accept header (406)
+    ├── ValidationFailedError    RDF parsed but does not conform to the shapes (422, exit 1)
+    ├── NotFoundError            no such resource (404, exit 2)
+    └── StoreError               the store cannot be opened, built or written (500, exit 3)
+
+Each class carries its HTTP ``status``, a problem ``type`` slug and a CLI ``exit_code``, so the
+server's one exception handler and the CLI's one ``except`` clause need no table of their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class CpgraphError(Exception):
+    """Base of every error cpgraph reports to a user."""
+
+    status: ClassVar[int] = 500
+    problem: ClassVar[str] = "internal-error"
+    title: ClassVar[str] = "Internal error"
+    exit_code: ClassVar[int] = 3
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+    def to_problem(self, *, base: str = "https://w3id.org/cpgraph/") -> dict[str, Any]:
+        """This error as an RFC 9457 problem details object."""
+        body: dict[str, Any] = {
+            "type": f"{base}problems/{self.problem}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.message,
+        }
+        body.update({k: v for k, v in self.extra.items() if v is not None})
+        return body
+
+
+class InputError(CpgraphError):
+    """The input cannot be used as given."""
+
+    status = 400
+    problem = "bad-input"
+    title = "Bad input"
+    exit_code = 2
+
+
+class _PositionedError(InputError):
+    """An input error at a line and column (1-based) of the input."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        source: str | None = None,
+    ) -> None:
+        where = ""
+        if source:
+            where += f"{source}: "
+        if line is not None:
+            where += f"line {line}, column {column}: " if column is not None else f"line {line}: "
+        super().__init__(f"{where}{message}", line=line, column=column, source=source)
+        self.line = line
+        self.column = column
+        self.source = source
+        self.reason = message
+
+
+class RdfSyntaxError(_PositionedError):
+    """Malformed RDF; ``line`` and ``column`` say where."""
+
+    problem = "rdf-syntax"
+    title = "Malformed RDF"
+
+
+class QuerySyntaxError(_PositionedError):
+    """Malformed SPARQL; ``line`` and ``column`` say where."""
+
+    problem = "sparql-syntax"
+    title = "Malformed SPARQL query"
+
+
+class UnsupportedFormatError(InputError):
+    """A media type or file extension that cpgraph does not read or write."""
+
+    status = 415
+    problem = "unsupported-format"
+    title = "Unsupported format"
+
+
+class NotAcceptableError(InputError):
+    """No representation cpgraph can give fits what the client accepts."""
+
+    status = 406
+    problem = "not-acceptable"
+    title = "Not acceptable"
+
+
+class ValidationFailedError(CpgraphError):
+    """RDF that parsed but does not conform to the shapes; ``outcome`` holds the report."""
+
+    status = 422
+    problem = "does-not-conform"
+    title = "Does not conform to the shapes"
+    exit_code = 1
+
+    def __init__(self, message: str, *, outcome: Any) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+class NotFoundError(CpgraphError):
+    """No such resource, graph or saved query."""
+
+    status = 404
+    problem = "not-found"
+    title = "Not found"
+    exit_code = 2
+
+
+class StoreError(CpgraphError):
+    """The store cannot be opened, built or written."""
+
+    status = 500
+    problem = "store-error"
+    title = "Store error"
+    exit_code = 3

@@ -1,0 +1,203 @@
+"""Running SPARQL queries and choosing their result format.
+
+Shared by the CLI (``cpgraph query``) and the HTTP endpoint: format names, content
+negotiation on an Accept header, and a readable text table for terminals.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from typing import IO
+
+import pyoxigraph as ox
+
+from cpgraph.config import Settings
+from cpgraph.errors import NotAcceptableError
+from cpgraph.namespaces import prefixes
+from cpgraph.rdfio import RdfFormat
+from cpgraph.store import QueryKind, QueryResult, ResultsFormat, open_current
+
+
+class QueryFormat(enum.Enum):
+    """Output formats by their short name, as the CLI's ``--format`` and ``?format=`` take them."""
+
+    TABLE = "table"
+    JSON = "json"
+    XML = "xml"
+    CSV = "csv"
+    TSV = "tsv"
+    TURTLE = "ttl"
+    N_TRIPLES = "nt"
+    N_QUADS = "nq"
+    TRIG = "trig"
+    JSON_LD = "jsonld"
+    RDF_XML = "rdf"
+
+    def concrete(self, kind: QueryKind) -> ResultsFormat | RdfFormat | None:
+        """The serialisation this name stands for, given the kind of result (None: a table).
+
+        Raises:
+            NotAcceptableError: if the format cannot carry that kind of result.
+        """
+        if self is QueryFormat.TABLE:
+            return None if kind is not QueryKind.GRAPH else RdfFormat.TURTLE
+        if self.value in {f.value for f in ResultsFormat}:
+            if kind is QueryKind.GRAPH:
+                raise NotAcceptableError(
+                    f"a CONSTRUCT or DESCRIBE result is RDF: choose one of "
+                    f"{', '.join(f.value for f in RdfFormat)}, not {self.value}"
+                )
+            return ResultsFormat(self.value)
+        if kind is not QueryKind.GRAPH:
+            raise NotAcceptableError(
+                f"a SELECT or ASK result is a table: choose one of "
+                f"{', '.join(f.value for f in ResultsFormat)}, not {self.value}"
+            )
+        return RdfFormat(self.value)
+
+
+RESULTS_MEDIA_TYPES: dict[str, ResultsFormat] = {
+    "application/sparql-results+json": ResultsFormat.JSON,
+    "application/json": ResultsFormat.JSON,
+    "application/sparql-results+xml": ResultsFormat.XML,
+    "application/xml": ResultsFormat.XML,
+    "text/xml": ResultsFormat.XML,
+    "text/csv": ResultsFormat.CSV,
+    "text/tab-separated-values": ResultsFormat.TSV,
+}
+GRAPH_MEDIA_TYPES: dict[str, RdfFormat] = {
+    "text/turtle": RdfFormat.TURTLE,
+    "application/x-turtle": RdfFormat.TURTLE,
+    "application/n-triples": RdfFormat.N_TRIPLES,
+    "text/plain": RdfFormat.N_TRIPLES,
+    "application/n-quads": RdfFormat.N_QUADS,
+    "application/trig": RdfFormat.TRIG,
+    "application/ld+json": RdfFormat.JSON_LD,
+    "application/json": RdfFormat.JSON_LD,
+    "application/rdf+xml": RdfFormat.RDF_XML,
+    "application/xml": RdfFormat.RDF_XML,
+}
+DEFAULTS = {
+    QueryKind.SOLUTIONS: ResultsFormat.JSON,
+    QueryKind.BOOLEAN: ResultsFormat.JSON,
+    QueryKind.GRAPH: RdfFormat.TURTLE,
+}
+
+
+def parse_accept(header: str | None) -> list[tuple[str, float]]:
+    """An Accept header as (media range, q) pairs, best first, q=0 dropped.
+
+    Ties keep the header's order; more specific ranges win over wildcards of equal q.
+    """
+    if not header:
+        return [("*/*", 1.0)]
+    ranges: list[tuple[str, float, int, int]] = []
+    for position, part in enumerate(header.split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        media = fields[0].lower()
+        if not media:
+            continue
+        q = 1.0
+        for param in fields[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        if q > 0:
+            specificity = 0 if media == "*/*" else 1 if media.endswith("/*") else 2
+            ranges.append((media, q, specificity, position))
+    ranges.sort(key=lambda r: (-r[1], -r[2], r[3]))
+    return [(m, q) for m, q, _, _ in ranges]
+
+
+def negotiate(accept: str | None, kind: QueryKind) -> ResultsFormat | RdfFormat:
+    """The best result format for ``kind`` that the Accept header allows.
+
+    Raises:
+        NotAcceptableError: if nothing cpgraph writes for this kind fits (HTTP 406).
+    """
+    table = GRAPH_MEDIA_TYPES if kind is QueryKind.GRAPH else RESULTS_MEDIA_TYPES
+    for media, _q in parse_accept(accept):
+        if media == "*/*":
+            return DEFAULTS[kind]
+        if media.endswith("/*"):
+            family = media[:-1]
+            preferred = [DEFAULTS[kind], *(RdfFormat if kind is QueryKind.GRAPH else ResultsFormat)]
+            match = next((f for f in preferred if f.media_type.startswith(family)), None)
+            if match is not None:
+                return match
+            continue
+        if media in table:
+            return table[media]
+    offered = ", ".join(sorted({f.media_type for f in table.values()}))
+    raise NotAcceptableError(f"no acceptable format for this result; cpgraph offers {offered}")
+
+
+def run_query(
+    settings: Settings,
+    text: str,
+    out: IO[bytes],
+    *,
+    fmt: QueryFormat = QueryFormat.TABLE,
+    source: str | None = None,
+) -> QueryKind:
+    """Run ``text`` against the current store and write the result to ``out``.
+
+    cpgraph's usual prefixes (``cp:``, ``rdfs:``, ``skos:``, ...) are predeclared.
+
+    Raises:
+        StoreError: if there is no store yet.
+        QuerySyntaxError: if the query is malformed (line and column in the message).
+        NotAcceptableError: if ``fmt`` cannot carry the result.
+    """
+    store = open_current(settings.store_dir, read_only=True)
+    result = store.query(text, prefixes=prefixes(settings.base_iri))
+    return write_result(result, out, fmt=fmt, base=settings.base_iri)
+
+
+def write_result(result: QueryResult, out: IO[bytes], *, fmt: QueryFormat, base: str) -> QueryKind:
+    """Serialise ``result`` in ``fmt`` (a text table where ``fmt`` is TABLE)."""
+    concrete = fmt.concrete(result.kind)
+    if concrete is None:
+        out.write(render_table(result, base=base).encode("utf-8"))
+    else:
+        result.serialize(out, concrete)
+    return result.kind
+
+
+def render_table(result: QueryResult, *, base: str) -> str:
+    """A SELECT or ASK result as an aligned text table, IRIs shortened by cpgraph's prefixes."""
+    if result.kind is QueryKind.BOOLEAN:
+        return f"{'true' if result.boolean else 'false'}\n"
+    names = result.variables
+    rows = [[shorten(row.get(n), base=base) for n in names] for row in result.rows()]
+    return format_table(names, rows) + f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n"
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns padded to their widest cell, under a header and a rule."""
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
+    lines = [" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines.append("-+-".join("-" * w for w in widths))
+    lines += [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def shorten(term: ox.NamedNode | ox.BlankNode | ox.Literal | None, *, base: str) -> str:
+    """A term as a short readable string: prefixed names, plain literal values."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        for prefix, namespace in prefixes(base).items():
+            local = term.value[len(namespace) :]
+            if term.value.startswith(namespace) and local and "/" not in local and "#" not in local:
+                return f"{prefix}:{local}"
+        return f"<{term.value}>"
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if term.language:
+        return f"{term.value}@{term.language}"
+    return term.value

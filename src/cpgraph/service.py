@@ -1,0 +1,119 @@
+"""What the service says about itself: a SPARQL Service Description and dataset figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from cpgraph.namespaces import RDF, graph_iri
+from cpgraph.rdfio import RdfFormat
+from cpgraph.store import GraphStore
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+VOID = "http://rdfs.org/ns/void#"
+FORMATS = "http://www.w3.org/ns/formats/"
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetFigures:
+    """Counts shown on the home page and in the service description."""
+
+    triples: int
+    graphs: int
+    source_extracts: int
+    entities: int
+
+
+def dataset_figures(store: GraphStore, *, base: str) -> DatasetFigures:
+    """Count the store's statements, graphs, source extracts and typed entities."""
+    cp = f"{base}ontology#"
+    row = next(
+        store.query(
+            """
+        SELECT (COUNT(*) AS ?triples) WHERE { GRAPH ?g { ?s ?p ?o } }
+    """,
+            union_default_graph=False,
+        ).rows()
+    )
+    extracts = next(
+        store.query(f"""
+        SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE {{ ?g a <{cp}SourceExtract> }}
+    """).rows()
+    )
+    entities = next(
+        store.query(
+            f"""
+        SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{
+          GRAPH ?g {{ ?s a ?type }} FILTER(STRSTARTS(STR(?s), "{base}id/"))
+        }}
+    """,
+            union_default_graph=False,
+        ).rows()
+    )
+    return DatasetFigures(
+        triples=int(row["triples"].value),
+        graphs=len(store.named_graphs()),
+        source_extracts=int(extracts["n"].value),
+        entities=int(entities["n"].value),
+    )
+
+
+def service_description(
+    endpoint: str, *, fmt: RdfFormat, base: str, figures: DatasetFigures | None = None
+) -> bytes:
+    """The SPARQL 1.1 Service Description of the endpoint at ``endpoint``, serialised."""
+
+    def n(iri: str) -> ox.NamedNode:
+        return ox.NamedNode(iri)
+
+    service = n(endpoint)
+    dataset = ox.BlankNode("dataset")
+    default_graph = ox.BlankNode("defaultGraph")
+    triples = [
+        ox.Triple(service, n(RDF + "type"), n(SD + "Service")),
+        ox.Triple(service, n(SD + "endpoint"), service),
+        ox.Triple(service, n(SD + "supportedLanguage"), n(SD + "SPARQL11Query")),
+        ox.Triple(service, n(SD + "feature"), n(SD + "UnionDefaultGraph")),
+        ox.Triple(service, n(SD + "feature"), n(SD + "BasicFederatedQuery")),
+        ox.Triple(service, n(SD + "defaultDataset"), dataset),
+        ox.Triple(dataset, n(RDF + "type"), n(SD + "Dataset")),
+        ox.Triple(dataset, n(SD + "defaultGraph"), default_graph),
+        ox.Triple(default_graph, n(RDF + "type"), n(SD + "Graph")),
+        ox.Triple(
+            dataset,
+            n("http://purl.org/dc/terms/title"),
+            ox.Literal("cpgraph: cleaner-production policy in China", language="en"),
+        ),
+        ox.Triple(dataset, n(VOID + "sparqlEndpoint"), service),
+        ox.Triple(dataset, n(VOID + "vocabulary"), n(f"{base}ontology#")),
+        ox.Triple(dataset, n("http://purl.org/dc/terms/source"), n(graph_iri("ontology", base))),
+    ]
+    for name in (
+        "SPARQL_Results_JSON",
+        "SPARQL_Results_XML",
+        "SPARQL_Results_CSV",
+        "SPARQL_Results_TSV",
+        "Turtle",
+        "N-Triples",
+        "N-Quads",
+        "TriG",
+        "JSON-LD",
+        "RDF_XML",
+    ):
+        triples.append(ox.Triple(service, n(SD + "resultFormat"), n(FORMATS + name)))
+    if figures is not None:
+        triples.append(
+            ox.Triple(
+                default_graph,
+                n(VOID + "triples"),
+                ox.Literal(
+                    str(figures.triples), datatype=n("http://www.w3.org/2001/XMLSchema#integer")
+                ),
+            )
+        )
+    return ox.serialize(
+        triples,
+        format=fmt.oxigraph,
+        prefixes={"sd": SD, "void": VOID, "dcterms": "http://purl.org/dc/terms/"},
+    )

@@ -1,0 +1,337 @@
+"""The store: cpgraph's one module that owns pyoxigraph's ``Store``.
+
+Everything else talks to :class:`GraphStore` through a narrow interface (query, update, load
+quads, list graphs, count), so that the same service can later run over a remote SPARQL 1.1
+store. Terms crossing the interface are pyoxigraph terms (which are plain RDF 1.1 terms with
+N-Triples syntax), and query results are :class:`QueryResult` objects that serialise
+themselves into the standard formats.
+
+On disk, a store folder holds immutable builds and a ``current`` link::
+
+    store_dir/
+        builds/20261123T180102-4242/    one Oxigraph database per build
+        current -> builds/20261123T180102-4242
+
+A build writes a new folder and then moves the link in one atomic ``rename``: readers never
+see half a store, and a build that fails or is killed leaves ``current`` as it was.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import shutil
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import pyoxigraph as ox
+
+from cpgraph.errors import NotAcceptableError, QuerySyntaxError, StoreError
+from cpgraph.rdfio import RdfFormat, query_syntax_error
+
+CURRENT = "current"
+BUILDS = "builds"
+STALE_AFTER_SECONDS = 600
+
+
+class ResultsFormat(enum.Enum):
+    """Serialisations of SELECT and ASK results."""
+
+    JSON = "json"
+    XML = "xml"
+    CSV = "csv"
+    TSV = "tsv"
+
+    @property
+    def oxigraph(self) -> ox.QueryResultsFormat:
+        """The matching pyoxigraph format."""
+        return {
+            ResultsFormat.JSON: ox.QueryResultsFormat.JSON,
+            ResultsFormat.XML: ox.QueryResultsFormat.XML,
+            ResultsFormat.CSV: ox.QueryResultsFormat.CSV,
+            ResultsFormat.TSV: ox.QueryResultsFormat.TSV,
+        }[self]
+
+    @property
+    def media_type(self) -> str:
+        """The format's registered media type."""
+        return {
+            ResultsFormat.JSON: "application/sparql-results+json",
+            ResultsFormat.XML: "application/sparql-results+xml",
+            ResultsFormat.CSV: "text/csv",
+            ResultsFormat.TSV: "text/tab-separated-values",
+        }[self]
+
+
+class QueryKind(enum.Enum):
+    """What a SPARQL query returns."""
+
+    SOLUTIONS = "solutions"  # SELECT
+    BOOLEAN = "boolean"  # ASK
+    GRAPH = "graph"  # CONSTRUCT, DESCRIBE
+
+
+@dataclass(slots=True)
+class QueryResult:
+    """The result of a query, to be iterated once or serialised once.
+
+    ``raw`` is the pyoxigraph result; use :meth:`serialize` or :meth:`rows` rather than it.
+    """
+
+    kind: QueryKind
+    raw: Any
+    variables: tuple[str, ...] = ()
+
+    def serialize(self, output: IO[bytes], fmt: ResultsFormat | RdfFormat) -> None:
+        """Write the result to ``output`` in ``fmt``.
+
+        Raises:
+            NotAcceptableError: if ``fmt`` cannot carry this kind of result (RDF for a SELECT,
+                SPARQL results for a CONSTRUCT).
+        """
+        if self.kind is QueryKind.GRAPH:
+            if not isinstance(fmt, RdfFormat):
+                raise NotAcceptableError(f"a graph result cannot be written as {fmt.value}")
+            ox.serialize(self.raw, output, fmt.oxigraph)
+            return
+        if not isinstance(fmt, ResultsFormat):
+            raise NotAcceptableError(f"a {self.kind.value} result cannot be written as RDF")
+        self.raw.serialize(output, fmt.oxigraph)
+
+    def rows(self) -> Iterator[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
+        """The solutions of a SELECT as dictionaries (unbound variables left out)."""
+        if self.kind is not QueryKind.SOLUTIONS:
+            raise TypeError("rows() is for SELECT results")
+        for solution in self.raw:
+            row = {}
+            for name in self.variables:
+                value = solution[name]
+                if value is not None:
+                    row[name] = value
+            yield row
+
+    @property
+    def boolean(self) -> bool:
+        """The answer of an ASK."""
+        if self.kind is not QueryKind.BOOLEAN:
+            raise TypeError("boolean is for ASK results")
+        return bool(self.raw)
+
+    def triples(self) -> Iterator[ox.Triple]:
+        """The triples of a CONSTRUCT or DESCRIBE."""
+        if self.kind is not QueryKind.GRAPH:
+            raise TypeError("triples() is for CONSTRUCT and DESCRIBE results")
+        yield from self.raw
+
+
+class GraphStore:
+    """An Oxigraph store on disk (or in memory when ``path`` is None).
+
+    >>> store = GraphStore(None)
+    >>> store.load_quads([])
+    >>> len(store)
+    0
+    """
+
+    def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
+        """Open the store at ``path`` (created if missing unless ``read_only``).
+
+        Raises:
+            StoreError: if the store cannot be opened (missing, locked by another writer,
+                or not an Oxigraph database).
+        """
+        self.path = path
+        self.read_only = read_only
+        try:
+            if path is None:
+                self._store = ox.Store()
+            elif read_only:
+                self._store = ox.Store.read_only(str(path))
+            else:
+                self._store = ox.Store(str(path))
+        except OSError as exc:
+            raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        union_default_graph: bool = True,
+        default_graphs: Iterable[str] | None = None,
+        named_graphs: Iterable[str] | None = None,
+        base_iri: str | None = None,
+        substitutions: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal] | None = None,
+        prefixes: dict[str, str] | None = None,
+    ) -> QueryResult:
+        """Run a SPARQL query.
+
+        The default graph is the union of all graphs unless ``default_graphs`` names graphs
+        (the SPARQL protocol's ``default-graph-uri``) or ``union_default_graph`` is false.
+        ``substitutions`` binds variables to terms before evaluation, so that values are never
+        spliced into the query text. ``prefixes`` are predeclared (the query's own PREFIX
+        declarations take precedence).
+
+        Raises:
+            QuerySyntaxError: if the query is malformed, with its line and column.
+            StoreError: if the store fails while evaluating.
+        """
+        options: dict[str, Any] = {"base_iri": base_iri, "prefixes": prefixes}
+        default = list(default_graphs or [])
+        if default:
+            options["default_graph"] = [ox.NamedNode(iri) for iri in default]
+        else:
+            options["use_default_graph_as_union"] = union_default_graph
+        if named_graphs is not None:
+            options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs]
+        if substitutions:
+            options["substitutions"] = {ox.Variable(k): v for k, v in substitutions.items()}
+        try:
+            raw = self._store.query(sparql, **options)
+        except SyntaxError as exc:
+            raise query_syntax_error(exc) from None
+        except ValueError as exc:
+            raise QuerySyntaxError(str(exc)) from None
+        except OSError as exc:
+            raise StoreError(f"query failed: {exc}") from exc
+        if isinstance(raw, ox.QuerySolutions):
+            names = tuple(v.value for v in raw.variables)
+            return QueryResult(QueryKind.SOLUTIONS, raw, names)
+        if isinstance(raw, ox.QueryBoolean):
+            return QueryResult(QueryKind.BOOLEAN, raw)
+        return QueryResult(QueryKind.GRAPH, raw)
+
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        """Run a SPARQL update atomically.
+
+        Raises:
+            QuerySyntaxError: if the update is malformed.
+            StoreError: if the store is read-only or fails.
+        """
+        if self.read_only:
+            raise StoreError("the store is open read-only")
+        try:
+            self._store.update(sparql, base_iri=base_iri)
+        except SyntaxError as exc:
+            raise query_syntax_error(exc) from None
+        except OSError as exc:
+            raise StoreError(f"update failed: {exc}") from exc
+
+    def load_quads(self, quads: Iterable[ox.Quad]) -> None:
+        """Add quads in one transaction (all or none).
+
+        Raises:
+            StoreError: if the store is read-only or the write fails.
+        """
+        if self.read_only:
+            raise StoreError("the store is open read-only")
+        try:
+            self._store.extend(quads)
+        except OSError as exc:
+            raise StoreError(f"writing to the store failed: {exc}") from exc
+
+    def bulk_load_quads(self, quads: Iterable[ox.Quad]) -> None:
+        """Add many quads fast, bypassing transactions: only for a store nobody reads yet.
+
+        Raises:
+            StoreError: if the store is read-only or the write fails.
+        """
+        if self.read_only:
+            raise StoreError("the store is open read-only")
+        try:
+            self._store.bulk_extend(quads)
+        except OSError as exc:
+            raise StoreError(f"writing to the store failed: {exc}") from exc
+
+    def named_graphs(self) -> list[str]:
+        """The IRIs of the store's named graphs, sorted."""
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
+        """Every quad, or those of one named graph."""
+        name = ox.NamedNode(graph) if graph is not None else None
+        return self._store.quads_for_pattern(None, None, None, name)
+
+    def flush(self) -> None:
+        """Write everything to disk (after a bulk load)."""
+        self._store.flush()
+
+    def optimize(self) -> None:
+        """Compact the database after a large load."""
+        self._store.optimize()
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+
+# ---------------------------------------------------------------------------------------------
+# The build folder: immutable builds behind an atomically moved ``current`` link.
+# ---------------------------------------------------------------------------------------------
+
+
+def current_build(store_dir: Path) -> Path | None:
+    """The folder of the store's current build, or None when nothing was ever built."""
+    link = store_dir / CURRENT
+    if not link.is_symlink() and not link.exists():
+        return None
+    target = link.resolve()
+    return target if target.is_dir() else None
+
+
+def open_current(store_dir: Path, *, read_only: bool = False) -> GraphStore:
+    """Open the current build of the store in ``store_dir``.
+
+    Raises:
+        StoreError: if nothing was built there yet, or the build cannot be opened.
+    """
+    build = current_build(store_dir)
+    if build is None:
+        raise StoreError(f"no store at {store_dir}: run 'cpgraph build' first")
+    return GraphStore(build, read_only=read_only)
+
+
+def new_build_dir(store_dir: Path) -> Path:
+    """A fresh, empty folder for a build, beside the current one."""
+    builds = store_dir / BUILDS
+    builds.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    path = builds / f"{stamp}-{os.getpid()}-{time.monotonic_ns() % 1_000_000:06d}"
+    path.mkdir()
+    return path
+
+
+def publish_build(store_dir: Path, build: Path) -> None:
+    """Make ``build`` the current store in one atomic step, then tidy older builds.
+
+    The previous build is kept (a server may still have it open); older ones and the
+    leftovers of failed builds are removed.
+    """
+    link = store_dir / CURRENT
+    previous = current_build(store_dir)
+    tmp = store_dir / f".{CURRENT}.{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(build.relative_to(store_dir))
+    os.replace(tmp, link)  # atomic on POSIX: readers see the old or the new build
+    _fsync_dir(store_dir)
+    keep = {build.resolve()} | ({previous.resolve()} if previous else set())
+    now = time.time()
+    for old in (store_dir / BUILDS).iterdir():
+        # A folder touched in the last minutes may be another process's build in progress.
+        if old.resolve() not in keep and now - old.stat().st_mtime > STALE_AFTER_SECONDS:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def discard_build(build: Path) -> None:
+    """Remove a build that failed; the current store is untouched."""
+    shutil.rmtree(build, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

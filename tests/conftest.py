@@ -1,0 +1,134 @@
+"""Shared fixtures: the shipped graph built into a real on-disk Oxigraph store, a real
+uvicorn server over it on 127.0.0.1, and small source trees for build tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cpgraph.build import build_store
+from cpgraph.config import Settings
+from cpgraph.store import open_current
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED = ROOT.parent / "shared"
+SEEDS = SHARED / "seeds"
+
+Select = Callable[[str], list[dict[str, str]]]
+
+
+@pytest.fixture(scope="session")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of a store built from the repository's own ontology, shapes and data."""
+    settings = Settings(source_dir=ROOT, store_dir=tmp_path_factory.mktemp("shipped-store"))
+    build_store(settings, progress=lambda _message: None)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def select(shipped: Settings) -> Select:
+    """Run a SELECT over the union of the shipped graphs; bindings as plain strings.
+
+    IRIs come back as their IRI string, literals as their lexical form, unbound variables
+    are left out of the row.
+    """
+    store = open_current(shipped.store_dir, read_only=True)
+
+    def run(query: str) -> list[dict[str, str]]:
+        return [
+            {name: term.value for name, term in row.items()} for row in store.query(query).rows()
+        ]
+
+    return run
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment for running the ``cpgraph`` command over ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CPGRAPH_")}
+    env.update(
+        CPGRAPH_STORE_DIR=str(settings.store_dir),
+        CPGRAPH_SOURCE_DIR=str(settings.source_dir),
+        CPGRAPH_BASE_IRI=settings.base_iri,
+        **extra,
+    )
+    return env
+
+
+def run_cli(
+    *args: str, settings: Settings, stdin: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``cpgraph ARGS`` as a real process and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "cpgraph.cli", *args],
+        env=cli_env(settings),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def server_url(shipped: Settings) -> Iterator[str]:
+    """The base URL of a real ``cpgraph serve`` over the shipped store on 127.0.0.1."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cpgraph.cli", "serve", "--port", str(port)],
+        env=cli_env(shipped),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"server exited: {process.stderr.read() if process.stderr else ''}"
+                )
+            try:
+                if httpx.get(url + "/", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start within 60 s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def mini_source(tmp_path: Path) -> Settings:
+    """A source tree with the real ontology and shapes and a small real data file."""
+    source = tmp_path / "source"
+    (source / "data").mkdir(parents=True)
+    shutil.copytree(ROOT / "ontology", source / "ontology")
+    shutil.copytree(ROOT / "shapes", source / "shapes")
+    shutil.copy(FIXTURES / "mini.trig", source / "data" / "mini.trig")
+    return Settings(source_dir=source, store_dir=tmp_path / "store")
