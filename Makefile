@@ -29,6 +29,7 @@ test: $(BIN)/cpgraph lint
 lint: $(BIN)/cpgraph
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy --strict src
 
 format: $(BIN)/cpgraph
 	$(BIN)/ruff check --fix src tests

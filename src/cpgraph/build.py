@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -24,6 +25,7 @@ from cpgraph.store import GraphStore, discard_build, new_build_dir, publish_buil
 from cpgraph.validate import ValidationOutcome, validate_graph
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ONTOLOGY_GRAPH = "ontology"
 SHAPES_GRAPH = "shapes"
@@ -89,16 +91,11 @@ def rebase_quads(quads: Iterable[ox.Quad], base: str) -> Iterable[ox.Quad]:
         yield from quads
         return
 
-    def move(term: ox.Quad | ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGraph) -> object:
-        return rebase_term(term, base) if isinstance(term, ox.NamedNode) else term
+    def move(term: T) -> T:
+        return rebase_term(term, base) if isinstance(term, ox.NamedNode) else term  # type: ignore[return-value]
 
     for q in quads:
-        yield ox.Quad(
-            move(q.subject),
-            move(q.predicate),
-            move(q.object),  # type: ignore[arg-type]
-            move(q.graph_name),
-        )  # type: ignore[arg-type]
+        yield ox.Quad(move(q.subject), move(q.predicate), move(q.object), move(q.graph_name))
 
 
 def read_sources(files: SourceFiles) -> tuple[list[ox.Quad], list[ox.Quad], list[ox.Quad]]:

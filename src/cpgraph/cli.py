@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import IO
 
@@ -19,8 +20,10 @@ from cpgraph import __version__
 from cpgraph.build import build_store
 from cpgraph.config import Settings, load_settings
 from cpgraph.errors import CpgraphError, InputError, ValidationFailedError
-from cpgraph.query import QueryFormat, run_query
-from cpgraph.store import current_build
+from cpgraph.query import QueryFormat, format_table, run_query, shorten
+from cpgraph.rdfio import ox_iri
+from cpgraph.stats import class_counts, source_counts
+from cpgraph.store import current_build, open_current
 from cpgraph.validate import ValidationOutcome, validate_files
 
 
@@ -49,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
         default=QueryFormat.TABLE.value,
         help="output format (default: a text table for SELECT/ASK, Turtle for graphs)",
     )
+
+    stats = sub.add_parser("stats", help="coverage: entities per class and per source")
+    stats.add_argument("--format", choices=["table", "json"], default="table")
 
     validate = sub.add_parser("validate", help="validate RDF files against the shapes")
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -130,7 +136,49 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if outcome.conforms else 1
 
 
-_COMMANDS = {"build": _build, "serve": _serve, "query": _query, "validate": _validate}
+def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_current(settings.store_dir, read_only=True)
+    classes = class_counts(store, base=settings.base_iri)
+    sources = source_counts(store, base=settings.base_iri)
+    if args.format == "json":
+        print(
+            json.dumps(
+                {"classes": [asdict(c) for c in classes], "sources": [asdict(s) for s in sources]},
+                indent=2,
+            )
+        )
+        return 0
+    print(
+        format_table(
+            ["class", "instances"],
+            [[shorten(ox_iri(c.cls), base=settings.base_iri), str(c.instances)] for c in classes],
+        )
+    )
+    print(
+        format_table(
+            ["source", "label", "extracts", "statements", "entities"],
+            [
+                [
+                    shorten(ox_iri(s.source), base=settings.base_iri),
+                    s.label,
+                    str(s.extracts),
+                    str(s.statements),
+                    str(s.entities),
+                ]
+                for s in sources
+            ],
+        )
+    )
+    return 0
+
+
+_COMMANDS = {
+    "build": _build,
+    "serve": _serve,
+    "query": _query,
+    "stats": _stats,
+    "validate": _validate,
+}
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ GRAPH_MEDIA_TYPES: dict[str, RdfFormat] = {
     "application/rdf+xml": RdfFormat.RDF_XML,
     "application/xml": RdfFormat.RDF_XML,
 }
-DEFAULTS = {
+DEFAULTS: dict[QueryKind, ResultsFormat | RdfFormat] = {
     QueryKind.SOLUTIONS: ResultsFormat.JSON,
     QueryKind.BOOLEAN: ResultsFormat.JSON,
     QueryKind.GRAPH: RdfFormat.TURTLE,
@@ -125,7 +125,8 @@ def negotiate(accept: str | None, kind: QueryKind) -> ResultsFormat | RdfFormat:
             return DEFAULTS[kind]
         if media.endswith("/*"):
             family = media[:-1]
-            preferred = [DEFAULTS[kind], *(RdfFormat if kind is QueryKind.GRAPH else ResultsFormat)]
+            preferred: list[ResultsFormat | RdfFormat] = [DEFAULTS[kind]]
+            preferred += RdfFormat if kind is QueryKind.GRAPH else ResultsFormat
             match = next((f for f in preferred if f.media_type.startswith(family)), None)
             if match is not None:
                 return match

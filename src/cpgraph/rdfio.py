@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from cpgraph.errors import QuerySyntaxError, RdfSyntaxError, UnsupportedFormatError
+from cpgraph.errors import InputError, QuerySyntaxError, RdfSyntaxError, UnsupportedFormatError
 
 
 class RdfFormat(enum.Enum):
@@ -138,8 +138,19 @@ def parse_file(path: Path, *, format: RdfFormat | None = None) -> Graph:
     return graph
 
 
-def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGraph) -> Node:
-    """The rdflib term equal to a pyoxigraph term."""
+def ox_iri(iri: str) -> ox.NamedNode:
+    """An IRI as a pyoxigraph term (for code that must not import pyoxigraph itself)."""
+    return ox.NamedNode(iri)
+
+
+def to_rdflib_term(
+    term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | ox.DefaultGraph,
+) -> Node:
+    """The rdflib term equal to a pyoxigraph term.
+
+    Raises:
+        InputError: for an RDF 1.2 triple term, which rdflib (and so pySHACL) cannot hold.
+    """
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -148,7 +159,7 @@ def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGr
         if term.language:
             return Literal(term.value, lang=term.language)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise TypeError(f"not an RDF term: {term!r}")
+    raise InputError(f"RDF 1.2 triple terms are not supported: {term}")
 
 
 def to_rdflib_triples(quads: Iterable[ox.Quad]) -> Iterator[tuple[Node, Node, Node]]:

@@ -112,8 +112,10 @@ def service_description(
                 ),
             )
         )
-    return ox.serialize(
+    content = ox.serialize(
         triples,
         format=fmt.oxigraph,
         prefixes={"sd": SD, "void": VOID, "dcterms": "http://purl.org/dc/terms/"},
     )
+    assert content is not None  # no output file given: the bytes are returned
+    return content

@@ -116,6 +116,7 @@ def _with_charset(media_type: str) -> str:
 def _describe_service(request: Request, settings: Settings) -> Response:
     endpoint = str(request.url.replace(query=""))
     fmt = negotiate(request.headers.get("accept"), QueryKind.GRAPH)
+    assert isinstance(fmt, RdfFormat)  # a graph result negotiates to an RDF format
     figures = request.app.state.figures
     content = service_description(endpoint, fmt=fmt, base=settings.base_iri, figures=figures)
     return Response(content, media_type=_with_charset(fmt.media_type), headers={"Vary": "Accept"})
