@@ -29,7 +29,7 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
-from cpgraph.errors import NotAcceptableError, QuerySyntaxError, StoreError
+from cpgraph.errors import InputError, NotAcceptableError, QuerySyntaxError, StoreError
 from cpgraph.rdfio import RdfFormat, query_syntax_error
 
 CURRENT = "current"
@@ -253,6 +253,32 @@ class GraphStore:
         """Every quad, or those of one named graph."""
         name = ox.NamedNode(graph) if graph is not None else None
         return self._store.quads_for_pattern(None, None, None, name)
+
+    def dump(
+        self,
+        output: IO[bytes],
+        fmt: RdfFormat,
+        *,
+        graph: str | None = None,
+        prefixes: dict[str, str] | None = None,
+    ) -> None:
+        """Stream the whole dataset, or one named graph, to ``output`` without building it.
+
+        Formats that hold no graphs (Turtle, N-Triples, RDF/XML) need ``graph``.
+
+        Raises:
+            InputError: if ``fmt`` holds no graphs and no ``graph`` is given.
+            StoreError: if the store fails while reading.
+        """
+        if graph is None and not fmt.holds_graphs:
+            raise InputError(f"{fmt.value} holds one graph: name the graph to export")
+        options: dict[str, Any] = {"prefixes": prefixes}
+        if graph is not None:
+            options["from_graph"] = ox.NamedNode(graph)
+        try:
+            self._store.dump(output, fmt.oxigraph, **options)
+        except OSError as exc:
+            raise StoreError(f"dumping the store failed: {exc}") from exc
 
     def flush(self) -> None:
         """Write everything to disk (after a bulk load)."""
