@@ -3,6 +3,7 @@ uvicorn server over it on 127.0.0.1, and small source trees for build tests."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -86,13 +87,16 @@ def run_cli(
     )
 
 
-@pytest.fixture(scope="session")
-def server_url(shipped: Settings) -> Iterator[str]:
-    """The base URL of a real ``cpgraph serve`` over the shipped store on 127.0.0.1."""
+@contextlib.contextmanager
+def running_server(settings: Settings, **env: str) -> Iterator[str]:
+    """A real ``cpgraph serve`` over ``settings`` on 127.0.0.1; yields its base URL.
+
+    ``env`` adds ``CPGRAPH_*`` variables (limits, token). The server is stopped afterwards.
+    """
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "cpgraph.cli", "serve", "--port", str(port)],
-        env=cli_env(shipped),
+        env=cli_env(settings, **env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -102,9 +106,8 @@ def server_url(shipped: Settings) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                raise RuntimeError(
-                    f"server exited: {process.stderr.read() if process.stderr else ''}"
-                )
+                error = process.stderr.read() if process.stderr else ""
+                raise RuntimeError(f"server exited: {error}")
             try:
                 if httpx.get(url + "/", timeout=2).status_code == 200:
                     break
@@ -121,6 +124,15 @@ def server_url(shipped: Settings) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def server_url(shipped: Settings) -> Iterator[str]:
+    """The base URL of a real ``cpgraph serve`` over the shipped store on 127.0.0.1."""
+    with running_server(shipped) as url:
+        yield url
 
 
 @pytest.fixture

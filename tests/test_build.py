@@ -35,7 +35,7 @@ INVALID_ORGANISATION = """
 def labels(settings: Settings) -> set[str]:
     store = open_current(settings.store_dir, read_only=True)
     rows = store.query(
-        "SELECT ?l WHERE { ?s a cp:Organisation ; rdfs:label ?l }",
+        "SELECT ?l WHERE { ?s a/rdfs:subClassOf* cp:Organisation ; rdfs:label ?l }",
         prefixes={"cp": CP, "rdfs": "http://www.w3.org/2000/01/rdf-schema#"},
     )
     return {row["l"].value for row in rows.rows()}

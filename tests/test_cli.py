@@ -87,7 +87,7 @@ def test_construct_results_are_rdf_in_the_chosen_format(built: Settings) -> None
     assert result.returncode == 0, result.stderr
     triples = list(ox.parse(result.stdout.encode(), ox.RdfFormat.N_TRIPLES))
     assert (
-        ox.Triple(
+        ox.Quad(
             ox.NamedNode(CNCPC),
             ox.NamedNode("https://w3id.org/cpgraph/ontology#acronym"),
             ox.Literal("CNCPC"),

@@ -31,6 +31,13 @@ class Settings:
         source_dir: the folder that holds ``ontology/``, ``shapes/`` and ``data/``.
         host: the address ``cpgraph serve`` listens on.
         port: the port ``cpgraph serve`` listens on.
+        query_timeout: seconds a query may run before it is stopped and answered with 503.
+        query_workers: how many worker processes evaluate queries at once.
+        max_query_bytes: the largest query text accepted (413 beyond).
+        max_body_bytes: the largest request body accepted (413 beyond).
+        client_concurrency: queries one client may have running at once (429 beyond).
+        row_limit: the most rows an anonymous SELECT returns (announced when it cuts).
+        token: the bearer token that allows writes; None means writes are off.
     """
 
     base_iri: str = DEFAULT_BASE
@@ -38,6 +45,13 @@ class Settings:
     source_dir: Path = field(default_factory=_project_root)
     host: str = "127.0.0.1"
     port: int = 8000
+    query_timeout: float = 30.0
+    query_workers: int = 2
+    max_query_bytes: int = 256 * 1024
+    max_body_bytes: int = 64 * 1024 * 1024
+    client_concurrency: int = 8
+    row_limit: int = 100_000
+    token: str | None = None
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed (the CLI's flags override the environment)."""
@@ -56,15 +70,33 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     base = env.get("CPGRAPH_BASE_IRI", defaults.base_iri)
     if not base.startswith(("http://", "https://")) or not base.endswith("/"):
         raise InputError(f"CPGRAPH_BASE_IRI must be an http(s) IRI ending in '/': {base!r}")
-    port_text = env.get("CPGRAPH_PORT", str(defaults.port))
-    try:
-        port = int(port_text)
-    except ValueError:
-        raise InputError(f"CPGRAPH_PORT must be a number: {port_text!r}") from None
+
+    def number(name: str, default: float, kind: type[int] | type[float] = int) -> Any:
+        text = env.get(name)
+        if text is None:
+            return default
+        try:
+            value = kind(text)
+        except ValueError:
+            raise InputError(f"{name} must be a number: {text!r}") from None
+        if value <= 0:
+            raise InputError(f"{name} must be positive: {text!r}")
+        return value
+
+    token = env.get("CPGRAPH_TOKEN") or None
+    if token is not None and len(token) < 16:
+        raise InputError("CPGRAPH_TOKEN must be at least 16 characters long")
     return Settings(
         base_iri=base,
         store_dir=Path(env.get("CPGRAPH_STORE_DIR", str(defaults.store_dir))),
         source_dir=Path(env.get("CPGRAPH_SOURCE_DIR", str(defaults.source_dir))),
         host=env.get("CPGRAPH_HOST", defaults.host),
-        port=port,
+        port=number("CPGRAPH_PORT", defaults.port),
+        query_timeout=number("CPGRAPH_QUERY_TIMEOUT", defaults.query_timeout, float),
+        query_workers=number("CPGRAPH_QUERY_WORKERS", defaults.query_workers),
+        max_query_bytes=number("CPGRAPH_MAX_QUERY_BYTES", defaults.max_query_bytes),
+        max_body_bytes=number("CPGRAPH_MAX_BODY_BYTES", defaults.max_body_bytes),
+        client_concurrency=number("CPGRAPH_CLIENT_CONCURRENCY", defaults.client_concurrency),
+        row_limit=number("CPGRAPH_ROW_LIMIT", defaults.row_limit),
+        token=token,
     )

@@ -7,9 +7,14 @@
     │   ├── RdfSyntaxError       malformed RDF, with line and column
     │   ├── QuerySyntaxError     malformed SPARQL, with line and column
     │   ├── UnsupportedFormatError   a format cpgraph does not read or write (415)
-    │   └── NotAcceptableError   no result format fits the Accept header (406)
+    │   ├── NotAcceptableError   no result format fits the Accept header (406)
+    │   └── PayloadTooLargeError a query or body over the operator's limit (413)
     ├── ValidationFailedError    RDF parsed but does not conform to the shapes (422, exit 1)
     ├── NotFoundError            no such resource (404, exit 2)
+    ├── UnauthorizedError        a write without the operator's bearer token (401)
+    ├── LimitError               a limit that protects the service was reached
+    │   ├── TooManyQueriesError  one client has too many queries running (429)
+    │   └── QueryTimeoutError    a query ran past its time limit and was stopped (503)
     └── StoreError               the store cannot be opened, built or written (500, exit 3)
 
 Each class carries its HTTP ``status``, a problem ``type`` slug and a CLI ``exit_code``, so the
@@ -106,6 +111,48 @@ class NotAcceptableError(InputError):
     status = 406
     problem = "not-acceptable"
     title = "Not acceptable"
+
+
+class PayloadTooLargeError(InputError):
+    """A query or request body larger than the operator allows."""
+
+    status = 413
+    problem = "too-large"
+    title = "Payload too large"
+
+
+class UnauthorizedError(CpgraphError):
+    """A request that needs the operator's bearer token came without it (or with another)."""
+
+    status = 401
+    problem = "unauthorized"
+    title = "Unauthorized"
+    exit_code = 2
+
+
+class LimitError(CpgraphError):
+    """A limit that protects the service was reached; the client may try again later."""
+
+    status = 503
+    problem = "limit"
+    title = "Service limit reached"
+    exit_code = 3
+
+
+class TooManyQueriesError(LimitError):
+    """One client already has as many queries running as it may."""
+
+    status = 429
+    problem = "too-many-queries"
+    title = "Too many concurrent queries"
+
+
+class QueryTimeoutError(LimitError):
+    """A query ran past the time limit; its evaluation was stopped."""
+
+    status = 503
+    problem = "query-timeout"
+    title = "Query time limit reached"
 
 
 class ValidationFailedError(CpgraphError):

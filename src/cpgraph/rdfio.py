@@ -138,6 +138,22 @@ def parse_file(path: Path, *, format: RdfFormat | None = None) -> Graph:
     return graph
 
 
+def parse_term(text: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """One RDF term written in N-Triples syntax (``<iri>``, ``"text"@en``, ``"1"^^<...>``).
+
+    Raises:
+        InputError: if ``text`` is not exactly one such term.
+    """
+    try:
+        quads = list(ox.parse(f"<urn:x:s> <urn:x:p> {text} .", ox.RdfFormat.N_TRIPLES))
+    except (SyntaxError, ValueError):
+        raise InputError(f"not an RDF term in N-Triples syntax: {text!r}") from None
+    term = quads[0].object
+    if not isinstance(term, ox.NamedNode | ox.BlankNode | ox.Literal):
+        raise InputError(f"triple terms are not supported: {text!r}")
+    return term
+
+
 def ox_iri(iri: str) -> ox.NamedNode:
     """An IRI as a pyoxigraph term (for code that must not import pyoxigraph itself)."""
     return ox.NamedNode(iri)

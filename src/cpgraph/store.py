@@ -18,6 +18,7 @@ see half a store, and a build that fails or is killed leaves ``current`` as it w
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 import shutil
@@ -25,7 +26,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol, cast
 
 import pyoxigraph as ox
 
@@ -35,6 +36,12 @@ from cpgraph.rdfio import RdfFormat, query_syntax_error
 CURRENT = "current"
 BUILDS = "builds"
 STALE_AFTER_SECONDS = 600
+
+
+class BinarySink(Protocol):
+    """Anything serialisers can write bytes to: a file, a buffer, a socket adapter."""
+
+    def write(self, data: bytes, /) -> int: ...
 
 
 class ResultsFormat(enum.Enum):
@@ -85,7 +92,7 @@ class QueryResult:
     raw: Any
     variables: tuple[str, ...] = ()
 
-    def serialize(self, output: IO[bytes], fmt: ResultsFormat | RdfFormat) -> None:
+    def serialize(self, output: BinarySink, fmt: ResultsFormat | RdfFormat) -> None:
         """Write the result to ``output`` in ``fmt``.
 
         Raises:
@@ -95,11 +102,31 @@ class QueryResult:
         if self.kind is QueryKind.GRAPH:
             if not isinstance(fmt, RdfFormat):
                 raise NotAcceptableError(f"a graph result cannot be written as {fmt.value}")
-            ox.serialize(self.raw, output, fmt.oxigraph)
+            ox.serialize(self.raw, cast(IO[bytes], output), fmt.oxigraph)
             return
         if not isinstance(fmt, ResultsFormat):
             raise NotAcceptableError(f"a {self.kind.value} result cannot be written as RDF")
-        self.raw.serialize(output, fmt.oxigraph)
+        self.raw.serialize(cast(IO[bytes], output), fmt.oxigraph)
+
+    def serialize_capped(self, output: BinarySink, fmt: ResultsFormat, *, max_rows: int) -> bool:
+        """Write at most ``max_rows`` solutions of a SELECT; return whether rows were cut.
+
+        Evaluation stops at row ``max_rows + 1``: the solutions are first written as TSV (one
+        line per row, every term in full) into a buffer that refuses the extra row, then read
+        back and written in ``fmt``. Memory is bounded by ``max_rows``.
+        """
+        if self.kind is not QueryKind.SOLUTIONS:
+            self.serialize(output, fmt)
+            return False
+        capped = _LineCap(max_rows + 1)  # the header line, then max_rows rows
+        with contextlib.suppress(_FullError):
+            self.raw.serialize(capped, ox.QueryResultsFormat.TSV)
+        if not capped.truncated and fmt is ResultsFormat.TSV:
+            output.write(capped.getvalue())
+            return False
+        solutions = ox.parse_query_results(capped.getvalue(), ox.QueryResultsFormat.TSV)
+        solutions.serialize(cast(IO[bytes], output), fmt.oxigraph)
+        return capped.truncated
 
     def rows(self) -> Iterator[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
         """The solutions of a SELECT as dictionaries (unbound variables left out)."""
@@ -125,6 +152,43 @@ class QueryResult:
         if self.kind is not QueryKind.GRAPH:
             raise TypeError("triples() is for CONSTRUCT and DESCRIBE results")
         yield from self.raw
+
+
+class _FullError(Exception):
+    """Raised by :class:`_LineCap` to stop a serialisation that reached its cap."""
+
+
+class _LineCap:
+    """A binary sink that keeps whole lines up to a cap and refuses the line after it."""
+
+    def __init__(self, max_lines: int) -> None:
+        self._max = max_lines
+        self._parts: list[bytes] = []
+        self._lines = 0
+        self.truncated = False
+
+    def write(self, data: bytes) -> int:
+        data = bytes(data)
+        count = data.count(b"\n")
+        if self._lines + count <= self._max:
+            self._parts.append(data)
+            self._lines += count
+            return len(data)
+        keep = self._max - self._lines
+        cut = 0
+        for _ in range(keep):
+            cut = data.index(b"\n", cut) + 1
+        self._parts.append(data[:cut])
+        self._lines = self._max
+        self.truncated = True
+        raise _FullError
+
+    def flush(self) -> None:
+        """Nothing to flush: the lines are kept in memory."""
+
+    def getvalue(self) -> bytes:
+        """The lines kept."""
+        return b"".join(self._parts)
 
 
 class GraphStore:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from cpgraph.config import Settings
+from cpgraph.errors import PayloadTooLargeError, UnauthorizedError
 from cpgraph.store import GraphStore
 
 
@@ -24,3 +26,43 @@ def get_settings(request: Request) -> Settings:
 
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def is_authorised(request: Request, settings: Settings) -> bool:
+    """Whether the request carries the operator's bearer token (never true without one set)."""
+    if settings.token is None:
+        return False
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(credentials.strip().encode(), settings.token.encode())
+
+
+def require_token(request: Request, settings: Settings) -> None:
+    """Refuse a write that does not carry the operator's token.
+
+    Raises:
+        UnauthorizedError: if no token is configured, or the request has another or none.
+    """
+    if settings.token is None:
+        raise UnauthorizedError("writes are disabled: the operator has set no CPGRAPH_TOKEN")
+    if not is_authorised(request, settings):
+        raise UnauthorizedError("this needs the operator's token: Authorization: Bearer <token>")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused as soon as it passes ``limit`` bytes.
+
+    Raises:
+        PayloadTooLargeError: if the body (declared or received) is larger than ``limit``.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLargeError(f"the body is larger than the {limit} bytes accepted")
+    received = bytearray()
+    async for chunk in request.stream():
+        received += chunk
+        if len(received) > limit:
+            raise PayloadTooLargeError(f"the body is larger than the {limit} bytes accepted")
+    return bytes(received)

@@ -1,47 +1,66 @@
-"""The SPARQL 1.1 Protocol endpoint at ``/sparql``: queries by GET, POST form or POST body."""
+"""The SPARQL 1.1 Protocol endpoint at ``/sparql``: queries by GET, POST form or POST body.
+
+Queries run in the worker pool (:mod:`cpgraph.workers`), under the operator's time limit,
+per-client concurrency limit and, for anonymous SELECTs, row limit; results stream.
+"""
 
 from __future__ import annotations
 
-import io
+from collections.abc import AsyncIterator
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
 from cpgraph.config import Settings
-from cpgraph.errors import InputError, NotAcceptableError, UnsupportedFormatError
+from cpgraph.errors import InputError, PayloadTooLargeError, UnsupportedFormatError
 from cpgraph.namespaces import prefixes
-from cpgraph.query import QueryFormat, negotiate
+from cpgraph.query import negotiate
 from cpgraph.rdfio import RdfFormat
-from cpgraph.server.deps import SettingsDep, StoreDep
+from cpgraph.server.deps import SettingsDep, is_authorised, read_body
 from cpgraph.service import service_description
-from cpgraph.store import GraphStore, QueryKind, ResultsFormat
+from cpgraph.store import QueryKind
+from cpgraph.workers import ClientLimiter, QueryPool, QueryRequest
 
 router = APIRouter(tags=["SPARQL"])
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
+RESULT_TYPES: dict[str, dict[str, object]] = {
+    "application/sparql-results+json": {},
+    "application/sparql-results+xml": {},
+    "text/csv": {},
+    "text/tab-separated-values": {},
+    "text/turtle": {},
+    "application/n-triples": {},
+    "application/ld+json": {},
+    "application/rdf+xml": {},
+}
 
 
 @router.get(
     "/sparql",
     summary="Run a SPARQL query (GET), or describe the service when no query is given",
-    responses={200: {"content": {"application/sparql-results+json": {}, "text/turtle": {}}}},
+    responses={200: {"content": RESULT_TYPES}},
 )
-async def sparql_get(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+async def sparql_get(request: Request, settings: SettingsDep) -> Response:
     """SPARQL 1.1 Protocol query via GET; with no ``query``, the Service Description."""
     params = _multi(request.query_params.multi_items())
     if "query" not in params:
         return _describe_service(request, settings)
-    return await _answer(request, store, settings, params)
+    return await _answer(request, settings, params)
 
 
-@router.post("/sparql", summary="Run a SPARQL query (POST form or direct body)")
-async def sparql_post(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+@router.post(
+    "/sparql",
+    summary="Run a SPARQL query (POST form or direct body)",
+    responses={200: {"content": RESULT_TYPES}},
+)
+async def sparql_post(request: Request, settings: SettingsDep) -> Response:
     """SPARQL 1.1 Protocol query via URL-encoded POST or POST with the query as the body."""
     params = _multi(request.query_params.multi_items())
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    body = await request.body()
+    body = await read_body(request, settings.max_body_bytes)
     if content_type == FORM:
         form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
         for key, values in form.items():
@@ -56,7 +75,7 @@ async def sparql_post(request: Request, store: StoreDep, settings: SettingsDep) 
         )
     if "query" not in params:
         raise InputError("no query: send a 'query' parameter")
-    return await _answer(request, store, settings, params)
+    return await _answer(request, settings, params)
 
 
 def _multi(items: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -66,43 +85,53 @@ def _multi(items: list[tuple[str, str]]) -> dict[str, list[str]]:
     return params
 
 
-async def _answer(
-    request: Request, store: GraphStore, settings: Settings, params: dict[str, list[str]]
-) -> Response:
+async def _answer(request: Request, settings: Settings, params: dict[str, list[str]]) -> Response:
     if len(params["query"]) != 1:
         raise InputError("send exactly one 'query' parameter")
     text = params["query"][0]
-    wanted = params.get("format", [None])[0]
-    accept = request.headers.get("accept")
-
-    def work() -> tuple[bytes, str]:
-        result = store.query(
-            text,
-            default_graphs=params.get("default-graph-uri"),
-            named_graphs=params.get("named-graph-uri"),
-            prefixes=prefixes(settings.base_iri),
+    if len(text.encode("utf-8")) > settings.max_query_bytes:
+        raise PayloadTooLargeError(
+            f"the query is longer than the {settings.max_query_bytes} bytes this service accepts"
         )
-        fmt = _format_param(wanted, result.kind) if wanted else negotiate(accept, result.kind)
-        buffer = io.BytesIO()
-        result.serialize(buffer, fmt)
-        return buffer.getvalue(), fmt.media_type
-
-    content, media_type = await run_in_threadpool(work)
-    return Response(content, media_type=_with_charset(media_type), headers={"Vary": "Accept"})
-
-
-def _format_param(value: str, kind: QueryKind) -> ResultsFormat | RdfFormat:
-    """The ``format`` parameter: a short name (json, ttl, ...) or a media type."""
+    pool: QueryPool = request.app.state.pool
+    limiter: ClientLimiter = request.app.state.limiter
+    client = request.client.host if request.client else "unknown"
+    authorised = is_authorised(request, settings)
+    query = QueryRequest(
+        query=text,
+        store_path=request.app.state.store_path,
+        accept=request.headers.get("accept"),
+        format=params.get("format", [None])[0],
+        default_graphs=tuple(params.get("default-graph-uri", ())),
+        named_graphs=tuple(params["named-graph-uri"]) if "named-graph-uri" in params else None,
+        prefixes=tuple(prefixes(settings.base_iri).items()),
+        row_limit=None if authorised else settings.row_limit,
+    )
+    limiter.acquire(client)
     try:
-        concrete = QueryFormat(value).concrete(kind)
-    except ValueError:
-        return negotiate(value, kind)
-    if concrete is None:
-        raise NotAcceptableError("format=table is for the command line; use json, csv or tsv")
-    return concrete
+        head, chunks = await pool.run(query)
+    except BaseException:
+        limiter.release(client)
+        raise
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            limiter.release(client)
+
+    headers = {"Vary": "Accept"}
+    if head.row_limit is not None:
+        headers["Cpgraph-Row-Limit"] = str(head.row_limit)
+    if head.truncated:
+        headers["Cpgraph-Truncated"] = "true"
+        headers["Link"] = f'<{settings.base_iri}problems/row-limit>; rel="describedby"'
+    return StreamingResponse(body(), media_type=with_charset(head.media_type), headers=headers)
 
 
-def _with_charset(media_type: str) -> str:
+def with_charset(media_type: str) -> str:
+    """The media type with ``charset=utf-8`` where the format is text."""
     textual = media_type.startswith("text/") or media_type.endswith(("+json", "+xml", "/json"))
     textual = textual or media_type in (
         "application/n-triples",
@@ -119,4 +148,4 @@ def _describe_service(request: Request, settings: Settings) -> Response:
     assert isinstance(fmt, RdfFormat)  # a graph result negotiates to an RDF format
     figures = request.app.state.figures
     content = service_description(endpoint, fmt=fmt, base=settings.base_iri, figures=figures)
-    return Response(content, media_type=_with_charset(fmt.media_type), headers={"Vary": "Accept"})
+    return Response(content, media_type=with_charset(fmt.media_type), headers={"Vary": "Accept"})

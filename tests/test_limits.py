@@ -1,0 +1,121 @@
+"""Limits that hold: time, size, per-client concurrency and anonymous row limits."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from tests.conftest import running_server
+
+from cpgraph.build import build_store
+from cpgraph.config import Settings
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+QUICK = "SELECT ?acronym WHERE { ?org cp:acronym ?acronym }"
+TOKEN = "a-test-token-of-some-length"
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from tests.conftest import FIXTURES, ROOT
+
+    source = tmp_path_factory.mktemp("source")
+    for folder in ("ontology", "shapes"):
+        (source / folder).symlink_to(ROOT / folder)
+    (source / "data").mkdir()
+    (source / "data" / "mini.trig").write_bytes((FIXTURES / "mini.trig").read_bytes())
+    settings = Settings(source_dir=source, store_dir=tmp_path_factory.mktemp("store"))
+    build_store(settings)
+    with running_server(
+        settings,
+        CPGRAPH_QUERY_TIMEOUT="2",
+        CPGRAPH_QUERY_WORKERS="2",
+        CPGRAPH_MAX_QUERY_BYTES="2000",
+        CPGRAPH_ROW_LIMIT="5",
+        CPGRAPH_CLIENT_CONCURRENCY="2",
+        CPGRAPH_TOKEN=TOKEN,
+    ) as url:
+        yield url
+
+
+def test_a_runaway_query_is_stopped_at_its_limit_while_others_are_answered(limited: str) -> None:
+    outcome: dict[str, object] = {}
+
+    def runaway() -> None:
+        started = time.monotonic()
+        response = httpx.post(limited + "/sparql", data={"query": RUNAWAY}, timeout=30)
+        outcome["status"] = response.status_code
+        outcome["problem"] = response.json()
+        outcome["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    answered = 0
+    while thread.is_alive() and answered < 50:
+        response = httpx.get(limited + "/sparql", params={"query": QUICK}, timeout=10)
+        assert response.status_code == 200
+        answered += 1
+        time.sleep(0.05)
+    thread.join(timeout=30)
+
+    assert outcome["status"] == 503
+    assert "stopped after 2 s" in str(outcome["problem"])
+    assert 2.0 <= float(outcome["seconds"]) < 3.0  # type: ignore[arg-type]
+    assert answered >= 5
+    # the stopped worker was replaced: the service still answers
+    assert httpx.get(limited + "/sparql", params={"query": QUICK}).status_code == 200
+
+
+def test_a_query_over_the_size_limit_is_a_413(limited: str) -> None:
+    padding = "# " + "x" * 3000 + "\n"
+    response = httpx.post(limited + "/sparql", data={"query": padding + QUICK})
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_client_over_its_concurrency_limit_gets_a_429(limited: str) -> None:
+    statuses: list[int] = []
+
+    def run() -> None:
+        statuses.append(
+            httpx.post(limited + "/sparql", data={"query": RUNAWAY}, timeout=30).status_code
+        )
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    third = httpx.get(limited + "/sparql", params={"query": QUICK})
+    for thread in threads:
+        thread.join(timeout=30)
+    assert third.status_code == 429
+    assert statuses == [503, 503]
+
+
+def test_an_anonymous_select_over_the_row_limit_is_cut_and_says_so(limited: str) -> None:
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+    response = httpx.get(limited + "/sparql", params={"query": query})
+    assert response.status_code == 200
+    assert response.headers["cpgraph-row-limit"] == "5"
+    assert response.headers["cpgraph-truncated"] == "true"
+    assert len(response.json()["results"]["bindings"]) == 5
+
+
+def test_a_result_under_the_row_limit_is_whole_and_not_marked_cut(limited: str) -> None:
+    response = httpx.get(limited + "/sparql", params={"query": QUICK})
+    assert response.headers["cpgraph-row-limit"] == "5"
+    assert "cpgraph-truncated" not in response.headers
+    assert len(response.json()["results"]["bindings"]) == 2
+
+
+def test_the_operator_token_lifts_the_row_limit(limited: str) -> None:
+    response = httpx.get(
+        limited + "/sparql",
+        params={"query": "SELECT * WHERE { ?s ?p ?o }"},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert "cpgraph-row-limit" not in response.headers
+    assert len(response.json()["results"]["bindings"]) > 5
