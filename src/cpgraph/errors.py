@@ -15,7 +15,9 @@
     ├── LimitError               a limit that protects the service was reached
     │   ├── TooManyQueriesError  one client has too many queries running (429)
     │   └── QueryTimeoutError    a query ran past its time limit and was stopped (503)
-    └── StoreError               the store cannot be opened, built or written (500, exit 3)
+    ├── StoreError               the store cannot be opened, built or written (500, exit 3)
+    └── RemoteStoreError         another repository refused or failed a push (502, exit 3)
+        └── PushVerificationError    the copy differs from the store (502, exit 1)
 
 Each class carries its HTTP ``status``, a problem ``type`` slug and a CLI ``exit_code``, so the
 server's one exception handler and the CLI's one ``except`` clause need no table of their own.
@@ -184,3 +186,24 @@ class StoreError(CpgraphError):
     problem = "store-error"
     title = "Store error"
     exit_code = 3
+
+
+class RemoteStoreError(CpgraphError):
+    """Another repository (a push target) refused a request, failed or could not be reached."""
+
+    status = 502
+    problem = "remote-store"
+    title = "Remote store error"
+    exit_code = 3
+
+
+class PushVerificationError(RemoteStoreError):
+    """A pushed copy does not match the store (triple counts or isomorphism); ``report`` says."""
+
+    problem = "push-not-verified"
+    title = "The pushed copy differs from the store"
+    exit_code = 1
+
+    def __init__(self, message: str, *, report: Any) -> None:
+        super().__init__(message)
+        self.report = report

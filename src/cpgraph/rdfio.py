@@ -98,14 +98,25 @@ def parse_quads(
     format: RdfFormat,
     base_iri: str | None = None,
     source: str | None = None,
+    fresh_blank_nodes: bool = False,
+    to_graph: str | None = None,
 ) -> list[ox.Quad]:
-    """Parse RDF text into quads (triples land in the default graph).
+    """Parse RDF text into quads (triples land in the default graph, or ``to_graph``).
+
+    ``fresh_blank_nodes`` renames the text's blank nodes to new ones, so that data from
+    outside never shares a blank node with the store's own.
 
     Raises:
         RdfSyntaxError: if the text is malformed, with the line and column where.
     """
     try:
-        return list(ox.parse(data, format.oxigraph, base_iri=base_iri))
+        quads = list(
+            ox.parse(data, format.oxigraph, base_iri=base_iri, rename_blank_nodes=fresh_blank_nodes)
+        )
+        if to_graph is not None:
+            graph = ox.NamedNode(to_graph)
+            quads = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
+        return quads
     except SyntaxError as exc:
         raise rdf_syntax_error(exc, source=source) from None
     except ValueError as exc:  # e.g. an invalid IRI or language tag in an otherwise valid text

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import fcntl
 import os
 import shutil
 import time
@@ -344,6 +345,59 @@ class GraphStore:
         except OSError as exc:
             raise StoreError(f"dumping the store failed: {exc}") from exc
 
+    def has_graph(self, graph: str | None) -> bool:
+        """Whether a named graph exists (``None``: the default graph, which always exists)."""
+        if graph is None:
+            return True
+        return bool(self._store.contains_named_graph(ox.NamedNode(graph)))
+
+    def drop_graph(self, graph: str | None) -> None:
+        """Remove a named graph and its statements (``None``: empty the default graph).
+
+        Raises:
+            StoreError: if the store is read-only or the write fails.
+        """
+        if self.read_only:
+            raise StoreError("the store is open read-only")
+        try:
+            if graph is None:
+                self._store.clear_graph(ox.DefaultGraph())
+            elif self._store.contains_named_graph(ox.NamedNode(graph)):
+                self._store.remove_graph(ox.NamedNode(graph))
+        except OSError as exc:
+            raise StoreError(f"writing to the store failed: {exc}") from exc
+
+    def add_graph(self, graph: str) -> None:
+        """Declare an empty named graph (it then exists even with no statements)."""
+        if self.read_only:
+            raise StoreError("the store is open read-only")
+        self._store.add_graph(ox.NamedNode(graph))
+
+    def dump_graph(self, output: BinarySink, fmt: RdfFormat, graph: str | None) -> None:
+        """Stream the triples of one graph (``None``: the default graph) to ``output``.
+
+        Raises:
+            StoreError: if the store fails while reading.
+        """
+        name: ox.NamedNode | ox.DefaultGraph = (
+            ox.DefaultGraph() if graph is None else ox.NamedNode(graph)
+        )
+        try:
+            self._store.dump(cast(IO[bytes], output), fmt.oxigraph, from_graph=name)
+        except OSError as exc:
+            raise StoreError(f"dumping the graph failed: {exc}") from exc
+
+    def backup(self, target: Path) -> None:
+        """Write a consistent copy of the store to ``target`` (a new folder), cheaply.
+
+        Raises:
+            StoreError: if ``target`` exists or the copy fails.
+        """
+        try:
+            self._store.backup(str(target))
+        except OSError as exc:
+            raise StoreError(f"cannot copy the store to {target}: {exc}") from exc
+
     def flush(self) -> None:
         """Write everything to disk (after a bulk load)."""
         self._store.flush()
@@ -382,12 +436,17 @@ def open_current(store_dir: Path, *, read_only: bool = False) -> GraphStore:
     return GraphStore(build, read_only=read_only)
 
 
-def new_build_dir(store_dir: Path) -> Path:
-    """A fresh, empty folder for a build, beside the current one."""
+def new_build_path(store_dir: Path) -> Path:
+    """A fresh, unused path for a build, beside the current one (not created)."""
     builds = store_dir / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    path = builds / f"{stamp}-{os.getpid()}-{time.monotonic_ns() % 1_000_000:06d}"
+    return builds / f"{stamp}-{os.getpid()}-{time.monotonic_ns() % 1_000_000_000:09d}"
+
+
+def new_build_dir(store_dir: Path) -> Path:
+    """A fresh, empty folder for a build, beside the current one."""
+    path = new_build_path(store_dir)
     path.mkdir()
     return path
 
@@ -395,8 +454,9 @@ def new_build_dir(store_dir: Path) -> Path:
 def publish_build(store_dir: Path, build: Path) -> None:
     """Make ``build`` the current store in one atomic step, then tidy older builds.
 
-    The previous build is kept (a server may still have it open); older ones and the
-    leftovers of failed builds are removed.
+    The build that was current is stamped with the time it stopped being current; builds
+    that stopped being current more than :data:`STALE_AFTER_SECONDS` ago (longer than any
+    query may run on them) are removed, and so are leftovers of failed builds as old.
     """
     link = store_dir / CURRENT
     previous = current_build(store_dir)
@@ -406,12 +466,48 @@ def publish_build(store_dir: Path, build: Path) -> None:
     tmp.symlink_to(build.relative_to(store_dir))
     os.replace(tmp, link)  # atomic on POSIX: readers see the old or the new build
     _fsync_dir(store_dir)
-    keep = {build.resolve()} | ({previous.resolve()} if previous else set())
+    if previous is not None:
+        os.utime(previous)  # the moment it stopped being current
     now = time.time()
     for old in (store_dir / BUILDS).iterdir():
-        # A folder touched in the last minutes may be another process's build in progress.
-        if old.resolve() not in keep and now - old.stat().st_mtime > STALE_AFTER_SECONDS:
+        # A folder touched in the last minutes may be in use, or another process's build.
+        if old.resolve() != build.resolve() and now - old.stat().st_mtime > STALE_AFTER_SECONDS:
             shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def write_transaction(store_dir: Path) -> Iterator[GraphStore]:
+    """A writable copy of the current store, published when the block ends without error.
+
+    Copy-on-write: under an exclusive lock (one writer at a time, across processes), the
+    current build is checkpointed into a new build (hard links, so cheap), opened writable
+    and handed to the block. If the block raises, or the process dies, the new build is
+    discarded and the current store is as it was; otherwise it becomes current in one
+    atomic step. Readers keep reading the build they opened.
+
+    Raises:
+        StoreError: if there is no current store, or the copy cannot be made or published.
+    """
+    store_dir.mkdir(parents=True, exist_ok=True)
+    with open(store_dir / ".write.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            current = current_build(store_dir)
+            if current is None:
+                raise StoreError(f"no store at {store_dir}: run 'cpgraph build' first")
+            build = new_build_path(store_dir)
+            try:
+                GraphStore(current, read_only=True).backup(build)
+                writable = GraphStore(build)
+                yield writable
+                writable.flush()
+                del writable
+            except BaseException:
+                discard_build(build)
+                raise
+            publish_build(store_dir, build)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def discard_build(build: Path) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 
 from cpgraph.config import Settings
 from cpgraph.errors import PayloadTooLargeError, UnauthorizedError
-from cpgraph.store import GraphStore
+from cpgraph.store import GraphStore, current_build
 
 
 def get_store(request: Request) -> GraphStore:
@@ -66,3 +66,16 @@ async def read_body(request: Request, limit: int) -> bytes:
         if len(received) > limit:
             raise PayloadTooLargeError(f"the body is larger than the {limit} bytes accepted")
     return bytes(received)
+
+
+def reload_store(app: FastAPI) -> None:
+    """Point the app at the store's current build after a write (workers follow by path)."""
+    from cpgraph.service import dataset_figures
+
+    settings: Settings = app.state.settings
+    build = current_build(settings.store_dir)
+    if build is None or str(build) == app.state.store_path:
+        return
+    app.state.store = GraphStore(build, read_only=True)
+    app.state.store_path = str(build)
+    app.state.figures = dataset_figures(app.state.store, base=settings.base_iri)

@@ -11,21 +11,30 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from cpgraph.config import Settings
 from cpgraph.errors import InputError, PayloadTooLargeError, UnsupportedFormatError
 from cpgraph.namespaces import prefixes
 from cpgraph.query import negotiate
 from cpgraph.rdfio import RdfFormat
-from cpgraph.server.deps import SettingsDep, is_authorised, read_body
+from cpgraph.server.deps import (
+    SettingsDep,
+    is_authorised,
+    read_body,
+    reload_store,
+    require_token,
+)
 from cpgraph.service import service_description
 from cpgraph.store import QueryKind
+from cpgraph.update import apply_update
 from cpgraph.workers import ClientLimiter, QueryPool, QueryRequest
 
 router = APIRouter(tags=["SPARQL"])
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
 RESULT_TYPES: dict[str, dict[str, object]] = {
     "application/sparql-results+json": {},
     "application/sparql-results+xml": {},
@@ -53,29 +62,80 @@ async def sparql_get(request: Request, settings: SettingsDep) -> Response:
 
 @router.post(
     "/sparql",
-    summary="Run a SPARQL query (POST form or direct body)",
+    summary="Run a SPARQL query or, with the operator's token, an update (POST)",
     responses={200: {"content": RESULT_TYPES}},
 )
 async def sparql_post(request: Request, settings: SettingsDep) -> Response:
-    """SPARQL 1.1 Protocol query via URL-encoded POST or POST with the query as the body."""
+    """SPARQL 1.1 Protocol query or update, URL-encoded or as the body.
+
+    Updates need the operator's bearer token and are atomic: all of the request or none.
+    """
     params = _multi(request.query_params.multi_items())
-    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    media_type, _, parameters = request.headers.get("content-type", "").partition(";")
+    content_type = media_type.strip().lower()
+    charset = _charset(parameters)
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedFormatError(f"requests are read as UTF-8, not {charset}")
     body = await read_body(request, settings.max_body_bytes)
+    text = _utf8(body)
     if content_type == FORM:
-        form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+        form = parse_qs(text, keep_blank_values=True)
         for key, values in form.items():
             params.setdefault(key, []).extend(values)
     elif content_type == SPARQL_QUERY:
-        if "query" in params:
+        if "query" in params or "update" in params:
             raise InputError("a direct POST carries the query in its body, not also in the URL")
-        params["query"] = [body.decode("utf-8")]
+        params["query"] = [text]
+    elif content_type == SPARQL_UPDATE:
+        if "query" in params or "update" in params:
+            raise InputError("a direct POST carries the update in its body, not also in the URL")
+        params["update"] = [text]
     else:
         raise UnsupportedFormatError(
-            f"POST /sparql takes {FORM} or {SPARQL_QUERY}, not {content_type or 'no type'}"
+            f"POST /sparql takes {FORM}, {SPARQL_QUERY} or {SPARQL_UPDATE}, "
+            f"not {content_type or 'no type'}"
         )
+    if "query" in params and "update" in params:
+        raise InputError("send a 'query' or an 'update', not both")
+    if "update" in params:
+        return await _update(request, settings, params)
     if "query" not in params:
         raise InputError("no query: send a 'query' parameter")
     return await _answer(request, settings, params)
+
+
+def _charset(parameters: str) -> str:
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return "utf-8"
+
+
+def _utf8(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"the body is not UTF-8 (byte {exc.start})") from None
+
+
+async def _update(request: Request, settings: Settings, params: dict[str, list[str]]) -> Response:
+    require_token(request, settings)
+    if len(params["update"]) != 1:
+        raise InputError("send exactly one 'update' parameter")
+    text = params["update"][0]
+    if len(text.encode("utf-8")) > settings.max_body_bytes:
+        raise PayloadTooLargeError(f"the update is longer than {settings.max_body_bytes} bytes")
+    async with request.app.state.write_lock:
+        await run_in_threadpool(
+            apply_update,
+            settings.store_dir,
+            text,
+            using=params.get("using-graph-uri", ()),
+            using_named=params.get("using-named-graph-uri", ()),
+        )
+        reload_store(request.app)
+    return Response(status_code=204)
 
 
 def _multi(items: list[tuple[str, str]]) -> dict[str, list[str]]:

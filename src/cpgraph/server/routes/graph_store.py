@@ -1,0 +1,193 @@
+"""The SPARQL 1.1 Graph Store HTTP Protocol at ``/store``.
+
+Indirect identification: ``/store?graph=IRI`` or ``/store?default``. Direct identification:
+``/store/...`` names the graph whose IRI is that URL. GET and HEAD are open to everyone; PUT,
+POST and DELETE need the operator's bearer token, and each is one atomic write.
+"""
+
+from __future__ import annotations
+
+import io
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from cpgraph import graphstore
+from cpgraph.config import Settings
+from cpgraph.errors import InputError, NotFoundError, UnsupportedFormatError
+from cpgraph.query import negotiate
+from cpgraph.rdfio import RdfFormat
+from cpgraph.server.deps import SettingsDep, read_body, reload_store, require_token
+from cpgraph.server.routes.sparql import with_charset
+from cpgraph.store import GraphStore, QueryKind
+
+router = APIRouter(tags=["Graph Store"])
+
+_RDF: dict[str, object] = {"content": {f.media_type: {} for f in RdfFormat}}
+
+
+class _Target:
+    """The graph a request names: ``iri`` None is the default graph; ``collection`` is a POST
+    to the graph store itself."""
+
+    def __init__(self, iri: str | None, *, collection: bool = False) -> None:
+        self.iri = iri
+        self.collection = collection
+
+
+def _indirect(request: Request) -> _Target:
+    params = request.query_params
+    graphs = params.getlist("graph")
+    if "default" in params and graphs:
+        raise InputError("name either ?default or ?graph=IRI, not both")
+    if len(graphs) > 1:
+        raise InputError("name one graph")
+    if graphs:
+        iri = graphs[0]
+        if ":" not in iri or any(c in iri for c in ' <>"{}|\\^`'):
+            raise InputError(f"not an absolute IRI: {iri!r}")
+        return _Target(iri)
+    if "default" in params:
+        return _Target(None)
+    return _Target(None, collection=True)
+
+
+def _direct(request: Request) -> _Target:
+    return _Target(str(request.url.replace(query="", fragment="")))
+
+
+def _store(request: Request) -> GraphStore:
+    store: GraphStore = request.app.state.store
+    return store
+
+
+async def _read(request: Request, target: _Target, *, head: bool) -> Response:
+    if target.collection:
+        raise InputError("GET a graph: /store?graph=IRI or /store?default")
+    fmt = negotiate(request.headers.get("accept"), QueryKind.GRAPH)
+    assert isinstance(fmt, RdfFormat)
+    store = _store(request)
+
+    def work() -> bytes:
+        buffer = io.BytesIO()
+        graphstore.read_graph(store, target.iri, buffer, fmt)
+        return buffer.getvalue()
+
+    content = await run_in_threadpool(work)
+    headers = {"Vary": "Accept", "Content-Length": str(len(content))}
+    media_type = with_charset(fmt.media_type)
+    if head:
+        return Response(status_code=200, media_type=media_type, headers=headers)
+    return Response(content, media_type=media_type, headers=headers)
+
+
+def _body_format(request: Request) -> RdfFormat:
+    content_type = request.headers.get("content-type")
+    if not content_type:
+        raise UnsupportedFormatError("say the body's RDF format in Content-Type")
+    return RdfFormat.from_media_type(content_type)
+
+
+async def _write(request: Request, settings: Settings, target: _Target, method: str) -> Response:
+    require_token(request, settings)
+    headers: dict[str, str] = {}
+    store_dir = settings.store_dir
+    if method == "DELETE":
+        if target.collection:
+            raise InputError("DELETE a graph: /store?graph=IRI or /store?default")
+        graph = target.iri
+
+        def operation() -> bool:
+            graphstore.delete_graph(store_dir, graph)
+            return False
+
+    else:
+        fmt = _body_format(request)
+        body = await read_body(request, settings.max_body_bytes)
+        if target.collection:
+            if method != "POST":
+                raise InputError("PUT a graph: /store?graph=IRI or /store?default")
+            collection = str(request.url.replace(query="", fragment=""))
+            target = _Target(graphstore.new_graph_iri(collection))
+            headers["Location"] = target.iri or ""
+        write = graphstore.replace_graph if method == "PUT" else graphstore.merge_into_graph
+        graph = target.iri
+
+        def operation() -> bool:
+            return write(store_dir, graph, body, fmt)
+
+    async with request.app.state.write_lock:
+        created = await run_in_threadpool(operation)
+        reload_store(request.app)
+    if headers.get("Location"):
+        return Response(status_code=201, headers=headers)
+    if created is True:
+        return Response(status_code=201)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/store", summary="Get a graph (indirect: ?graph=IRI or ?default)", responses={200: _RDF}
+)
+async def get_indirect(request: Request) -> Response:
+    """The triples of the graph named by ``?graph=`` (or the default graph), by Accept."""
+    return await _read(request, _indirect(request), head=False)
+
+
+@router.head("/store", include_in_schema=False)
+async def head_indirect(request: Request) -> Response:
+    """Like GET, without the body."""
+    return await _read(request, _indirect(request), head=True)
+
+
+@router.put("/store", summary="Replace a graph (needs the operator's token)")
+async def put_indirect(request: Request, settings: SettingsDep) -> Response:
+    """Make the graph hold exactly the request body's triples; 201 if it is new."""
+    return await _write(request, settings, _indirect(request), "PUT")
+
+
+@router.post("/store", summary="Add to a graph, or create one (needs the operator's token)")
+async def post_indirect(request: Request, settings: SettingsDep) -> Response:
+    """Merge the body's triples into the graph; without a graph, create one (201, Location)."""
+    return await _write(request, settings, _indirect(request), "POST")
+
+
+@router.delete("/store", summary="Delete a graph (needs the operator's token)")
+async def delete_indirect(request: Request, settings: SettingsDep) -> Response:
+    """Remove the graph (the default graph is emptied); 404 if there is no such graph."""
+    return await _write(request, settings, _indirect(request), "DELETE")
+
+
+@router.get(
+    "/store/{path:path}", summary="Get a graph (direct identification)", responses={200: _RDF}
+)
+async def get_direct(request: Request, path: str) -> Response:
+    """The triples of the graph whose IRI is this URL."""
+    return await _read(request, _direct(request), head=False)
+
+
+@router.head("/store/{path:path}", include_in_schema=False)
+async def head_direct(request: Request, path: str) -> Response:
+    """Like GET, without the body."""
+    return await _read(request, _direct(request), head=True)
+
+
+@router.put("/store/{path:path}", summary="Replace a graph (direct; needs the token)")
+async def put_direct(request: Request, path: str, settings: SettingsDep) -> Response:
+    """Make the graph whose IRI is this URL hold exactly the body's triples."""
+    return await _write(request, settings, _direct(request), "PUT")
+
+
+@router.post("/store/{path:path}", summary="Add to a graph (direct; needs the token)")
+async def post_direct(request: Request, path: str, settings: SettingsDep) -> Response:
+    """Merge the body's triples into the graph whose IRI is this URL."""
+    return await _write(request, settings, _direct(request), "POST")
+
+
+@router.delete("/store/{path:path}", summary="Delete a graph (direct; needs the token)")
+async def delete_direct(request: Request, path: str, settings: SettingsDep) -> Response:
+    """Remove the graph whose IRI is this URL; 404 if there is none."""
+    return await _write(request, settings, _direct(request), "DELETE")
+
+
+__all__ = ["NotFoundError", "router"]

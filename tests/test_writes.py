@@ -1,0 +1,191 @@
+"""Writes: SPARQL Update and the Graph Store Protocol, only with the operator's token, atomic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import rdflib
+from rdflib.compare import isomorphic
+from tests.conftest import FIXTURES, ROOT, running_server
+
+from cpgraph.build import build_store
+from cpgraph.config import Settings
+from cpgraph.update import with_protocol_dataset
+
+TOKEN = "writer-token-for-the-tests"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+G = "http://example.org/graph/people"
+TTL = "@prefix foaf: <http://xmlns.com/foaf/0.1/> .\n<http://example.org/ann> foaf:name 'Ann' .\n"
+
+
+@pytest.fixture
+def writable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    source = tmp_path_factory.mktemp("source")
+    for folder in ("ontology", "shapes"):
+        (source / folder).symlink_to(ROOT / folder)
+    (source / "data").mkdir()
+    (source / "data" / "mini.trig").write_bytes((FIXTURES / "mini.trig").read_bytes())
+    settings = Settings(source_dir=source, store_dir=tmp_path_factory.mktemp("store"))
+    build_store(settings)
+    with running_server(settings, CPGRAPH_TOKEN=TOKEN) as url:
+        yield url
+
+
+def ask(url: str, query: str) -> bool:
+    return bool(httpx.get(url + "/sparql", params={"query": query}).json()["boolean"])
+
+
+def test_an_update_without_the_token_is_a_401_and_changes_nothing(writable: str) -> None:
+    update = (
+        f"INSERT DATA {{ GRAPH <{G}> {{ <http://example.org/ann> a <http://example.org/P> }} }}"
+    )
+    response = httpx.post(writable + "/sparql", data={"update": update})
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert not ask(writable, f"ASK {{ GRAPH <{G}> {{ ?s ?p ?o }} }}")
+
+
+def test_an_update_with_the_token_is_applied(writable: str) -> None:
+    update = (
+        f"INSERT DATA {{ GRAPH <{G}> {{ <http://example.org/ann> a <http://example.org/P> }} }}"
+    )
+    response = httpx.post(
+        writable + "/sparql",
+        content=update,
+        headers={**AUTH, "Content-Type": "application/sparql-update"},
+    )
+    assert response.status_code == 204
+    assert ask(writable, f"ASK {{ GRAPH <{G}> {{ <http://example.org/ann> a ?t }} }}")
+
+
+def test_a_failing_update_request_leaves_the_store_as_it_was(writable: str) -> None:
+    # The first operation is fine, the second is malformed: nothing of the request applies.
+    update = (
+        f"INSERT DATA {{ GRAPH <{G}> {{ <http://example.org/x> a <http://example.org/P> }} }} ;"
+        " INSERT DATA { GRAPH <http://example.org/g> { <http://e/a> <http://e/b> } }"
+    )
+    response = httpx.post(writable + "/sparql", data={"update": update}, headers=AUTH)
+    assert response.status_code == 400
+    assert not ask(writable, "ASK { GRAPH ?g { <http://example.org/x> ?p ?o } }")
+
+
+def test_graph_store_put_get_delete_round_trip(writable: str) -> None:
+    put = httpx.put(
+        writable + "/store",
+        params={"graph": G},
+        content=TTL,
+        headers={**AUTH, "Content-Type": "text/turtle"},
+    )
+    assert put.status_code == 201
+    got = httpx.get(writable + "/store", params={"graph": G}, headers={"Accept": "text/turtle"})
+    assert got.status_code == 200
+    assert isomorphic(
+        rdflib.Graph().parse(data=got.text, format="turtle"),
+        rdflib.Graph().parse(data=TTL, format="turtle"),
+    )
+    again = httpx.put(
+        writable + "/store",
+        params={"graph": G},
+        content=TTL,
+        headers={**AUTH, "Content-Type": "text/turtle"},
+    )
+    assert again.status_code == 204
+    deleted = httpx.delete(writable + "/store", params={"graph": G}, headers=AUTH)
+    assert deleted.status_code == 204
+    assert httpx.get(writable + "/store", params={"graph": G}).status_code == 404
+
+
+def test_graph_store_writes_need_the_token(writable: str) -> None:
+    response = httpx.put(
+        writable + "/store",
+        params={"graph": G},
+        content=TTL,
+        headers={"Content-Type": "text/turtle"},
+    )
+    assert response.status_code == 401
+    assert httpx.get(writable + "/store", params={"graph": G}).status_code == 404
+
+
+def test_malformed_rdf_in_a_put_is_a_400_with_its_line(writable: str) -> None:
+    response = httpx.put(
+        writable + "/store",
+        params={"graph": G},
+        content="<http://e/a> <http://e/b> .\n",
+        headers={**AUTH, "Content-Type": "text/turtle"},
+    )
+    assert response.status_code == 400
+    assert response.json()["line"] == 1
+    assert httpx.get(writable + "/store", params={"graph": G}).status_code == 404
+
+
+def test_a_post_to_the_store_creates_a_graph_at_a_new_location(writable: str) -> None:
+    response = httpx.post(
+        writable + "/store", content=TTL, headers={**AUTH, "Content-Type": "text/turtle"}
+    )
+    assert response.status_code == 201
+    location = response.headers["location"]
+    assert location.startswith(writable + "/store/")
+    got = httpx.get(location, headers={"Accept": "application/n-triples"})
+    assert got.status_code == 200
+    assert "Ann" in got.text
+
+
+def test_posted_blank_nodes_never_merge_with_the_stores_own(writable: str) -> None:
+    body = '_:b <http://example.org/p> "one" .\n'
+    for _ in range(2):
+        httpx.post(
+            writable + "/store",
+            params={"graph": G},
+            content=body,
+            headers={**AUTH, "Content-Type": "application/n-triples"},
+        )
+    rows = httpx.get(
+        writable + "/sparql",
+        params={
+            "query": f"SELECT (COUNT(DISTINCT ?b) AS ?n) WHERE {{ GRAPH <{G}> {{ ?b ?p ?o }} }}"
+        },
+    ).json()
+    assert rows["results"]["bindings"][0]["n"]["value"] == "2"
+
+
+def test_a_head_request_answers_like_get_without_a_body(writable: str) -> None:
+    httpx.put(
+        writable + "/store",
+        params={"graph": G},
+        content=TTL,
+        headers={**AUTH, "Content-Type": "text/turtle"},
+    )
+    response = httpx.head(writable + "/store", params={"graph": G})
+    assert response.status_code == 200
+    assert response.content == b""
+    assert httpx.head(writable + "/store", params={"graph": G + "/none"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("update", "expected"),
+    [
+        (
+            "INSERT { ?s a <http://e/T> } WHERE { ?s ?p ?o }",
+            "INSERT { ?s a <http://e/T> }  USING <http://e/g> WHERE { ?s ?p ?o }",
+        ),
+        ("DELETE WHERE { ?s ?p ?o }", "DELETE WHERE { ?s ?p ?o }"),
+        (
+            "# WHERE in a comment\nINSERT { ?s <http://e/p> 'WHERE' } WHERE { ?s ?p ?o }",
+            "# WHERE in a comment\nINSERT { ?s <http://e/p> 'WHERE' }  USING <http://e/g> WHERE "
+            "{ ?s ?p ?o }",
+        ),
+    ],
+)
+def test_protocol_graphs_become_using_clauses(update: str, expected: str) -> None:
+    assert with_protocol_dataset(update, ["http://e/g"]) == expected
+
+
+def test_protocol_graphs_and_an_updates_own_dataset_are_refused_together() -> None:
+    from cpgraph.errors import InputError
+
+    with pytest.raises(InputError, match="USING or WITH"):
+        with_protocol_dataset(
+            "WITH <http://e/x> INSERT { ?s a ?t } WHERE { ?s a ?t }", ["http://e/g"]
+        )
