@@ -134,3 +134,34 @@ def test_default_graph_uri_restricts_the_default_graph(server_url: str) -> None:
 def test_openapi_documents_the_endpoint(server_url: str) -> None:
     spec = json.loads(httpx.get(server_url + "/openapi.json").text)
     assert "/sparql" in spec["paths"]
+
+
+def test_reads_are_open_to_other_origins(server_url: str) -> None:
+    response = httpx.get(
+        server_url + "/sparql",
+        params={"query": "ASK {}"},
+        headers={"Origin": "https://example.org"},
+    )
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_a_cross_origin_write_with_a_token_is_not_allowed_by_preflight(server_url: str) -> None:
+    response = httpx.options(
+        server_url + "/store",
+        headers={
+            "Origin": "https://example.org",
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+    assert response.status_code == 400
+
+
+def test_large_results_are_gzipped_for_clients_that_ask(server_url: str) -> None:
+    response = httpx.get(
+        server_url + "/sparql",
+        params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 500"},
+        headers={"Accept-Encoding": "gzip"},
+    )
+    assert response.headers["content-encoding"] == "gzip"
+    assert len(response.json()["results"]["bindings"]) == 500

@@ -19,7 +19,6 @@ import logging
 import multiprocessing
 import time
 from collections.abc import AsyncIterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -32,6 +31,7 @@ from cpgraph.errors import CpgraphError, QueryTimeoutError, StoreError, TooManyQ
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 64 * 1024
+STARTUP_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,22 +69,41 @@ class QueryHead:
 
 
 class _ChunkSender:
-    """A binary sink that ships what is written to the parent in chunks."""
+    """A binary sink that ships what is written to the parent in chunks.
 
-    def __init__(self, conn: Connection) -> None:
+    The head goes with the first chunk; a result that fits in one chunk travels as a single
+    ``whole`` message, so that a small answer costs one round trip.
+    """
+
+    def __init__(self, conn: Connection, head: QueryHead) -> None:
         self._conn = conn
+        self._head: QueryHead | None = head
         self._buffer = bytearray()
 
     def write(self, data: bytes) -> int:
         self._buffer += data
         if len(self._buffer) >= CHUNK_BYTES:
-            self.flush()
+            self._send_chunk()
         return len(data)
 
     def flush(self) -> None:
+        """Nothing: chunks go when full, the rest at :meth:`finish`."""
+
+    def _send_chunk(self) -> None:
+        if self._head is not None:
+            self._conn.send(("head", self._head))
+            self._head = None
+        self._conn.send(("data", bytes(self._buffer)))
+        self._buffer.clear()
+
+    def finish(self) -> None:
+        """Send what is left and the end of the result."""
+        if self._head is not None:
+            self._conn.send(("whole", (self._head, bytes(self._buffer))))
+            return
         if self._buffer:
             self._conn.send(("data", bytes(self._buffer)))
-            self._buffer.clear()
+        self._conn.send(("end", None))
 
 
 def _answer(conn: Connection, request: QueryRequest, stores: dict[str, Any]) -> None:
@@ -113,23 +132,26 @@ def _answer(conn: Connection, request: QueryRequest, stores: dict[str, Any]) -> 
             raise errors.NotAcceptableError("format=table is for the command line")
     else:
         fmt = negotiate(request.accept, result.kind)
-    sender = _ChunkSender(conn)
     if request.row_limit is not None and result.kind is QueryKind.SOLUTIONS:
         assert isinstance(fmt, ResultsFormat)
         buffer = io.BytesIO()
         truncated = result.serialize_capped(buffer, fmt, max_rows=request.row_limit)
         head = QueryHead(fmt.media_type, result.kind.value, truncated, request.row_limit)
-        conn.send(("head", head))
+        sender = _ChunkSender(conn, head)
         sender.write(buffer.getvalue())
     else:
-        conn.send(("head", QueryHead(fmt.media_type, result.kind.value)))
+        sender = _ChunkSender(conn, QueryHead(fmt.media_type, result.kind.value))
         result.serialize(sender, fmt)
-    sender.flush()
+    sender.finish()
 
 
 def _worker_main(conn: Connection) -> None:
     """Answer requests until the pipe closes or the process is killed."""
+    import cpgraph.query
+    import cpgraph.store  # noqa: F401 - loaded before saying ready, not on the first query
+
     stores: dict[str, Any] = {}
+    conn.send(("ready", None))
     while True:
         try:
             request = conn.recv()
@@ -137,7 +159,6 @@ def _worker_main(conn: Connection) -> None:
             return
         try:
             _answer(conn, request, stores)
-            conn.send(("end", None))
         except CpgraphError as exc:
             conn.send(("error", _wire(exc)))
         except Exception as exc:  # noqa: BLE001 - reported to the parent, never swallowed
@@ -168,6 +189,10 @@ def _unwire(name: str, fields: dict[str, Any]) -> CpgraphError:
 # ---------------------------------------------------------------------------------------------
 
 
+async def _single(content: bytes) -> AsyncIterator[bytes]:
+    yield content
+
+
 class _Worker:
     def __init__(self, context: Any) -> None:
         parent, child = context.Pipe(duplex=True)
@@ -177,22 +202,12 @@ class _Worker:
         )
         self.process.start()
         child.close()
-        self.pending: Future[Any] | None = None  # a receive under way in a pool thread
 
     def kill(self) -> None:
-        """Kill the process; close the pipe once no thread is reading from it any more."""
+        """Kill the process and close the pipe."""
         with contextlib.suppress(Exception):
             self.process.kill()
         self.process.join(timeout=5)
-        pending = self.pending
-        if pending is not None and not pending.done():
-            # The reader gets EOF now that the process is dead; closing the pipe under it
-            # could hand its file descriptor to another pipe while it still reads.
-            pending.add_done_callback(lambda _future: self._close())
-        else:
-            self._close()
-
-    def _close(self) -> None:
         with contextlib.suppress(Exception):
             self.conn.close()
 
@@ -209,32 +224,39 @@ class QueryPool:
         self.timeout = timeout
         self._context = multiprocessing.get_context("spawn")
         self._idle: asyncio.Queue[_Worker] | None = None
-        self._executor = ThreadPoolExecutor(
-            max_workers=2 * size + 2, thread_name_prefix="cpgraph-recv"
-        )
+        self._starting: set[asyncio.Task[None]] = set()
         self._workers: set[_Worker] = set()
         self.killed = 0  # workers stopped for a timeout or an abandoned result
 
     async def start(self) -> None:
-        """Start the workers (in threads, since starting a process blocks)."""
+        """Start the workers and wait until each is ready to answer."""
         self._idle = asyncio.Queue()
-        loop = asyncio.get_running_loop()
-        started = await asyncio.gather(
-            *(
-                loop.run_in_executor(self._executor, _Worker, self._context)
-                for _ in range(self.size)
-            )
-        )
-        for worker in started:
-            self._workers.add(worker)
-            self._idle.put_nowait(worker)
+        await asyncio.gather(*(self._admit(_Worker(self._context)) for _ in range(self.size)))
+
+    async def _admit(self, worker: _Worker) -> None:
+        """Add a started worker to the pool once it says it is ready (a slow start keeps it
+        out of the queue rather than making a query wait on it)."""
+        self._workers.add(worker)
+        try:
+            kind, _ = await self._receive(worker, time.monotonic() + STARTUP_SECONDS)
+        except (QueryTimeoutError, StoreError):
+            kind = "failed"
+        if kind != "ready":
+            log.error("a query worker failed to start; starting another")
+            self._workers.discard(worker)
+            worker.kill()
+            await asyncio.sleep(1)
+            await self._admit(_Worker(self._context))
+            return
+        self._release(worker)
 
     async def close(self) -> None:
         """Stop every worker."""
+        for task in list(self._starting):
+            task.cancel()
         for worker in list(self._workers):
             worker.kill()
         self._workers.clear()
-        self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def run(self, request: QueryRequest) -> tuple[QueryHead, AsyncIterator[bytes]]:
         """Start a query; return its head and an iterator over the body's chunks.
@@ -262,6 +284,10 @@ class QueryPool:
         if kind == "error":
             self._release(worker)
             raise _unwire(*payload)
+        if kind == "whole":
+            self._release(worker)
+            head, content = payload
+            return head, _single(content)
         assert kind == "head"
         return payload, self._body(worker, deadline)
 
@@ -285,13 +311,26 @@ class QueryPool:
                 self._replace(worker)
 
     async def _receive(self, worker: _Worker, deadline: float) -> tuple[str, Any]:
-        worker.pending = self._executor.submit(worker.conn.recv)
+        """The worker's next message, waiting on its pipe in the event loop (no thread)."""
+        conn = worker.conn
+        if not conn.poll():
+            loop = asyncio.get_running_loop()
+            readable: asyncio.Future[None] = loop.create_future()
+            fd = conn.fileno()
+
+            def wake() -> None:
+                if not readable.done():
+                    readable.set_result(None)
+
+            loop.add_reader(fd, wake)
+            try:
+                await asyncio.wait_for(readable, self._remaining(deadline))
+            except TimeoutError:
+                raise QueryTimeoutError(self._timeout_message("evaluating the query")) from None
+            finally:
+                loop.remove_reader(fd)
         try:
-            message: tuple[str, Any] = await asyncio.wait_for(
-                asyncio.wrap_future(worker.pending), self._remaining(deadline)
-            )
-        except TimeoutError:
-            raise QueryTimeoutError(self._timeout_message("evaluating the query")) from None
+            message: tuple[str, Any] = conn.recv()
         except (EOFError, OSError) as exc:
             raise StoreError(f"the query worker stopped unexpectedly: {exc}") from None
         return message
@@ -314,9 +353,9 @@ class QueryPool:
         self.killed += 1
         self._workers.discard(worker)
         worker.kill()
-        replacement = _Worker(self._context)
-        self._workers.add(replacement)
-        self._release(replacement)
+        task = asyncio.get_running_loop().create_task(self._admit(_Worker(self._context)))
+        self._starting.add(task)
+        task.add_done_callback(self._starting.discard)
 
 
 class ClientLimiter:

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 
 from cpgraph import __version__
 from cpgraph.config import Settings
 from cpgraph.errors import StoreError
 from cpgraph.server.problems import install_problem_handlers
-from cpgraph.server.routes import home, sparql
+from cpgraph.server.routes import (
+    browse,
+    dumps,
+    graph_store,
+    home,
+    ontology,
+    query_page,
+    resources,
+    sparql,
+)
+from cpgraph.server.static import mount_static
 from cpgraph.service import dataset_figures
 from cpgraph.store import GraphStore, current_build, open_current
 from cpgraph.workers import ClientLimiter, QueryPool
@@ -35,6 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.figures = dataset_figures(app.state.store, base=settings.base_iri)
         app.state.pool = QueryPool(size=settings.query_workers, timeout=settings.query_timeout)
         app.state.limiter = ClientLimiter(settings.client_concurrency)
+        app.state.write_lock = asyncio.Lock()
         await app.state.pool.start()
         try:
             yield
@@ -50,8 +64,24 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     install_problem_handlers(app)
+    # Reads are open to pages on any origin; the Authorization header is not allowed
+    # cross-origin, so a browser on another site cannot write with an operator's token.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD", "POST"],
+        allow_headers=["Accept", "Content-Type"],
+        expose_headers=["Cpgraph-Row-Limit", "Cpgraph-Truncated", "Link", "Location", "ETag"],
+        max_age=3600,
+    )
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.include_router(home.router)
     app.include_router(sparql.router)
+    for pages in (resources, ontology, browse, query_page):
+        app.include_router(pages.router)
+    mount_static(app)
+    app.include_router(graph_store.router)
+    app.include_router(dumps.router)
     return app
 
 
