@@ -7,6 +7,7 @@ current build; every write is one copy-on-write transaction (all or nothing).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,7 +74,26 @@ def merge_into_graph(
     Raises:
         RdfSyntaxError, InputError, StoreError: as :func:`replace_graph`.
     """
-    quads = _parse(body, fmt, graph, base_iri)
+    return merge_documents_into_graph(store_dir, graph, [(body, fmt)], base_iri=base_iri)
+
+
+def merge_documents_into_graph(
+    store_dir: Path,
+    graph: str | None,
+    documents: Sequence[tuple[bytes, RdfFormat]],
+    *,
+    base_iri: str | None = None,
+) -> bool:
+    """POST of several RDF documents (a multipart body): add the triples of all of them to
+    ``graph`` in one write; return whether the graph is new.
+
+    Each document's blank nodes are its own: they merge neither with each other's nor with
+    the store's.
+
+    Raises:
+        RdfSyntaxError, InputError, StoreError: as :func:`replace_graph`; nothing changes.
+    """
+    quads = [q for body, fmt in documents for q in _parse(body, fmt, graph, base_iri)]
     with write_transaction(store_dir) as store:
         created = not store.has_graph(graph)
         if graph is not None:

@@ -60,9 +60,18 @@ def dataset_figures(store: GraphStore, *, base: str) -> DatasetFigures:
 
 
 def service_description(
-    endpoint: str, *, fmt: RdfFormat, base: str, figures: DatasetFigures | None = None
+    endpoint: str,
+    *,
+    fmt: RdfFormat,
+    base: str,
+    figures: DatasetFigures | None = None,
+    update: bool = False,
 ) -> bytes:
-    """The SPARQL 1.1 Service Description of the endpoint at ``endpoint``, serialised."""
+    """The SPARQL 1.1 Service Description of the endpoint at ``endpoint``, serialised.
+
+    ``update`` says that the endpoint also takes SPARQL 1.1 Update (the operator has set a
+    token to write with).
+    """
 
     def n(iri: str) -> ox.NamedNode:
         return ox.NamedNode(iri)
@@ -89,6 +98,8 @@ def service_description(
         ox.Triple(dataset, n(VOID + "vocabulary"), n(f"{base}ontology#")),
         ox.Triple(dataset, n("http://purl.org/dc/terms/source"), n(graph_iri("ontology", base))),
     ]
+    if update:
+        triples.append(ox.Triple(service, n(SD + "supportedLanguage"), n(SD + "SPARQL11Update")))
     for name in (
         "SPARQL_Results_JSON",
         "SPARQL_Results_XML",

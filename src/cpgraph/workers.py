@@ -44,6 +44,7 @@ class QueryRequest:
 
     query: str
     store_path: str
+    base_iri: str | None = None
     accept: str | None = None
     format: str | None = None
     default_graphs: tuple[str, ...] = ()
@@ -118,6 +119,7 @@ def _answer(conn: Connection, request: QueryRequest, stores: dict[str, Any]) -> 
         store = stores[request.store_path] = GraphStore(Path(request.store_path), read_only=True)
     result = store.query(
         request.query,
+        base_iri=request.base_iri,
         default_graphs=request.default_graphs,
         named_graphs=request.named_graphs,
         prefixes=dict(request.prefixes),

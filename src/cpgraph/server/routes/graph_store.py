@@ -2,12 +2,16 @@
 
 Indirect identification: ``/store?graph=IRI`` or ``/store?default``. Direct identification:
 ``/store/...`` names the graph whose IRI is that URL. GET and HEAD are open to everyone; PUT,
-POST and DELETE need the operator's bearer token, and each is one atomic write.
+POST and DELETE need the operator's bearer token, and each is one atomic write. A POST may
+carry several RDF documents as ``multipart/form-data``, one a part; all of them are merged.
 """
 
 from __future__ import annotations
 
+import email.policy
 import io
+from email.message import EmailMessage
+from email.parser import BytesParser
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -23,6 +27,7 @@ from cpgraph.store import GraphStore, QueryKind
 
 router = APIRouter(tags=["Graph Store"])
 
+MULTIPART = "multipart/form-data"
 _RDF: dict[str, object] = {"content": {f.media_type: {} for f in RdfFormat}}
 
 
@@ -88,6 +93,37 @@ def _body_format(request: Request) -> RdfFormat:
     return RdfFormat.from_media_type(content_type)
 
 
+def _is_multipart(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "")
+    return content_type.split(";", 1)[0].strip().lower() == MULTIPART
+
+
+def _documents(request: Request, body: bytes) -> list[tuple[bytes, RdfFormat]]:
+    """The RDF documents of a ``multipart/form-data`` body (RFC 7578), one a part, each in
+    the format its part's Content-Type names.
+
+    Raises:
+        InputError: if the body is not well-formed multipart or holds no part.
+        UnsupportedFormatError: if a part does not say its RDF format.
+    """
+    head = f"Content-Type: {request.headers.get('content-type', '')}\r\n\r\n".encode("latin-1")
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    if not isinstance(message, EmailMessage) or not message.is_multipart() or message.defects:
+        raise InputError("a multipart/form-data body that cannot be read (check the boundary)")
+    documents: list[tuple[bytes, RdfFormat]] = []
+    for number, part in enumerate(message.iter_parts(), start=1):
+        content_type = part.get("content-type")
+        if not content_type:
+            raise UnsupportedFormatError(f"say part {number}'s RDF format in its Content-Type")
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            raise InputError(f"part {number} of the multipart body holds no document")
+        documents.append((payload, RdfFormat.from_media_type(str(content_type))))
+    if not documents:
+        raise InputError("a multipart/form-data body with no part")
+    return documents
+
+
 async def _write(request: Request, settings: Settings, target: _Target, method: str) -> Response:
     require_token(request, settings)
     headers: dict[str, str] = {}
@@ -102,19 +138,22 @@ async def _write(request: Request, settings: Settings, target: _Target, method: 
             return False
 
     else:
-        fmt = _body_format(request)
+        multipart = method == "POST" and _is_multipart(request)
+        fmt = None if multipart else _body_format(request)  # refused before reading the body
         body = await read_body(request, settings.max_body_bytes)
+        documents = _documents(request, body) if fmt is None else [(body, fmt)]
         if target.collection:
             if method != "POST":
                 raise InputError("PUT a graph: /store?graph=IRI or /store?default")
             collection = str(request.url.replace(query="", fragment=""))
             target = _Target(graphstore.new_graph_iri(collection))
             headers["Location"] = target.iri or ""
-        write = graphstore.replace_graph if method == "PUT" else graphstore.merge_into_graph
         graph = target.iri
 
         def operation() -> bool:
-            return write(store_dir, graph, body, fmt)
+            if method == "PUT":
+                return graphstore.replace_graph(store_dir, graph, *documents[0])
+            return graphstore.merge_documents_into_graph(store_dir, graph, documents)
 
     async with request.app.state.write_lock:
         created = await run_in_threadpool(operation)

@@ -6,6 +6,7 @@ per-client concurrency limit and, for anonymous SELECTs, row limit; results stre
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs
 
@@ -35,6 +36,7 @@ router = APIRouter(tags=["SPARQL"])
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
+_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\x00-\x20<>\"{}|\\^`]*")
 RESULT_TYPES: dict[str, dict[str, object]] = {
     "application/sparql-results+json": {},
     "application/sparql-results+xml": {},
@@ -55,6 +57,8 @@ RESULT_TYPES: dict[str, dict[str, object]] = {
 async def sparql_get(request: Request, settings: SettingsDep) -> Response:
     """SPARQL 1.1 Protocol query via GET; with no ``query``, the Service Description."""
     params = _multi(request.query_params.multi_items())
+    if "update" in params:
+        raise InputError("an update is sent by POST, never by GET")
     if "query" not in params:
         return _describe_service(request, settings)
     return await _answer(request, settings, params)
@@ -133,9 +137,19 @@ async def _update(request: Request, settings: Settings, params: dict[str, list[s
             text,
             using=params.get("using-graph-uri", ()),
             using_named=params.get("using-named-graph-uri", ()),
+            base_iri=_base_iri(request),
         )
         reload_store(request.app)
     return Response(status_code=204)
+
+
+def _base_iri(request: Request) -> str | None:
+    """The base IRI of a request's query or update: the endpoint's own URL (the URL it was
+    retrieved from, RFC 3986 section 5.1.3), or None where that is no plain absolute IRI."""
+    endpoint = str(request.url.replace(query="", fragment=""))
+    if not _IRI.fullmatch(endpoint):
+        return None
+    return endpoint
 
 
 def _multi(items: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -159,6 +173,7 @@ async def _answer(request: Request, settings: Settings, params: dict[str, list[s
     authorised = is_authorised(request, settings)
     query = QueryRequest(
         query=text,
+        base_iri=_base_iri(request),  # relative IRIs resolve against the endpoint's URL
         store_path=request.app.state.store_path,
         accept=request.headers.get("accept"),
         format=params.get("format", [None])[0],
@@ -207,5 +222,11 @@ def _describe_service(request: Request, settings: Settings) -> Response:
     fmt = negotiate(request.headers.get("accept"), QueryKind.GRAPH)
     assert isinstance(fmt, RdfFormat)  # a graph result negotiates to an RDF format
     figures = request.app.state.figures
-    content = service_description(endpoint, fmt=fmt, base=settings.base_iri, figures=figures)
+    content = service_description(
+        endpoint,
+        fmt=fmt,
+        base=settings.base_iri,
+        figures=figures,
+        update=settings.token is not None,
+    )
     return Response(content, media_type=with_charset(fmt.media_type), headers={"Vary": "Accept"})
