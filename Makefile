@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: serve test check lint format build clean
+.PHONY: serve test test-deps check lint format build clean
 
 # The virtual environment, with cpgraph installed in editable mode and its test tools.
 $(BIN)/cpgraph: pyproject.toml
@@ -23,8 +23,26 @@ build: $(BIN)/cpgraph
 	$(BIN)/cpgraph build
 
 # Lint, format check and the whole test suite: what CI runs.
-test: $(BIN)/cpgraph lint
+test: $(BIN)/cpgraph test-deps lint
 	$(BIN)/python -m pytest
+
+# System packages the tests use: Debian's Chromium for the headless browser tests. Installed
+# only when missing and when running as root; otherwise those tests skip and say why. Each
+# kind of test dependency adds its own double-colon `test-deps::` rule, run in order.
+test-deps::
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# OpenLink Virtuoso (Debian's virtuoso-opensource) for the push tests, which copy the dataset
+# into it; the Oxigraph server they also use comes with the test extra (pip, in .venv).
+test-deps::
+	@if [ ! -x /usr/bin/virtuoso-t ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's virtuoso-opensource for the push tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			virtuoso-opensource >/dev/null; \
+	fi
 
 lint: $(BIN)/cpgraph
 	$(BIN)/ruff check src tests

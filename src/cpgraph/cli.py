@@ -11,13 +11,14 @@ import io
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import IO
 
 from cpgraph import __version__
 from cpgraph.build import build_store
+from cpgraph.cli_export import add_commands
 from cpgraph.config import Settings, load_settings
 from cpgraph.errors import CpgraphError, InputError, ValidationFailedError
 from cpgraph.query import QueryFormat, format_table, run_query, shorten
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--format", choices=["text", "json", "ttl"], default="text", help="report format"
     )
+    _COMMANDS.update(add_commands(sub))
     return parser
 
 
@@ -172,7 +174,7 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-_COMMANDS = {
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "build": _build,
     "serve": _serve,
     "query": _query,

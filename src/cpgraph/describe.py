@@ -45,7 +45,8 @@ DESCRIPTION = (
 )
 KEYWORDS = ("cleaner production", "China", "environmental policy", "linked data")
 
-_FORMAT_NAMES = {
+# The names the W3C gives the formats (``http://www.w3.org/ns/formats/<name>``).
+FORMAT_NAMES = {
     RdfFormat.TURTLE: "Turtle",
     RdfFormat.N_TRIPLES: "N-Triples",
     RdfFormat.N_QUADS: "N-Quads",
@@ -101,7 +102,7 @@ class Distribution:
         """A readable title: the format, what it holds, the compression."""
         scope = "every named graph" if self.fmt.holds_graphs else "the union of the graphs"
         packed = ", gzip-compressed" if self.gzip else ""
-        return f"{_FORMAT_NAMES[self.fmt].replace('_', '/')} dump of {scope}{packed}"
+        return f"{FORMAT_NAMES[self.fmt].replace('_', '/')} dump of {scope}{packed}"
 
 
 def dump_distributions() -> list[Distribution]:
@@ -190,7 +191,10 @@ class _Describer:
         self._graphs(d)
         self._sources(d)
         self._access(d, distributions)
-        return self.quads
+        # Subject by subject (a stable sort keeps each subject's statements in order), so
+        # that serialisers group them.
+        unique = list(dict.fromkeys(self.quads))
+        return sorted(unique, key=lambda q: str(q.subject))
 
     def _about(self, d: ox.NamedNode) -> None:
         self.iri(d, RDF + "type", VOID + "Dataset")
@@ -209,7 +213,7 @@ class _Describer:
         self.add(
             d,
             DCTERMS + "modified",
-            ox.Literal(self.build.created.isoformat(), datatype=ox.NamedNode(XSD + "dateTime")),
+            ox.Literal(xsd_datetime(self.build.created), datatype=ox.NamedNode(XSD + "dateTime")),
         )
         self.text(d, DCTERMS + "identifier", self.build.id, lang=None)
         self.iri(d, VOID + "vocabulary", vocab(self.base))
@@ -320,7 +324,7 @@ class _Describer:
             self.add(node, DCAT + "downloadURL", url)
             self.add(node, DCAT + "accessURL", url)
             self.iri(node, DCAT + "mediaType", IANA + dist.fmt.media_type)
-            self.iri(node, DCTERMS + "format", FORMATS + _FORMAT_NAMES[dist.fmt])
+            self.iri(node, DCTERMS + "format", FORMATS + FORMAT_NAMES[dist.fmt])
             self.iri(node, DCTERMS + "license", LICENCE)
             if dist.gzip:
                 self.iri(node, DCAT + "compressFormat", IANA + "application/gzip")
@@ -343,7 +347,12 @@ class _Describer:
                     ox.Literal(dist.sha256, datatype=ox.NamedNode(XSD + "hexBinary")),
                 )
         for fmt in RdfFormat:
-            self.iri(d, VOID + "feature", FORMATS + _FORMAT_NAMES[fmt])
+            self.iri(d, VOID + "feature", FORMATS + FORMAT_NAMES[fmt])
+
+
+def xsd_datetime(moment: datetime) -> str:
+    """A UTC moment in the canonical lexical form of ``xsd:dateTime`` (``...T17:54:38Z``)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _namespace(iri: str) -> str:

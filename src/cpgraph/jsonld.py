@@ -121,7 +121,7 @@ class Compactor:
             return f"_:{term.value}"
         return self.iri(term.value)
 
-    def value(self, term: Term) -> Any:
+    def value(self, term: Term | ox.Triple) -> Any:
         """An object as a JSON-LD value (a string for ``xsd:string``, else a value object)."""
         if isinstance(term, ox.Literal):
             if term.language:
@@ -173,6 +173,36 @@ def write_jsonld(
     """
     ctx = context(base)
     compactor = Compactor(ctx)
+    sink = _Buffered(output)
+    _write_document(quads, sink, ctx, compactor)
+    sink.flush()
+
+
+class _Buffered:
+    """Collects small writes into large ones (a gzip stream pays for every call)."""
+
+    def __init__(self, output: IO[bytes], size: int = 1 << 16) -> None:
+        self.output = output
+        self.size = size
+        self.parts: list[bytes] = []
+        self.pending = 0
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.pending += len(data)
+        if self.pending >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.output.write(b"".join(self.parts))
+            self.parts.clear()
+            self.pending = 0
+
+
+def _write_document(
+    quads: Iterable[ox.Quad], output: _Buffered, ctx: dict[str, str], compactor: Compactor
+) -> None:
     output.write(b'{"@context":')
     output.write(_dumps(ctx))
     output.write(b',"@graph":[')

@@ -1,16 +1,23 @@
-"""The home page: what the service is, with the dataset's figures (HTML or JSON)."""
+"""The home page: what the service is, with the dataset's figures (HTML or JSON).
+
+Browsers get a page with the figures, the source documents, the classes to browse and the
+ways in (query page, endpoint, ontology, shapes); programs get the same facts as JSON.
+"""
 
 from __future__ import annotations
 
-from html import escape
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from cpgraph import __version__
+from cpgraph.linked import best_labels
+from cpgraph.pages import home_page
 from cpgraph.query import parse_accept
-from cpgraph.server.deps import SettingsDep
+from cpgraph.server.deps import SettingsDep, StoreDep
 from cpgraph.service import DatasetFigures
+from cpgraph.stats import class_counts, source_counts
 
 router = APIRouter(tags=["Service"])
 
@@ -24,10 +31,10 @@ DESCRIPTION = (
 
 
 @router.get("/", summary="What this service is", response_model=None)
-def home(request: Request, settings: SettingsDep) -> Response:
+def home(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
     """The service's self-description: HTML for browsers, JSON for programs."""
     figures: DatasetFigures = request.app.state.figures
-    info = {
+    info: dict[str, Any] = {
         "name": "cpgraph",
         "version": __version__,
         "description": DESCRIPTION,
@@ -36,6 +43,10 @@ def home(request: Request, settings: SettingsDep) -> Response:
             "sparql": str(request.url_for("sparql_get")),
             "docs": str(request.url_for("swagger_ui_html")),
             "openapi": str(request.url_for("openapi")),
+            "query": str(request.url_for("query")),
+            "ontology": str(request.url_for("ontology")),
+            "shapes": str(request.url_for("shapes")),
+            "browse": str(request.url_for("browse")),
         },
         "dataset": {
             "triples": figures.triples,
@@ -44,9 +55,28 @@ def home(request: Request, settings: SettingsDep) -> Response:
             "entities": figures.entities,
         },
     }
-    if _prefers_html(request.headers.get("accept")):
-        return HTMLResponse(_page(info))
-    return JSONResponse(info)
+    headers = {"Vary": "Accept"}
+    if not _prefers_html(request.headers.get("accept")):
+        return JSONResponse(info, headers=headers)
+    base = settings.base_iri
+    classes = class_counts(store, base=base)
+    sources = source_counts(store, base=base)
+    page = home_page(
+        description=DESCRIPTION,
+        figures={
+            "Statements": figures.triples,
+            "Entities": figures.entities,
+            "Source extracts": figures.source_extracts,
+            "Named graphs": figures.graphs,
+            "Classes in use": len(classes),
+        },
+        classes=classes,
+        sources=sources,
+        base=base,
+        names=best_labels(store, [c.cls for c in classes], base=base),
+        version=__version__,
+    )
+    return HTMLResponse(page, headers=headers)
 
 
 def _prefers_html(accept: str | None) -> bool:
@@ -56,27 +86,3 @@ def _prefers_html(accept: str | None) -> bool:
         if media in ("application/json", "*/*"):
             return False
     return False
-
-
-def _page(info: dict) -> str:  # type: ignore[type-arg]
-    d = info["dataset"]
-    e = info["endpoints"]
-    example = escape(
-        "PREFIX cp: <" + info["base"] + "ontology#>\n"
-        "SELECT ?instrument ?label WHERE { ?instrument a cp:Law ; rdfs:label ?label }"
-    )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>cpgraph</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}}
-dt{{font-weight:600}}pre{{background:#f4f4f4;padding:.75rem;overflow:auto}}</style></head>
-<body><h1>cpgraph</h1><p>{escape(info["description"])}</p>
-<h2>The dataset</h2><dl>
-<dt>Statements</dt><dd>{d["triples"]}</dd><dt>Named graphs</dt><dd>{d["graphs"]}</dd>
-<dt>Source extracts</dt><dd>{d["sourceExtracts"]}</dd><dt>Entities</dt><dd>{d["entities"]}</dd>
-</dl><h2>Use it</h2><ul>
-<li>SPARQL endpoint: <a href="{escape(e["sparql"])}">{escape(e["sparql"])}</a>
-(GET or POST, SPARQL 1.1 Protocol)</li>
-<li>API documentation: <a href="{escape(e["docs"])}">{escape(e["docs"])}</a></li></ul>
-<pre>{example}</pre>
-<p>cpgraph {escape(info["version"])}</p></body></html>"""

@@ -1,0 +1,63 @@
+"""Content negotiation for the linked-data routes: one URL, an HTML page or RDF by Accept.
+
+Each resource, graph, the ontology and the shapes answer on one URL (direct content
+negotiation): browsers get HTML, other clients Turtle, JSON-LD, N-Triples, RDF/XML, TriG or
+N-Quads by ``Accept``, or by ``?format=`` (which wins). Every answer carries ``Vary: Accept``
+and a ``Link: <...?format=ttl>; rel="alternate"; type="text/turtle"`` entry per format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pyoxigraph as ox
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
+
+from cpgraph.linked import FORMAT_PARAMETER, representation, serialize
+from cpgraph.pages import FORMAT_NAMES, Alternate
+from cpgraph.rdfio import RdfFormat
+from cpgraph.server.routes.sparql import with_charset
+
+
+def alternates(
+    request: Request, formats: Sequence[RdfFormat] = tuple(RdfFormat)
+) -> list[Alternate]:
+    """The other representations of the requested URL, one ``?format=`` link each."""
+    url = request.url
+    return [
+        Alternate(str(url.include_query_params(**{FORMAT_PARAMETER: f.value})), f.media_type, name)
+        for f, name in FORMAT_NAMES.items()
+        if f in formats
+    ] + [
+        Alternate(str(url.include_query_params(**{FORMAT_PARAMETER: "html"})), "text/html", "HTML")
+    ]
+
+
+def link_header(links: Sequence[Alternate]) -> str:
+    """The ``Link`` header value naming every alternate representation."""
+    return ", ".join(f'<{a.href}>; rel="alternate"; type="{a.media_type}"' for a in links)
+
+
+def negotiated(
+    request: Request,
+    *,
+    base: str,
+    page: Callable[[list[Alternate]], str],
+    quads: Callable[[], Sequence[ox.Quad]],
+) -> Response:
+    """The HTML ``page`` or the RDF of ``quads``, as the request asks.
+
+    Raises:
+        InputError: for an unknown ``?format=``.
+        NotAcceptableError: if the Accept header allows nothing offered.
+        NotFoundError: as ``page`` or ``quads`` raise it.
+    """
+    fmt = representation(request.headers.get("accept"), request.query_params.get(FORMAT_PARAMETER))
+    links = alternates(request)
+    headers = {"Vary": "Accept", "Link": link_header(links)}
+    if fmt is None:
+        shown = [a for a in links if a.media_type != "text/html"]
+        return HTMLResponse(page(shown), headers=headers)
+    body = serialize(quads(), fmt, base=base)
+    return Response(body, media_type=with_charset(fmt.media_type), headers=headers)

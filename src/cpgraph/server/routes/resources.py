@@ -1,0 +1,89 @@
+"""Dereferencing: ``/id/{kind}/{slug}`` and ``/graph/{...}`` answer for the IRIs the graph mints.
+
+The request path is mapped onto the configured base (``/id/org/sepa`` serves
+``<base>id/org/sepa``) after checking that every segment is a slug, so no IRI is ever built
+from unescaped input. Browsers get the page, other clients the RDF (see
+:mod:`cpgraph.server.negotiation`); an IRI the graph does not mention is a 404 problem.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from cpgraph.errors import NotFoundError
+from cpgraph.linked import graph_quads, graph_view, resource_quads, resource_view
+from cpgraph.namespaces import graph_iri, instance_iri
+from cpgraph.pages import graph_page, resource_page
+from cpgraph.server.deps import SettingsDep, StoreDep
+from cpgraph.server.negotiation import negotiated
+
+router = APIRouter(tags=["Linked data"])
+
+RDF_TYPES: dict[int | str, dict[str, object]] = {
+    200: {
+        "content": {
+            "text/html": {},
+            "text/turtle": {},
+            "application/ld+json": {},
+            "application/n-triples": {},
+            "application/rdf+xml": {},
+            "application/trig": {},
+            "application/n-quads": {},
+        }
+    },
+    404: {"description": "The graph does not mention this IRI"},
+}
+
+
+@router.get(
+    "/id/{kind}/{slug}",
+    summary="An instance: its page, or its concise bounded description in RDF",
+    response_model=None,
+    responses=RDF_TYPES,
+)
+def instance(
+    kind: str, slug: str, request: Request, settings: SettingsDep, store: StoreDep
+) -> Response:
+    """``<base>id/{kind}/{slug}``: HTML for browsers, RDF by Accept or ``?format=``."""
+    try:
+        iri = instance_iri(kind, slug, settings.base_iri)
+    except ValueError:
+        raise NotFoundError(
+            f"no such resource: /id/{kind}/{slug} (kinds and slugs are lower-case a-z, 0-9 "
+            "and single hyphens)"
+        ) from None
+    base = settings.base_iri
+    return negotiated(
+        request,
+        base=base,
+        page=lambda links: resource_page(
+            resource_view(store, iri, base=base), base=base, alternates=links
+        ),
+        quads=lambda: resource_quads(store, iri, base=base),
+    )
+
+
+@router.get(
+    "/graph/{name:path}",
+    summary="A named graph: where it comes from and its statements",
+    response_model=None,
+    responses=RDF_TYPES,
+)
+def graph(name: str, request: Request, settings: SettingsDep, store: StoreDep) -> Response:
+    """``<base>graph/{name}``: HTML for browsers, the graph's statements in RDF otherwise
+    (TriG and N-Quads keep the graph name)."""
+    try:
+        iri = graph_iri(name, settings.base_iri)
+    except ValueError:
+        raise NotFoundError(
+            f"no such graph: /graph/{name} (graph names are slugs separated by slashes)"
+        ) from None
+    base = settings.base_iri
+    return negotiated(
+        request,
+        base=base,
+        page=lambda links: graph_page(
+            graph_view(store, iri, base=base), base=base, alternates=links
+        ),
+        quads=lambda: graph_quads(store, iri),
+    )
