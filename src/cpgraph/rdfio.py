@@ -165,6 +165,9 @@ def parse_term(text: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     return term
 
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
 def ox_iri(iri: str) -> ox.NamedNode:
     """An IRI as a pyoxigraph term (for code that must not import pyoxigraph itself)."""
     return ox.NamedNode(iri)
@@ -185,6 +188,8 @@ def to_rdflib_term(
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:  # RDF 1.1: a simple literal is an xsd:string
+            return Literal(term.value)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     raise InputError(f"RDF 1.2 triple terms are not supported: {term}")
 

@@ -310,6 +310,22 @@ class GraphStore:
         except OSError as exc:
             raise StoreError(f"writing to the store failed: {exc}") from exc
 
+    def triples(
+        self,
+        subject: ox.NamedNode | ox.BlankNode | None,
+        predicate: ox.NamedNode | None,
+        obj: ox.NamedNode | ox.BlankNode | ox.Literal | None,
+    ) -> Iterator[
+        tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal]
+    ]:
+        """The distinct statements matching a pattern, over every graph (an index lookup)."""
+        seen: set[tuple[Any, Any, Any]] = set()
+        for quad in self._store.quads_for_pattern(subject, predicate, obj, None):
+            triple = (quad.subject, quad.predicate, quad.object)
+            if triple not in seen:
+                seen.add(triple)
+                yield triple  # type: ignore[misc]
+
     def named_graphs(self) -> list[str]:
         """The IRIs of the store's named graphs, sorted."""
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))

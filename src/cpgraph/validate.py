@@ -181,9 +181,14 @@ def validate_graph(
     except (pyshacl.errors.ReportableRuntimeError, pyshacl.errors.ShapeLoadError) as exc:
         raise InputError(f"the shapes could not be run: {exc}") from exc
     assert isinstance(report, Graph)
+    return outcome_from_report(report, conforms=bool(conforms))
+
+
+def outcome_from_report(report: Graph, *, conforms: bool = True) -> ValidationOutcome:
+    """The outcome a SHACL validation report describes (violations make it non-conforming)."""
     results = tuple(_results(report))
     conforming = not any(r.severity is Severity.VIOLATION for r in results)
-    return ValidationOutcome(conforms=conforming and bool(conforms), results=results, report=report)
+    return ValidationOutcome(conforms=conforming and conforms, results=results, report=report)
 
 
 def _results(report: Graph) -> Iterable[ValidationResult]:
