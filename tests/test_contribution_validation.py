@@ -53,7 +53,7 @@ def keys(report: Graph) -> Counter[Key]:
     """Each result as (focus, path, value, severity, source shape, constraint component),
     counted: two results may say the same (sh:uniqueLang reports once per duplicate)."""
     found: Counter[Key] = Counter()
-    for result in report.subjects(None, SH.ValidationResult):
+    for result in report.objects(None, SH.result):  # top-level results, not sh:detail ones
         key = (
             report.value(result, SH.focusNode),
             report.value(result, SH.resultPath),

@@ -491,7 +491,7 @@ def validate_in_context(
     root = BNode()
     report.add((root, RDF.type, SH.ValidationReport))
     violation = False
-    for result in full.subjects(RDF.type, SH.ValidationResult):
+    for result in full.objects(None, SH.result):  # top level; sh:detail ones are copied below
         node = full.value(result, SH.focusNode)
         if node is None or _to_ox(node) not in focus:
             continue

@@ -192,7 +192,8 @@ def outcome_from_report(report: Graph, *, conforms: bool = True) -> ValidationOu
 
 
 def _results(report: Graph) -> Iterable[ValidationResult]:
-    for node in report.subjects(RDF.type, SH.ValidationResult):
+    # The report's own results; nested ones (sh:detail) explain these and are not counted.
+    for node in report.objects(None, SH.result):
         messages = [m for m in report.objects(node, SH.resultMessage) if isinstance(m, Literal)]
         english = [m for m in messages if m.language in (None, "en")]
         message = str((english or messages or [Literal("")])[0])
