@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: serve test test-deps check lint format build clean
+.PHONY: serve test test-deps check lint format build clean bench
 
 # The virtual environment, with cpgraph installed in editable mode and its test tools.
 $(BIN)/cpgraph: pyproject.toml
@@ -55,3 +55,17 @@ format: $(BIN)/cpgraph
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# wrk, the load generator of the endpoint benchmarks (the CI smoke run skips that part without it).
+test-deps::
+	@if ! command -v wrk >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's wrk for the benchmarks"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	fi
+
+# The benchmarks at scale, with their peers (oxigraph, rdflib-endpoint): a long run (about an
+# hour at 100k and 1M; SIZES="100k 1M 10M" needs some 10 GiB of disk under var/bench).
+SIZES ?= 100k 1M
+bench: $(BIN)/cpgraph test-deps
+	$(BIN)/python -m pip install --quiet --editable ".[test,bench]"
+	$(BIN)/python benchmarks/run.py --sizes $(SIZES)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import (  # noqa: E402
+from harness import (
     PYTHON_BIN,
     Figure,
     free_port,
@@ -31,11 +31,11 @@ from harness import (  # noqa: E402
     server,
     settle,
     versions,
-    wrk,
     write_json,
+    wrk,
 )
 
-from cpgraph.store import GraphStore, current_build  # noqa: E402
+from cpgraph.store import GraphStore, current_build
 
 TIMEOUT_S = 30
 
@@ -71,7 +71,7 @@ def rows(peer: Peer, query: str) -> int:
     """How many solutions a peer returns (the harness checks that peers agree)."""
     url = peer.query_url + "?" + urllib.parse.urlencode({"query": query})
     request = urllib.request.Request(url, headers={"Accept": peer.accept})
-    with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - loopback
+    with urllib.request.urlopen(request, timeout=120) as response:
         return len(json.load(response)["results"]["bindings"])
 
 

@@ -18,13 +18,17 @@ from typing import IO
 
 from cpgraph import __version__
 from cpgraph.build import build_store
+from cpgraph.cli_contrib import add_contribution_commands
 from cpgraph.cli_export import add_commands
+from cpgraph.cli_queries import add_commands as add_query_commands
+from cpgraph.cli_queries import add_query_options, run_saved_query
 from cpgraph.config import Settings, load_settings
+from cpgraph.contributions import validate_files_in_context
 from cpgraph.errors import CpgraphError, InputError, ValidationFailedError
 from cpgraph.query import QueryFormat, format_table, run_query, shorten
 from cpgraph.rdfio import ox_iri
 from cpgraph.stats import class_counts, source_counts
-from cpgraph.store import current_build, open_current
+from cpgraph.store import GraphStore, current_build, open_current
 from cpgraph.validate import ValidationOutcome, validate_files
 
 
@@ -37,7 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--store", type=Path, help="store folder (default: $CPGRAPH_STORE_DIR)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("build", help="validate ontology, shapes and data, then build the store")
+    build = sub.add_parser("build", help="validate ontology, shapes and data, then build the store")
+    build.add_argument(
+        "--trusted",
+        action="store_true",
+        help="skip the SHACL validation (only for data validated before, such as generated data)",
+    )
 
     serve = sub.add_parser("serve", help="serve the SPARQL endpoint (builds the store if none)")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
@@ -53,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
         default=QueryFormat.TABLE.value,
         help="output format (default: a text table for SELECT/ASK, Turtle for graphs)",
     )
+    add_query_options(query)
 
     stats = sub.add_parser("stats", help="coverage: entities per class and per source")
     stats.add_argument("--format", choices=["table", "json"], default="table")
@@ -62,7 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--format", choices=["text", "json", "ttl"], default="text", help="report format"
     )
+    validate.add_argument(
+        "--no-context",
+        action="store_true",
+        help="validate the files alone, not as part of the local store",
+    )
     _COMMANDS.update(add_commands(sub))
+    _COMMANDS.update(add_contribution_commands(sub))
+    _COMMANDS.update(add_query_commands(sub))
     return parser
 
 
@@ -88,7 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
-    report = build_store(settings, progress=lambda m: print(m, file=sys.stderr))
+    report = build_store(
+        settings, progress=lambda m: print(m, file=sys.stderr), validate=not args.trusted
+    )
     print(f"{report.triples} statements in {len(report.graphs)} graphs")
     return 0
 
@@ -107,6 +126,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _query(args: argparse.Namespace, settings: Settings) -> int:
+    if args.saved is not None:
+        return run_saved_query(args, settings)
     if args.file is not None:
         try:
             text = args.file.read_text(encoding="utf-8")
@@ -126,7 +147,13 @@ def _query(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _validate(args: argparse.Namespace, settings: Settings) -> int:
-    outcome = validate_files(args.files, source_dir=settings.source_dir)
+    build = None if args.no_context else current_build(settings.store_dir)
+    if build is None:
+        outcome = validate_files(args.files, source_dir=settings.source_dir)
+    else:  # as part of the local store: references to what it holds are checked
+        outcome = validate_files_in_context(
+            args.files, store=GraphStore(build, read_only=True), source_dir=settings.source_dir
+        )
     if args.format == "json":
         print(json.dumps(outcome.summary(), indent=2))
     elif args.format == "ttl":

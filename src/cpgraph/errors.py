@@ -8,7 +8,8 @@
     │   ├── QuerySyntaxError     malformed SPARQL, with line and column
     │   ├── UnsupportedFormatError   a format cpgraph does not read or write (415)
     │   ├── NotAcceptableError   no result format fits the Accept header (406)
-    │   └── PayloadTooLargeError a query or body over the operator's limit (413)
+    │   ├── PayloadTooLargeError a query or body over the operator's limit (413)
+    │   └── ParameterError       a saved query's parameter missing or of the wrong type (422)
     ├── ValidationFailedError    RDF parsed but does not conform to the shapes (422, exit 1)
     ├── NotFoundError            no such resource (404, exit 2)
     ├── UnauthorizedError        a write without the operator's bearer token (401)
@@ -123,6 +124,27 @@ class PayloadTooLargeError(InputError):
     title = "Payload too large"
 
 
+class ParameterError(InputError):
+    """A saved query's parameter that is unknown, missing, or not a value of its type; the
+    problem names it in ``parameter``."""
+
+    status = 422
+    problem = "bad-parameter"
+    title = "Bad query parameter"
+
+    def __init__(self, message: str, *, parameter: str) -> None:
+        super().__init__(message, parameter=parameter)
+        self.parameter = parameter
+
+
+class ContributionRefusedError(InputError):
+    """A contribution that writes where contributions may not, or defines vocabulary."""
+
+    status = 422
+    problem = "contribution-refused"
+    title = "Contribution refused"
+
+
 class UnauthorizedError(CpgraphError):
     """A request that needs the operator's bearer token came without it (or with another)."""
 
@@ -168,6 +190,14 @@ class ValidationFailedError(CpgraphError):
     def __init__(self, message: str, *, outcome: Any) -> None:
         super().__init__(message)
         self.outcome = outcome
+
+    def to_problem(self, *, base: str = "https://w3id.org/cpgraph/") -> dict[str, Any]:
+        """The problem, with the validation results a contributor acts on."""
+        body = super().to_problem(base=base)
+        summary = getattr(self.outcome, "summary", None)
+        if callable(summary):
+            body.update(summary())
+        return body
 
 
 class NotFoundError(CpgraphError):

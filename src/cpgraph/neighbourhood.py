@@ -45,8 +45,10 @@ SH = Namespace("http://www.w3.org/ns/shacl#")
 TYPE = RDF.type.toPython()
 SUBCLASS = RDFS.subClassOf.toPython()
 
+_LOOKUPS = 4  # above this many predicates, a node's statements are read in one scan
+
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
-Triple = tuple[Term, ox.NamedNode, Term]
+Triple = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,9 +331,10 @@ def _follow(
     in_any, in_set = (
         (step.any_inverse, step.inverse) if forward else (step.any_forward, step.forward)
     )
-    if out_any:
+    if out_any or len(out_set) > _LOOKUPS:  # one scan of the node beats many lookups
         for t in union.outgoing(node):
-            yield t, t[2]
+            if out_any or t[1].value in out_set:
+                yield t, t[2]
     else:
         for predicate in out_set:
             for t in union.outgoing(node, predicate):
@@ -394,10 +397,11 @@ def _walk_back(seeds: set[Term], distance: int, reach: Reach, union: _Union) -> 
 
 
 def _instances_below(cls: Term, union: _Union) -> set[Term]:
-    classes = {cls}
-    frontier = {cls}
+    classes: set[Term] = {cls}
+    frontier: set[Term] = {cls}
     while frontier:
-        frontier = {t[0] for c in frontier for t in union.incoming(c, SUBCLASS)} - classes
+        below: set[Term] = {t[0] for c in frontier for t in union.incoming(c, SUBCLASS)}
+        frontier = below - classes
         classes |= frontier
     return {t[0] for c in classes for t in union.incoming(c, TYPE)}
 

@@ -25,6 +25,7 @@ from cpgraph.linked import GraphInfo, GraphView, Member, ResourceView, Term, loc
 from cpgraph.namespaces import RDF, RDFS, XSD, prefixes
 from cpgraph.rdfio import RdfFormat
 from cpgraph.stats import ClassCount, SourceCount
+from cpgraph.validate import ValidationOutcome
 from cpgraph.vocabdoc import NodeShapeDoc, OntologyDoc, Phrase, Ref, ShapesDoc, TermDoc
 
 FORMAT_NAMES = {
@@ -621,3 +622,57 @@ declared already.</p>
 </section>
 <script type="application/json" id="cpgraph-config">{config}</script>"""
     return layout("Query", body, scripts=["/static/query.js"])
+
+
+def contribute_page(
+    *,
+    data: str = "",
+    fmt: RdfFormat = RdfFormat.TURTLE,
+    outcome: ValidationOutcome | None = None,
+    error: str | None = None,
+) -> str:
+    """The validation form, with the report of what was sent (or the error that stopped it)."""
+    options = "".join(
+        f'<option value="{f.value}"{" selected" if f is fmt else ""}>'
+        f"{escape(f.media_type)}</option>"
+        for f in (RdfFormat.TURTLE, RdfFormat.N_TRIPLES, RdfFormat.JSON_LD, RdfFormat.RDF_XML)
+    )
+    form = (
+        '<form method="post" action="/validate" class="contribute">'
+        '<p><label for="data">RDF to validate</label></p>'
+        f'<textarea id="data" name="data" rows="16" cols="100" spellcheck="false">{escape(data)}'
+        '</textarea><p><label for="format">Format</label> '
+        f'<select id="format" name="format">{options}</select> '
+        '<button type="submit">Validate</button></p></form>'
+        "<p>Validation sees the graph: references to agencies, sectors and places it holds are "
+        "checked against it. Nothing is written; committing needs a contributor's token "
+        "(<code>POST /contributions</code>).</p>"
+    )
+    report = ""
+    if error is not None:
+        report = (
+            '<section class="report"><h2>Cannot validate</h2>'
+            f'<p class="error">{escape(error)}</p></section>'
+        )
+    elif outcome is not None:
+        verdict = "Conforms" if outcome.conforms else "Does not conform"
+        rows = "".join(
+            f'<tr class="{escape(r.severity.value.lower())}"><td>{escape(r.severity.value)}</td>'
+            f"<td>{escape(r.focus_node)}</td><td>{escape(r.path or '')}</td>"
+            f"<td>{escape(r.value or '')}</td><td>{escape(r.message)}</td></tr>"
+            for r in outcome.results
+        )
+        table = (
+            (
+                "<table><thead><tr><th>severity</th><th>node</th><th>property</th>"
+                "<th>value</th><th>what to do</th></tr></thead>"
+                f"<tbody>{rows}</tbody></table>"
+            )
+            if outcome.results
+            else ""
+        )
+        report = (
+            f'<section class="report"><h2>{verdict}</h2><p>{len(outcome.violations)} '
+            f"violation(s), {len(outcome.results)} result(s).</p>{table}</section>"
+        )
+    return layout("Validate a contribution", form + report)

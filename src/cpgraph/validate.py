@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pyshacl
-from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib import RDFS, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 from cpgraph.errors import InputError

@@ -13,14 +13,18 @@ from fastapi.middleware.gzip import GZipMiddleware
 
 from cpgraph import __version__
 from cpgraph.config import Settings
+from cpgraph.contributions import ValidationContext, load_contributors
 from cpgraph.errors import StoreError
+from cpgraph.saved import library_folder, load_library
 from cpgraph.server.problems import install_problem_handlers
 from cpgraph.server.routes import (
     browse,
+    contributions,
     dumps,
     graph_store,
     home,
     ontology,
+    queries,
     query_page,
     resources,
     sparql,
@@ -49,6 +53,10 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.pool = QueryPool(size=settings.query_workers, timeout=settings.query_timeout)
         app.state.limiter = ClientLimiter(settings.client_concurrency)
         app.state.write_lock = asyncio.Lock()
+        app.state.context = ValidationContext.from_store(app.state.store, base=settings.base_iri)
+        app.state.contributor_tokens = load_contributors(
+            settings.contributors_file, operator_token=settings.token
+        )
         await app.state.pool.start()
         try:
             yield
@@ -77,10 +85,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.include_router(home.router)
     app.include_router(sparql.router)
+    queries.install(app, load_library(library_folder(settings.source_dir)))
     for pages in (resources, ontology, browse, query_page):
         app.include_router(pages.router)
     mount_static(app)
     app.include_router(graph_store.router)
+    app.include_router(contributions.router)
     app.include_router(dumps.router)
     return app
 

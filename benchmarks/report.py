@@ -1,0 +1,265 @@
+"""RESULTS.md from the raw results of ``run.py``: every figure as its median and min-max spread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _n(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}" if value < 100 else f"{value:.0f}"
+
+
+def fig(f: dict[str, Any] | None, digits: int = 1) -> str:
+    """``median (min-max, n runs)``."""
+    if not f or f.get("median") is None:
+        return "-"
+    if f["runs"] == 1:
+        return f"{_n(f['median'], digits)} (1 run)"
+    return f"{_n(f['median'], digits)} ({_n(f['min'], digits)}-{_n(f['max'], digits)})"
+
+
+def size_name(size: str | int) -> str:
+    n = int(size)
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        return f"{n // 1_000_000}M"
+    if n >= 1_000 and n % 1_000 == 0:
+        return f"{n // 1_000}k"
+    return f"{n:,}"
+
+
+def render(report: dict[str, Any]) -> str:
+    """The report as Markdown."""
+    m, v, s = report["machine"], report["versions"], report["settings"]
+    sizes = " ".join(size_name(k) for k in report["sizes"])
+    out = [
+        "# cpgraph at scale: benchmark results",
+        "",
+        f"Measured {m['date']} with `python benchmarks/run.py --sizes {sizes} --runs {s['runs']} "
+        f"--seconds {s['seconds']}` (raw numbers: `benchmarks/results/scale.json`). Every figure "
+        f"is the **median of {s['runs']} runs with the min-max spread** in brackets, unless it "
+        "says 1 run. Peers ran side by side in the same session, alternating run by run, and "
+        "each ratio is the median of the per-run ratios (cpgraph / peer), so a slow moment of "
+        "the machine hits both sides of a ratio.",
+        "",
+        "**The machine was shared** with other engineers' test runs while these figures were "
+        "taken: absolute numbers are noisy, the side-by-side ratios less so.",
+        "",
+    ]
+    for earlier in report.get("earlier_runs", []):
+        es = earlier["settings"]
+        out += [f"Some sizes come from an earlier run ({earlier['machine']['date']}, "
+                f"`--sizes {' '.join(size_name(n) for n in es['sizes'])} --runs {es['runs']} "
+                f"--seconds {es['seconds']}`), merged with `--merge`.", ""]
+    out += [
+
+        "## Machine and versions",
+        "",
+        f"- CPU: {m['cpu']}, {m['cores']} cores; memory {m['memory_mib']:,} MiB; {m['os']}; "
+        f"Python {m['python']}",
+        "- " + ", ".join(f"{k} {val}" for k, val in v.items()),
+        "",
+        "## The synthetic graphs",
+        "",
+        "`benchmarks/synthetic.py` (seed "
+        f"{s['seed']}): enterprises in 31 provinces, 310 prefectures and 24 sectors, each with 1 "
+        "to 3 yearly audits (voluntary or compulsory, 2004-2023) of 3 observations each; "
+        "standards and indicator systems per sector, audit schemes and yearly provincial "
+        "notices issued by actors; one source extract per province register and province-year, "
+        "audits from 2021 on as PROV-described contributions. It conforms to the shapes (no "
+        "result at all; tested at 20k statements).",
+        "",
+        "| size | statements | enterprises | audits | observations | named graphs | "
+        "generated in |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for size, entry in report["sizes"].items():
+        d = entry["data"]
+        gen = entry.get("generate_s")
+        out.append(f"| {size_name(size)} | {d['triples']:,} | {d['enterprises']:,} | "
+                   f"{d['audits']:,} | {d['observations']:,} | {d['graphs']:,} | "
+                   f"{_n(gen) + ' s' if gen else '(cached)'} |")
+    out += _build(report) + _endpoint(report) + _memory(report) + _saved(report)
+    out += _validation(report) + _growth(report)
+    return "\n".join(out) + "\n"
+
+
+def _build(report: dict[str, Any]) -> list[str]:
+    out = [
+        "",
+        "## Build and load",
+        "",
+        "From the same N-Quads file into a fresh on-disk store, each a separate process: "
+        "`cpgraph build --trusted` (parse, the named-graph rule, bulk load, count per graph, "
+        "atomic switch), pyoxigraph's `Store.bulk_load` alone, and `oxigraph load`. "
+        "`cpgraph build` with its SHACL validation (the default) is measured once per size, "
+        "bounded in time. Time in seconds; peak RSS of the process in MiB; the ratio is "
+        "cpgraph's time over the peer's (above 1: cpgraph is slower).",
+        "",
+    ]
+    for size, entry in report["sizes"].items():
+        b = entry.get("build")
+        if not b:
+            continue
+        out += [f"**{size_name(size)}** ({b['triples']:,} statements)", "",
+                "| loader | time (s) | statements/s | peak RSS (MiB) | cpgraph time / peer |",
+                "| --- | ---: | ---: | ---: | ---: |"]
+        for peer, f in b["peers"].items():
+            if f["did_not_finish"]:
+                out.append(f"| {peer} | {f['did_not_finish']} | | | |")
+                continue
+            ratio = fig(b["cpgraph_time_ratio"].get(peer), 2)
+            out.append(f"| {peer} | {fig(f['seconds'])} | {fig(f['triples_per_second'], 0)} | "
+                       f"{fig(f['peak_rss_mib'], 0)} | {ratio if ratio != '-' else ''} |")
+        out.append("")
+    return out
+
+
+def _endpoint(report: dict[str, Any]) -> list[str]:
+    out = [
+        "## The endpoint",
+        "",
+        "wrk on loopback, GET with `Accept: application/sparql-results+json`, each run "
+        "preceded by a wait until the server answers `ASK {}` quickly again (a server may still "
+        "be working on requests wrk abandoned). cpgraph runs with its defaults (2 query "
+        "workers, 30 s limit); `oxigraph serve --union-default-graph` (without `--timeout-s`, "
+        "with which Oxigraph 0.5 starts a thread per query and, under wrk at concurrency 8 on "
+        "this machine, failed to create threads, answered 500s and died); "
+        "rdflib-endpoint on the same N-Quads. A query is first sent once per peer (bounded in "
+        "time, the row counts compared); a peer whose single answer takes longer than a wrk "
+        "run is not loaded with wrk. Throughput in requests/s; latency p50 and p99 in ms; the "
+        "ratio is cpgraph's throughput over the peer's (below 1: cpgraph is slower).",
+        "",
+    ]
+    for size, entry in report["sizes"].items():
+        e = entry.get("endpoint")
+        if not e:
+            continue
+        if "skipped" in e:
+            out += [f"**{size_name(size)}**: not measured: {e['skipped']}", ""]
+            continue
+        verdict = ("so wrk is not the bottleneck" if e["load_generator_not_bottleneck"] else
+                   "**wrk may be the bottleneck for the fastest figures**")
+        out += [f"**{size_name(size)}**. Load generator ceiling (wrk, `ASK {{}}` on "
+                f"oxigraph, c=8): {_n(e['load_generator_ceiling_rps'], 0)} requests/s; the "
+                f"highest figure below is {_n(e['highest_measured_rps'], 0)}, {verdict}. "
+                "Server start-up: " + ", ".join(f"{k} {_n(t)} s" for k, t in
+                                                  e["startup_s"].items()) + "."]
+        for peer, why in e.get("skipped_peers", {}).items():
+            out.append(f"{peer}: {why}.")
+        out += ["", "| query @ concurrency | server | rows | requests/s | p50 (ms) | p99 (ms) |"
+                " cpgraph / peer | notes |",
+                "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+        for key, peers in e["results"].items():
+            for peer, f in peers.items():
+                notes = f["did_not_finish"] or (f"{f['failures']} failed responses"
+                                                if f["failures"] else "")
+                if not notes and f["rps"]["median"] == 0:
+                    notes = "no answer completed within a run"
+                ratio = fig(f["cpgraph_rps_ratio"], 2) if f["cpgraph_rps_ratio"] else ""
+                out.append(f"| {key} | {peer} | {f['rows'] if f['rows'] is not None else '-'} | "
+                           f"{fig(f['rps'])} | {fig(f['p50_ms'], 2)} | {fig(f['p99_ms'], 2)} | "
+                           f"{ratio} | {notes} |")
+        out += ["", "<details><summary>queries</summary>", ""]
+        for kind, text in e["queries"].items():
+            out += [f"{kind}:", "", "```sparql", text, "```", ""]
+        out += ["</details>", ""]
+    return out
+
+
+def _memory(report: dict[str, Any]) -> list[str]:
+    out = ["## Memory", "",
+           "Peak resident memory (VmHWM, MiB) of each server over the whole endpoint benchmark "
+           "(for cpgraph, the server process plus its query workers), and of each build.", "",
+           "| size | " + " | ".join(["cpgraph server", "oxigraph server", "rdflib-endpoint",
+                                      "cpgraph build --trusted", "cpgraph build (validating)",
+                                      "oxigraph load"]) + " |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for size, entry in report["sizes"].items():
+        servers = entry.get("endpoint", {}).get("server_peak_rss_mib", {})
+        builds = entry.get("build", {}).get("peers", {})
+        cells = [_n(servers.get(p), 0) for p in ("cpgraph", "oxigraph", "rdflib-endpoint")]
+        for p in ("cpgraph build --trusted", "cpgraph build (validating)", "oxigraph load"):
+            f = builds.get(p)
+            cells.append("-" if not f or f["did_not_finish"] else fig(f["peak_rss_mib"], 0))
+        out.append(f"| {size_name(size)} | " + " | ".join(cells) + " |")
+    return [*out, ""]
+
+
+def _saved(report: dict[str, Any]) -> list[str]:
+    out = ["## Saved queries", "",
+           "Each `queries/*.rq` through `cpgraph.store.GraphStore.query` with the usual "
+           "prefixes and its default parameters bound, every row read (no pagination), in "
+           "seconds, with the rows it returned. The synthetic columns query the synthetic graph "
+           "together with the shipped data, so that the defaults (shipped entities) are found.",
+           ""]
+    shipped = report.get("shipped_saved_queries")
+    columns = [("shipped graph", shipped)] + [
+        (size_name(size), entry.get("saved_queries")) for size, entry in report["sizes"].items()]
+    names = sorted({n for _, c in columns if c and "skipped" not in c for n in c})
+    if not names:
+        reasons = {c.get("skipped") for _, c in columns if c}
+        return [*out, f"Not measured: {'; '.join(sorted(r for r in reasons if r)) or 'not run'}.",
+                ""]
+    out += ["| query | " + " | ".join(c for c, _ in columns) + " |",
+            "| --- |" + " ---: |" * len(columns)]
+    for name in names:
+        cells = []
+        for _, c in columns:
+            f = (c or {}).get(name)
+            cells.append("-" if not f else f.get("error", "") or
+                         f"{fig(f['seconds'], 3)} [{f['rows']} rows]")
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    return [*out, ""]
+
+
+def _validation(report: dict[str, Any]) -> list[str]:
+    out = ["## Contribution validation", "",
+           "A 1,000-statement contribution (24 new audits with their observations, about "
+           "enterprises already in the store, and its PROV description) validated against the "
+           "store. **Full-store pySHACL**: the whole store parsed into rdflib with the "
+           "contribution and validated (what `cpgraph build` does), the validation time apart "
+           "from the parse. **Scoped pySHACL (sketch)**: a sketch in the benchmark, not "
+           "cpgraph's code: the contribution plus the store's statements about every node it "
+           "mentions (and their types), validated, results kept for the contribution's own "
+           "nodes. **cpgraph.contribute**: the fast path, measured when it exists (a marked "
+           "hook in `run.py`). Seconds.", "",
+           "| size | full-store pySHACL: validate (parse) | scoped sketch: validate (gather) | "
+           "cpgraph.contribute |", "| --- | --- | --- | --- |"]
+    for size, entry in report["sizes"].items():
+        val = entry.get("validation")
+        if not val:
+            continue
+        cells = []
+        for name, extra in (("full-store pyshacl", "parse_s"),
+                            ("scoped pyshacl (sketch)", "gather_s"),
+                            ("cpgraph.contribute", None)):
+            f = val.get(name, {})
+            if "did_not_finish" in f or "skipped" in f:
+                cells.append(f.get("did_not_finish") or f.get("skipped"))
+            elif "validate_s" in f:
+                more = f" ({fig(f[extra])})" if extra and extra in f else ""
+                rss = f"; {fig(f['peak_rss_mib'], 0)} MiB" if "peak_rss_mib" in f else ""
+                cells.append(f"{fig(f['validate_s'])}{more}{rss}; conforms: {f['conforms']}")
+            else:
+                cells.append("-")
+        out.append(f"| {size_name(size)} | " + " | ".join(cells) + " |")
+    return [*out, ""]
+
+
+def _growth(report: dict[str, Any]) -> list[str]:
+    table = report.get("growth") or {}
+    sizes = [size_name(s) for s in report["sizes"]]
+    out = ["## How the costs grow", "",
+           "Each median at each size, and the least-squares slope of log(cost) on log(statements):"
+           " 1 means the cost grows in proportion to the store, 0 that it does not grow, "
+           "below 0.3 for a query that it barely notices the store's size.", "",
+           "| cost | " + " | ".join(sizes) + " | slope |", "| --- |" + " ---: |" * (len(sizes) + 1)]
+    for name, row in sorted(table.items()):
+        by_size = {size_name(p[0]): p[2] for p in row["points"]}
+        out.append(f"| {name} | " + " | ".join(_n(by_size.get(s), 2) for s in sizes) +
+                   f" | {_n(row['slope'], 2)} |")
+    return [*out, ""]

@@ -1,0 +1,916 @@
+"""cpgraph at scale, against its peers: one command that runs every benchmark and writes the report.
+
+    python benchmarks/run.py --sizes 100k 1M 10M
+
+For each size it generates the synthetic graph (``synthetic.py``, seeded) and measures, side by
+side in the same session, run by run:
+
+- build/load: ``cpgraph build --trusted`` against pyoxigraph's bulk loader alone and the
+  ``oxigraph load`` command, with each one's peak RSS; ``cpgraph build`` with its SHACL
+  validation is measured on its own, bounded in time;
+- the endpoint: four query kinds (a point lookup on an enterprise, a join with a filter, an
+  aggregate over the whole store, a 10,000-row result) at concurrency 1 and 8 with wrk, against
+  ``oxigraph serve`` and rdflib-endpoint, with the load generator's own ceiling, and the peak
+  RSS of each server;
+- the saved queries (``queries/*.rq``) through :class:`cpgraph.store.GraphStore`, on the shipped
+  graph and on the synthetic one;
+- contribution validation: a 1,000-statement contribution against the store, with full-store
+  pySHACL, a scoped pySHACL sketch, and cpgraph's own fast path when ``cpgraph.contribute``
+  provides one;
+
+then fits how each cost grows with the store's size (the slope on log-log axes) and writes
+``benchmarks/RESULTS.md`` and the raw numbers as ``benchmarks/results/scale.json``. Every run is
+bounded in time; a peer that does not finish is reported as such, never waited for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import (
+    PYTHON_BIN,
+    ROOT,
+    free_port,
+    machine,
+    peak_rss_mib,
+    server,
+    settle,
+    versions,
+    wrk,
+)
+from synthetic import Stats, contribution_nquads, generate, iter_sizes
+
+HERE = Path(__file__).resolve().parent
+PREFIXES = (
+    "PREFIX cp: <https://w3id.org/cpgraph/ontology#>\n"
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+)
+ACCEPT = "application/sparql-results+json"
+QUERY_TIMEOUT_S = 30
+
+
+class DidNotFinishError(Exception):
+    """A run that was stopped at its time limit."""
+
+
+@dataclass
+class Settings:
+    """How hard the suite measures."""
+
+    sizes: list[int]
+    seed: int = 1
+    runs: int = 3
+    seconds: int = 5
+    concurrency: list[int] = field(default_factory=lambda: [1, 8])
+    build_timeout: float = 1800.0
+    validate_timeout: float = 900.0
+    probe_timeout: float = 60.0
+    rdflib_max_triples: int = 1_000_000
+    pyshacl_max_triples: int = 1_000_000
+    work: Path = ROOT / "var" / "bench"
+    output: Path = HERE
+    parts: tuple[str, ...] = ("build", "endpoint", "saved", "validation")
+    merge: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures
+# ---------------------------------------------------------------------------------------------
+
+
+def summary(values: list[float]) -> dict[str, Any]:
+    """Median and min-max spread of several runs."""
+    finite = [v for v in values if v is not None and not math.isnan(v)]
+    if not finite:
+        return {"runs": len(values), "median": None, "min": None, "max": None, "values": values}
+    return {"runs": len(finite), "median": statistics.median(finite), "min": min(finite),
+            "max": max(finite), "values": finite}
+
+
+def slope(points: list[tuple[float, float]]) -> float | None:
+    """The least-squares slope of log(cost) against log(size): 1 is linear growth."""
+    pts = [(math.log(x), math.log(y)) for x, y in points if x > 0 and y and y > 0]
+    if len(pts) < 2:
+        return None
+    mx = sum(x for x, _ in pts) / len(pts)
+    my = sum(y for _, y in pts) / len(pts)
+    sxx = sum((x - mx) ** 2 for x, _ in pts)
+    return sum((x - mx) * (y - my) for x, y in pts) / sxx if sxx else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Bounded processes
+# ---------------------------------------------------------------------------------------------
+
+
+def run_bounded(command: list[str], *, timeout: float, env: dict[str, str] | None = None,
+                log: Path | None = None) -> tuple[float, float]:
+    """Run ``command`` to its end within ``timeout`` seconds: (wall seconds, peak RSS MiB).
+
+    Raises:
+        DidNotFinishError: if it was still running at the limit (it is killed).
+        RuntimeError: if it failed.
+    """
+    out = log.open("wb") if log else subprocess.DEVNULL
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stdout=out,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                process.returncode = os.waitstatus_to_exitcode(status)
+                break
+            if time.perf_counter() - started > timeout:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                raise DidNotFinishError(f"did not finish within {timeout:.0f} s")
+            time.sleep(0.05)
+    finally:
+        if log:
+            out.close()  # type: ignore[union-attr]
+    elapsed = time.perf_counter() - started
+    if process.returncode != 0:
+        tail = log.read_text(errors="replace")[-2000:] if log else ""
+        raise RuntimeError(f"{command[0]} exited with {process.returncode}: {tail}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def fresh(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Build and load
+# ---------------------------------------------------------------------------------------------
+
+
+def source_tree(work: Path, data: Path) -> Path:
+    """A folder ``cpgraph build`` reads: the repository's ontology and shapes, and ``data``."""
+    tree = work / "source"
+    shutil.rmtree(tree, ignore_errors=True)
+    (tree / "data").mkdir(parents=True)
+    (tree / "ontology").symlink_to(ROOT / "ontology")
+    (tree / "shapes").symlink_to(ROOT / "shapes")
+    (tree / "data" / "synthetic.nq").symlink_to(data.resolve())
+    return tree
+
+
+BULK_LOAD = (
+    "import sys, pyoxigraph as ox\n"
+    "store = ox.Store(sys.argv[1])\n"
+    "store.bulk_load(path=sys.argv[2], format=ox.RdfFormat.N_QUADS)\n"
+    "store.flush()\n"
+)
+
+
+def loaders(work: Path, data: Path, tree: Path,
+            timeout: float) -> dict[str, Callable[[], tuple[float, float]]]:
+    """The peers of the build benchmark, each a function that builds once from scratch."""
+    python = str(PYTHON_BIN / "python")
+
+    def cpgraph_build(trusted: bool) -> Callable[[], tuple[float, float]]:
+        def go() -> tuple[float, float]:
+            store = fresh(work / "stores" / "cpgraph")
+            command = [str(PYTHON_BIN / "cpgraph"), "--store", str(store), "build"]
+            return run_bounded([*command, "--trusted"] if trusted else command,
+                               timeout=timeout,
+                               env={"CPGRAPH_SOURCE_DIR": str(tree)}, log=work / "build.log")
+        return go
+
+    def bulk() -> tuple[float, float]:
+        store = fresh(work / "stores" / "pyoxigraph")
+        return run_bounded([python, "-c", BULK_LOAD, str(store), str(data)],
+                           timeout=timeout, log=work / "bulk.log")
+
+    def oxigraph_load() -> tuple[float, float]:
+        store = fresh(work / "stores" / "oxigraph")
+        return run_bounded([str(PYTHON_BIN / "oxigraph"), "load", "--location", str(store),
+                            "--file", str(data)], timeout=timeout,
+                           log=work / "oxigraph-load.log")
+
+    return {
+        "cpgraph build --trusted": cpgraph_build(True),
+        "pyoxigraph bulk_load": bulk,
+        "oxigraph load": oxigraph_load,
+        "cpgraph build (validating)": cpgraph_build(False),
+    }
+
+
+def bench_build(settings: Settings, work: Path, data: Path, triples: int,
+                validating_dnf: str | None) -> dict[str, Any]:
+    """Build/load throughput and peak RSS, side by side run by run; the validating build apart.
+
+    The validating build runs last and once per size (it is the slow one), and not at all once
+    it failed to finish at a smaller size.
+    """
+    tree = source_tree(work, data)
+    peers = loaders(work, data, tree, settings.build_timeout)
+    main_peers = [p for p in peers if p != "cpgraph build (validating)"]
+    seconds: dict[str, list[float]] = {p: [] for p in peers}
+    rss: dict[str, list[float]] = {p: [] for p in peers}
+    dnf: dict[str, str | None] = {p: None for p in peers}
+    ratios: dict[str, list[float]] = {p: [] for p in main_peers if p != main_peers[0]}
+    for run in range(settings.runs):
+        this: dict[str, float] = {}
+        for peer in main_peers:
+            if dnf[peer]:
+                continue
+            try:
+                elapsed, peak = peers[peer]()
+            except DidNotFinishError as exc:
+                dnf[peer] = str(exc)
+                continue
+            seconds[peer].append(elapsed)
+            rss[peer].append(peak)
+            this[peer] = elapsed
+            print(f"  build run {run + 1}: {peer}: {elapsed:.1f} s, {peak:.0f} MiB", flush=True)
+        for peer in ratios:
+            if main_peers[0] in this and peer in this:
+                ratios[peer].append(this[main_peers[0]] / this[peer])
+    # the stores the endpoint benchmark serves: the last cpgraph and oxigraph builds
+    keep = work / "stores" / "cpgraph-serving"
+    shutil.rmtree(keep, ignore_errors=True)
+    shutil.copytree(work / "stores" / "cpgraph", keep, symlinks=True)
+    validating = "cpgraph build (validating)"
+    if validating_dnf:
+        dnf[validating] = f"not attempted: {validating_dnf} at a smaller size"
+    else:
+        try:
+            elapsed, peak = run_bounded(
+                [str(PYTHON_BIN / "cpgraph"), "--store", str(fresh(work / "stores" / "val")),
+                 "build"], timeout=settings.validate_timeout,
+                env={"CPGRAPH_SOURCE_DIR": str(tree)}, log=work / "build-validating.log")
+            seconds[validating].append(elapsed)
+            rss[validating].append(peak)
+            print(f"  build: {validating}: {elapsed:.1f} s, {peak:.0f} MiB", flush=True)
+        except DidNotFinishError as exc:
+            dnf[validating] = str(exc)
+        shutil.rmtree(work / "stores" / "val", ignore_errors=True)
+    return {
+        "triples": triples,
+        "peers": {
+            p: {
+                "seconds": summary(seconds[p]),
+                "triples_per_second": summary([triples / s for s in seconds[p]]),
+                "peak_rss_mib": summary(rss[p]),
+                "did_not_finish": dnf[p],
+            }
+            for p in peers
+        },
+        "cpgraph_time_ratio": {p: summary(v) for p, v in ratios.items()},
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Endpoint
+# ---------------------------------------------------------------------------------------------
+
+
+def queries_for(stats: Stats) -> dict[str, str]:
+    """The endpoint issue's four query kinds, on the synthetic data."""
+    year = stats.sample_year
+    return {
+        "point lookup": f"SELECT ?p ?o WHERE {{ <{stats.sample_enterprise}> ?p ?o }}",
+        "join with filter": PREFIXES + (
+            "SELECT ?audit ?enterprise ?label WHERE {\n"
+            f"  ?enterprise cp:inSector <{stats.sample_sector}> ; rdfs:label ?label .\n"
+            "  ?audit cp:auditedEnterprise ?enterprise ; cp:startDate ?date .\n"
+            f'  FILTER(STRSTARTS(STR(?date), "{year}"))\n}}'
+        ),
+        "aggregate": PREFIXES + (
+            "SELECT ?province (COUNT(?obs) AS ?n) WHERE {\n"
+            "  ?obs a cp:Observation ; cp:refArea ?province .\n} GROUP BY ?province"
+        ),
+        "10,000 rows": "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10000",
+    }
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A server under test: how to start it and where to send queries."""
+
+    name: str
+    command: tuple[str, ...]
+    query_url: str
+    env: tuple[tuple[str, str], ...] = ()
+    startup: float = 900.0
+
+    def url(self, query: str) -> str:
+        return self.query_url + "?" + urllib.parse.urlencode({"query": query})
+
+
+def probe(peer: Peer, query: str, *, timeout: float) -> tuple[int, float]:
+    """One request: (rows, seconds). Raises DidNotFinishError past ``timeout``."""
+    request = urllib.request.Request(peer.url(query), headers={"Accept": ACCEPT})
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            rows = len(json.load(response)["results"]["bindings"])
+    except (TimeoutError, urllib.error.URLError) as exc:
+        if isinstance(exc, TimeoutError) or isinstance(getattr(exc, "reason", None),
+                                                       TimeoutError):
+            raise DidNotFinishError(f"did not finish within {timeout:.0f} s") from None
+        raise
+    return rows, time.perf_counter() - started
+
+
+class Servers:
+    """The peers' servers, each restartable (a peer stuck on an abandoned query is restarted)."""
+
+    def __init__(self, peers: list[Peer]) -> None:
+        self.peers = {p.name: p for p in peers}
+        self.stacks: dict[str, contextlib.ExitStack] = {}
+        self.pids: dict[str, int] = {}
+        self.peak: dict[str, float] = {}
+
+    def start(self, name: str) -> None:
+        peer = self.peers[name]
+        stack = contextlib.ExitStack()
+        process = stack.enter_context(server(peer.command, ready_url=peer.url("ASK {}"),
+                                             env=dict(peer.env), startup=peer.startup))
+        self.stacks[name] = stack
+        self.pids[name] = process.pid
+
+    def stop(self, name: str) -> None:
+        self.record(name)
+        stack = self.stacks.pop(name, None)
+        if stack is not None:
+            stack.close()
+
+    def restart(self, name: str) -> None:
+        self.stop(name)
+        self.start(name)
+
+    def record(self, name: str) -> None:
+        if name in self.pids:
+            self.peak[name] = max(self.peak.get(name, 0.0), peak_rss_mib(self.pids[name]))
+
+    def close(self) -> None:
+        for name in list(self.stacks):
+            self.stop(name)
+
+
+def endpoint_peers(work: Path, data: Path, triples: int,
+                   settings: Settings) -> tuple[list[Peer], dict[str, str]]:
+    """cpgraph, oxigraph serve and (up to a size) rdflib-endpoint over the same data.
+
+    ``oxigraph serve`` runs without ``--timeout-s``: with it, Oxigraph 0.5 starts a thread per
+    query, and under wrk at concurrency 8 here thread creation failed ("failed to set up
+    alternative stack guard page"), the server answering 500s and then dying. Every single
+    query is bounded by the harness instead.
+    """
+    skipped: dict[str, str] = {}
+    port = free_port()
+    peers = [Peer("cpgraph", (str(PYTHON_BIN / "cpgraph"), "--store",
+                              str(work / "stores" / "cpgraph-serving"), "serve", "--port",
+                              str(port)),
+                  f"http://127.0.0.1:{port}/sparql",
+                  env=(("CPGRAPH_QUERY_TIMEOUT", str(QUERY_TIMEOUT_S)),))]
+    oxigraph = PYTHON_BIN / "oxigraph"
+    if oxigraph.exists() and (work / "stores" / "oxigraph").exists():
+        port = free_port()
+        peers.append(Peer("oxigraph", (str(oxigraph), "serve", "--location",
+                                       str(work / "stores" / "oxigraph"), "--bind",
+                                       f"127.0.0.1:{port}", "--union-default-graph"),
+                          f"http://127.0.0.1:{port}/query"))
+    else:
+        skipped["oxigraph"] = "the oxigraph command or its store is missing"
+    rdflib_endpoint = PYTHON_BIN / "rdflib-endpoint"
+    if not rdflib_endpoint.exists():
+        skipped["rdflib-endpoint"] = "rdflib-endpoint is not installed"
+    elif triples > settings.rdflib_max_triples:
+        skipped["rdflib-endpoint"] = (
+            f"not run above {settings.rdflib_max_triples:,} statements: rdflib holds the whole "
+            "graph in Python objects (several GiB and minutes to load at this size)")
+    else:
+        port = free_port()
+        peers.append(Peer("rdflib-endpoint", (str(rdflib_endpoint), "serve", str(data),
+                                              "--host", "127.0.0.1", "--port", str(port)),
+                          f"http://127.0.0.1:{port}/"))  # rdflib-endpoint answers at /
+    return peers, skipped
+
+
+def bench_endpoint(settings: Settings, work: Path, data: Path, stats: Stats) -> dict[str, Any]:
+    """Throughput and latency per query kind and concurrency, side by side run by run."""
+    if shutil.which("wrk") is None:
+        return {"skipped": "wrk is not installed (apt-get install wrk)"}
+    peers, skipped = endpoint_peers(work, data, stats.triples, settings)
+    queries = queries_for(stats)
+    servers = Servers(peers)
+    results: dict[str, dict[str, Any]] = {}
+    started_at: dict[str, float] = {}
+    try:
+        for peer in peers:
+            t0 = time.perf_counter()
+            servers.start(peer.name)
+            started_at[peer.name] = time.perf_counter() - t0
+            print(f"  {peer.name} ready in {started_at[peer.name]:.1f} s", flush=True)
+        fastest = next((p for p in peers if p.name == "oxigraph"), peers[0])
+        ceiling = wrk(fastest.url("ASK {}"), connections=8, seconds=settings.seconds,
+                      headers={"Accept": ACCEPT}).requests_per_second
+        for kind, query in queries.items():
+            rows: dict[str, int | None] = {}
+            single: dict[str, float | None] = {}
+            dnf: dict[str, str | None] = {}
+            for peer in peers:
+                try:
+                    rows[peer.name], single[peer.name] = probe(peer, query,
+                                                               timeout=settings.probe_timeout)
+                    dnf[peer.name] = None
+                except (DidNotFinishError, OSError, ValueError) as exc:
+                    why = str(exc) if isinstance(exc, DidNotFinishError) else f"failed: {exc}"
+                    rows[peer.name], single[peer.name], dnf[peer.name] = None, None, why
+                    servers.restart(peer.name)  # it may still be working on the query
+            for c in settings.concurrency:
+                key = f"{kind} @ c={c}"
+                rps: dict[str, list[float]] = {p.name: [] for p in peers}
+                p50: dict[str, list[float]] = {p.name: [] for p in peers}
+                p99: dict[str, list[float]] = {p.name: [] for p in peers}
+                failures = {p.name: 0 for p in peers}
+                ratios: dict[str, list[float]] = {p.name: [] for p in peers if p.name != "cpgraph"}
+                too_slow: dict[str, str | None] = {}
+                for peer in peers:
+                    s = single[peer.name]
+                    too_slow[peer.name] = dnf[peer.name] or (
+                        f"one request took {s:.1f} s, longer than a {settings.seconds} s run: "
+                        "not loaded with wrk" if s is not None and s > settings.seconds else None)
+                for _ in range(settings.runs):
+                    this: dict[str, float] = {}
+                    for peer in peers:
+                        if too_slow[peer.name]:
+                            continue
+                        settle(peer.url("ASK {}"), limit=120)
+                        run = wrk(peer.url(query), connections=c, seconds=settings.seconds,
+                                  headers={"Accept": ACCEPT})
+                        rps[peer.name].append(run.requests_per_second)
+                        p50[peer.name].append(run.latency_p50_ms)
+                        p99[peer.name].append(run.latency_p99_ms)
+                        failures[peer.name] += run.non_2xx + run.errors
+                        this[peer.name] = run.requests_per_second
+                    for name in ratios:
+                        if this.get("cpgraph") and this.get(name):
+                            ratios[name].append(this["cpgraph"] / this[name])
+                results[key] = {
+                    p.name: {
+                        "rows": rows[p.name],
+                        "single_request_s": single[p.name],
+                        "rps": summary(rps[p.name]),
+                        "p50_ms": summary(p50[p.name]),
+                        "p99_ms": summary(p99[p.name]),
+                        "failures": failures[p.name],
+                        "did_not_finish": too_slow[p.name],
+                        "cpgraph_rps_ratio": summary(ratios[p.name]) if p.name in ratios else None,
+                    }
+                    for p in peers
+                }
+                print(f"  {key}: " + ", ".join(
+                    f"{p.name} {summary(rps[p.name])['median'] or 0:.0f}/s" for p in peers),
+                    flush=True)
+        for peer in peers:
+            servers.record(peer.name)
+    finally:
+        servers.close()
+    best = max((v["rps"]["median"] or 0 for r in results.values() for v in r.values()),
+               default=0)
+    return {
+        "queries": queries,
+        "skipped_peers": skipped,
+        "startup_s": started_at,
+        "load_generator_ceiling_rps": ceiling,
+        "highest_measured_rps": best,
+        "load_generator_not_bottleneck": best < 0.5 * ceiling,
+        "results": results,
+        "server_peak_rss_mib": servers.peak,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Saved queries
+# ---------------------------------------------------------------------------------------------
+
+
+def saved_queries() -> dict[str, str]:
+    folder = ROOT / "queries"
+    return {p.stem: p.read_text() for p in sorted(folder.glob("*.rq"))} if folder.is_dir() else {}
+
+
+def saved_query_defaults(text: str) -> dict[str, Any]:
+    """The ``#+ defaults:`` of a saved query as substitutions for its ``?_name...`` variables.
+
+    Saved queries follow the grlc convention: a parameter ``name`` is the variable ``?_name``
+    (``?_name_iri`` for an IRI), and the header lists defaults as ``#+   - name: value``.
+    """
+    import re
+
+    import pyoxigraph as ox
+
+    header = [line[2:] for line in text.splitlines() if line.startswith("#+")]
+    values: dict[str, str] = {}
+    in_defaults = False
+    for line in header:
+        if re.match(r"\s*defaults:", line):
+            in_defaults = True
+        elif re.match(r"\s*[a-z]+:", line):
+            in_defaults = False
+        elif in_defaults and (m := re.match(r"\s*-\s*([A-Za-z0-9_]+):\s*(.+?)\s*$", line)):
+            values[m.group(1)] = m.group(2)
+    found: dict[str, Any] = {}
+    for var in set(re.findall(r"[?$](_[A-Za-z0-9_]+)", text)):
+        name = var[1:]
+        for suffix in ("_iri", "_integer", "_decimal", "_string", "_literal"):
+            if name.endswith(suffix):
+                name = name[: -len(suffix)]
+                break
+        if name in values:
+            value = values[name]
+            found[var] = (ox.NamedNode(value) if var.endswith("_iri") or
+                          value.startswith(("http://", "https://")) else ox.Literal(value))
+    return found
+
+
+def time_saved_queries(store_dir: Path, runs: int, timeout: float) -> dict[str, Any]:
+    """Each saved query's time through GraphStore.query (all rows read), in a bounded child."""
+    queries = saved_queries()
+    if not queries:
+        return {"skipped": "no saved queries (queries/*.rq) yet"}
+    script = (
+        "import json, sys, time\n"
+        "from pathlib import Path\n"
+        "from cpgraph.namespaces import prefixes\n"
+        "from cpgraph.store import GraphStore\n"
+        "sys.path.insert(0, sys.argv[4])\n"
+        "from run import saved_query_defaults\n"
+        "store = GraphStore(Path(sys.argv[1]), read_only=True)\n"
+        "out = {}\n"
+        "for path in sorted(Path(sys.argv[2]).glob('*.rq')):\n"
+        "    times, rows = [], 0\n"
+        "    text = path.read_text()\n"
+        "    for _ in range(int(sys.argv[3])):\n"
+        "        t = time.perf_counter()\n"
+        "        try:\n"
+        "            result = store.query(text, prefixes=prefixes(),\n"
+        "                                 substitutions=saved_query_defaults(text))\n"
+        "            rows = sum(1 for _ in result.rows()) if result.kind.name == 'SOLUTIONS' "
+        "else 1\n"
+        "        except Exception as exc:  # noqa: BLE001\n"
+        "            out[path.stem] = {'error': str(exc)}\n"
+        "            break\n"
+        "        times.append(time.perf_counter() - t)\n"
+        "    else:\n"
+        "        out[path.stem] = {'seconds': times, 'rows': rows}\n"
+        "print(json.dumps(out))\n"
+    )
+    log = Path(tempfile.mkstemp(prefix="cpgraph-saved-")[1])
+    try:
+        run_bounded([str(PYTHON_BIN / "python"), "-c", script, str(store_dir),
+                     str(ROOT / "queries"), str(runs), str(HERE)], timeout=timeout, log=log)
+        raw = json.loads(log.read_text().strip().splitlines()[-1])
+    except DidNotFinishError as exc:
+        return {"skipped": f"the saved queries {exc}"}
+    finally:
+        log.unlink(missing_ok=True)
+    return {name: ({"error": v["error"]} if "error" in v else
+                   {"rows": v["rows"], "seconds": summary(v["seconds"])})
+            for name, v in raw.items()}
+
+
+def with_shipped(work: Path, data: Path, timeout: float) -> Path:
+    """A store of the synthetic graph together with the shipped data (``--trusted``), so that
+    the saved queries' default parameters, which name shipped entities, find them."""
+    tree = source_tree(work, data)
+    for path in sorted((ROOT / "data").glob("*.trig")):
+        (tree / "data" / path.name).symlink_to(path)
+    store = fresh(work / "stores" / "with-shipped")
+    run_bounded([str(PYTHON_BIN / "cpgraph"), "--store", str(store), "build", "--trusted"],
+                timeout=timeout, env={"CPGRAPH_SOURCE_DIR": str(tree)},
+                log=work / "with-shipped.log")
+    return store
+
+
+def shipped_store(work: Path) -> Path:
+    """A store built from the repository's own data (validated, as ``make serve`` builds it)."""
+    store = work / "shipped-store"
+    if not (store / "current").exists():
+        fresh(store)
+        run_bounded([str(PYTHON_BIN / "cpgraph"), "--store", str(store), "build"], timeout=600,
+                    env={"CPGRAPH_SOURCE_DIR": str(ROOT)}, log=work / "shipped-build.log")
+    return store
+
+
+# ---------------------------------------------------------------------------------------------
+# Contribution validation
+# ---------------------------------------------------------------------------------------------
+
+FULL_STORE = """
+import json, sys, time
+from pathlib import Path
+from cpgraph.rdfio import parse_file
+from cpgraph.validate import load_ontology, load_shapes, validate_graph
+t0 = time.perf_counter()
+ontology = load_ontology(Path(sys.argv[3]) / 'ontology')
+shapes = load_shapes(Path(sys.argv[3]) / 'shapes')
+data = parse_file(Path(sys.argv[1]))
+data += parse_file(Path(sys.argv[2]))
+data += ontology  # as cpgraph build validates: the data with the ontology
+t1 = time.perf_counter()
+outcome = validate_graph(data, shapes=shapes, ontology=ontology)
+t2 = time.perf_counter()
+print(json.dumps({'parse_s': t1 - t0, 'validate_s': t2 - t1, 'conforms': outcome.conforms,
+                  'results': len(outcome.results)}))
+"""
+
+SCOPED = """
+import json, sys, time
+from pathlib import Path
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+from cpgraph.rdfio import parse_file, to_rdflib_triples
+from cpgraph.store import GraphStore
+from cpgraph.validate import load_ontology, load_shapes, validate_graph
+ontology = load_ontology(Path(sys.argv[3]) / 'ontology')
+shapes = load_shapes(Path(sys.argv[3]) / 'shapes')
+store = GraphStore(Path(sys.argv[1]), read_only=True)
+t0 = time.perf_counter()
+contribution = parse_file(Path(sys.argv[2]))
+mentioned = {str(n) for t in contribution for n in (t[0], t[2]) if isinstance(n, URIRef)}
+own = {str(s) for s in contribution.subjects()}
+values = ' '.join(f'<{iri}>' for iri in sorted(mentioned - own))
+query = ('CONSTRUCT { ?n ?p ?o . ?o a ?t } WHERE { VALUES ?n { ' + values + ' } '
+         '?n ?p ?o OPTIONAL { ?o a ?t } }')
+data = Graph()
+for triple in to_rdflib_triples(ox.Quad(t.subject, t.predicate, t.object)
+                                for t in store.query(query).triples()):
+    data.add(triple)
+data += contribution
+t1 = time.perf_counter()
+outcome = validate_graph(data, shapes=shapes, ontology=ontology)
+relevant = [r for r in outcome.violations if r.focus_node in own]
+t2 = time.perf_counter()
+print(json.dumps({'gather_s': t1 - t0, 'validate_s': t2 - t1, 'conforms': not relevant,
+                  'neighbourhood_triples': len(data)}))
+"""
+
+FAST_PATH_HOOK = """
+# HOOK: cpgraph.contribute is the lead's fast path (issue: contributions). When it provides
+# validate_contribution(quads, store=..., source_dir=...), it is measured here; until then
+# this prints {"skipped": ...}.
+import json, sys, time
+from pathlib import Path
+try:
+    from cpgraph import contribute
+    validate_contribution = contribute.validate_contribution
+except (ImportError, AttributeError) as exc:
+    print(json.dumps({'skipped': f'cpgraph.contribute has no fast path yet ({exc})'}))
+    sys.exit(0)
+from cpgraph.rdfio import read_quads
+from cpgraph.store import GraphStore
+store = GraphStore(Path(sys.argv[1]), read_only=True)
+quads = read_quads(Path(sys.argv[2]))
+t0 = time.perf_counter()
+try:
+    outcome = validate_contribution(quads, store=store, source_dir=Path(sys.argv[3]))
+except TypeError as exc:
+    print(json.dumps({'skipped': f'validate_contribution has another signature ({exc})'}))
+    sys.exit(0)
+t1 = time.perf_counter()
+print(json.dumps({'validate_s': t1 - t0, 'conforms': getattr(outcome, 'conforms', None)}))
+"""
+
+
+def bounded_json(script: str, args: list[str], timeout: float, work: Path) -> dict[str, Any]:
+    """Run a Python snippet bounded in time; its last output line is JSON."""
+    log = work / "snippet.log"
+    try:
+        elapsed, peak = run_bounded([str(PYTHON_BIN / "python"), "-c", script, *args],
+                                    timeout=timeout, log=log)
+    except DidNotFinishError as exc:
+        return {"did_not_finish": str(exc)}
+    result = json.loads(log.read_text().strip().splitlines()[-1])
+    result.update({"wall_s": elapsed, "peak_rss_mib": peak})
+    return result
+
+
+def bench_validation(settings: Settings, work: Path, data: Path, stats: Stats,
+                     full_dnf: str | None, validating_dnf: str | None) -> dict[str, Any]:
+    """A 1,000-statement contribution against the store: full-store pySHACL, scoped, fast."""
+    text = contribution_nquads(enterprises=stats.enterprises, seed=settings.seed)
+    contribution = work / "contribution.nq"
+    contribution.write_text(text)
+    store = work / "stores" / "cpgraph-serving"
+    build = (store / "current").resolve()
+    args = [str(build), str(contribution), str(ROOT)]
+    out: dict[str, Any] = {"contribution_triples": text.count("\n")}
+    runs = settings.runs
+    scoped = [bounded_json(SCOPED, args, settings.validate_timeout, work) for _ in range(runs)]
+    out["scoped pyshacl (sketch)"] = _collect(scoped, "validate_s", ("gather_s", "wall_s"))
+    fast = [bounded_json(FAST_PATH_HOOK, args, settings.validate_timeout, work)
+            for _ in range(runs)]
+    out["cpgraph.contribute"] = _collect(fast, "validate_s", ("wall_s",))
+    if full_dnf:
+        out["full-store pyshacl"] = {"did_not_finish": f"not attempted: {full_dnf} at a smaller "
+                                                       "size"}
+    elif validating_dnf:
+        out["full-store pyshacl"] = {
+            "did_not_finish": "not attempted: the validating build (the same pySHACL run over "
+                              f"the whole store) {validating_dnf} at this size"}
+    elif stats.triples > settings.pyshacl_max_triples:
+        out["full-store pyshacl"] = {
+            "did_not_finish": f"not attempted above {settings.pyshacl_max_triples:,} statements"}
+    else:
+        full = [bounded_json(FULL_STORE, [str(data), str(contribution), str(ROOT)],
+                             settings.validate_timeout, work)
+                for _ in range(1 if stats.triples > 200_000 else runs)]
+        out["full-store pyshacl"] = _collect(full, "validate_s", ("parse_s", "wall_s"))
+    return out
+
+
+def _collect(results: list[dict[str, Any]], main: str, others: tuple[str, ...]) -> dict[str, Any]:
+    for r in results:
+        if "did_not_finish" in r or "skipped" in r:
+            return {k: r[k] for k in ("did_not_finish", "skipped") if k in r}
+    out = {main: summary([r[main] for r in results])}
+    for key in (*others, "peak_rss_mib"):
+        if key in results[0]:
+            out[key] = summary([r[key] for r in results])
+    out["conforms"] = results[0].get("conforms")
+    if "neighbourhood_triples" in results[0]:
+        out["neighbourhood_triples"] = results[0]["neighbourhood_triples"]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The suite
+# ---------------------------------------------------------------------------------------------
+
+
+def dataset(settings: Settings, size: int) -> tuple[Path, Stats, float | None]:
+    """The synthetic graph of ``size`` (generated once per size and seed, then reused)."""
+    path = settings.work / f"synthetic-{size}-seed{settings.seed}.nq"
+    meta = path.with_suffix(".json")
+    if path.exists() and meta.exists():
+        return path, Stats(**json.loads(meta.read_text())), None
+    started = time.perf_counter()
+    stats = generate(path, triples=size, seed=settings.seed)
+    elapsed = time.perf_counter() - started
+    meta.write_text(json.dumps(asdict(stats)))
+    return path, stats, elapsed
+
+
+def run_suite(settings: Settings) -> dict[str, Any]:
+    """Every benchmark at every size; the raw results."""
+    settings.work.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {
+        "machine": machine(),
+        "versions": versions(["cpgraph", "pyoxigraph", "oxigraph", "rdflib", "pyshacl",
+                              "rdflib-endpoint", "fastapi", "uvicorn"]),
+        "settings": {k: (str(v) if isinstance(v, Path) else v)
+                     for k, v in asdict(settings).items()},
+        "sizes": {},
+    }
+    previous = settings.output / "results" / "scale.json"
+    if settings.merge and previous.exists():  # add these sizes to an earlier run's
+        earlier = json.loads(previous.read_text())
+        report["sizes"] = {k: v for k, v in earlier["sizes"].items()
+                           if int(k) not in settings.sizes}
+        report["earlier_runs"] = [*earlier.get("earlier_runs", []),
+                                  {"machine": earlier["machine"], "settings": earlier["settings"]}]
+        if "shipped_saved_queries" in earlier:
+            report["shipped_saved_queries"] = earlier["shipped_saved_queries"]
+    validating_dnf: str | None = None
+    full_dnf: str | None = None
+    for size in settings.sizes:
+        report["sizes"] = dict(sorted({**report["sizes"], str(size): {}}.items(),
+                                      key=lambda item: int(item[0])))
+        print(f"size {size:,}", flush=True)
+        data, stats, gen_s = dataset(settings, size)
+        work = settings.work / f"run-{size}"
+        work.mkdir(parents=True, exist_ok=True)
+        entry: dict[str, Any] = {"data": asdict(stats), "generate_s": gen_s}
+        report["sizes"][str(size)] = entry
+        if "build" in settings.parts or not (work / "stores" / "cpgraph-serving").exists():
+            entry["build"] = bench_build(settings, work, data, stats.triples, validating_dnf)
+            validating_dnf = validating_dnf or entry["build"]["peers"][
+                "cpgraph build (validating)"]["did_not_finish"]
+        if "endpoint" in settings.parts:
+            entry["endpoint"] = bench_endpoint(settings, work, data, stats)
+        if "saved" in settings.parts and saved_queries():
+            build = (with_shipped(work, data, settings.build_timeout) / "current").resolve()
+            entry["saved_queries"] = time_saved_queries(build, settings.runs, 600)
+            shutil.rmtree(work / "stores" / "with-shipped", ignore_errors=True)
+        if "validation" in settings.parts:
+            entry["validation"] = bench_validation(settings, work, data, stats, full_dnf,
+                                                   validating_dnf)
+            full = entry["validation"].get("full-store pyshacl", {})
+            full_dnf = full_dnf or (full.get("did_not_finish")
+                                    if "not attempted" not in str(full.get("did_not_finish"))
+                                    else None)
+        write_outputs(report, settings)
+    if "saved" in settings.parts and "shipped_saved_queries" not in report:
+        shipped = (shipped_store(settings.work) / "current").resolve()
+        report["shipped_saved_queries"] = time_saved_queries(shipped, settings.runs, 600)
+    report["growth"] = growth(report)
+    write_outputs(report, settings)
+    return report
+
+
+def figures(entry: dict[str, Any]) -> Iterator[tuple[str, float]]:
+    """The median of every cost measured at one size, by name."""
+    for peer, f in entry.get("build", {}).get("peers", {}).items():
+        if f["seconds"]["median"]:
+            yield f"build time: {peer} (s)", f["seconds"]["median"]
+        if f["peak_rss_mib"]["median"]:
+            yield f"build peak RSS: {peer} (MiB)", f["peak_rss_mib"]["median"]
+    endpoint = entry.get("endpoint", {})
+    for key, peers in endpoint.get("results", {}).items():
+        for peer, f in peers.items():
+            if f["p50_ms"]["median"]:
+                yield f"latency p50: {key}: {peer} (ms)", f["p50_ms"]["median"]
+    for peer, mib in endpoint.get("server_peak_rss_mib", {}).items():
+        yield f"server peak RSS: {peer} (MiB)", mib
+    for name, f in entry.get("saved_queries", {}).items():
+        if isinstance(f, dict) and "seconds" in f:
+            yield f"saved query: {name} (s)", f["seconds"]["median"]
+    for name, f in entry.get("validation", {}).items():
+        if isinstance(f, dict) and "validate_s" in f:
+            yield f"contribution validation: {name} (s)", f["validate_s"]["median"]
+
+
+def growth(report: dict[str, Any]) -> dict[str, Any]:
+    """Each cost at every size it was measured at, and its log-log slope."""
+    table: dict[str, dict[str, Any]] = {}
+    for size, entry in report["sizes"].items():
+        triples = entry["data"]["triples"]
+        for name, value in figures(entry):
+            row = table.setdefault(name, {"points": []})
+            row["points"].append([int(size), triples, value])
+    for row in table.values():
+        row["slope"] = slope([(t, v) for _, t, v in row["points"]])
+    return table
+
+
+def write_outputs(report: dict[str, Any], settings: Settings) -> None:
+    results = settings.output / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "scale.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    from report import render
+
+    (settings.output / "RESULTS.md").write_text(render(report))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", nargs="+", default=["100k", "1M", "10M"],
+                        help="store sizes in statements (100k 1M 10M)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (median, spread)")
+    parser.add_argument("--seconds", type=int, default=5, help="length of one wrk run")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--validate-timeout", type=float, default=900.0,
+                        help="limit for one SHACL validation (s)")
+    parser.add_argument("--build-timeout", type=float, default=1800.0,
+                        help="limit for one build or load (s)")
+    parser.add_argument("--parts", nargs="+", default=list(Settings.parts),
+                        choices=list(Settings.parts))
+    parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench",
+                        help="where data and stores go (several GiB at 10M)")
+    parser.add_argument("--output", type=Path, default=HERE,
+                        help="where RESULTS.md and results/scale.json go")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other sizes of the results already in --output")
+    args = parser.parse_args(argv)
+    sizes = [n for text in args.sizes for n in iter_sizes(text)]
+    settings = Settings(sizes=sizes, seed=args.seed, runs=args.runs, seconds=args.seconds,
+                        concurrency=args.concurrency, build_timeout=args.build_timeout,
+                        validate_timeout=args.validate_timeout, work=args.work,
+                        output=args.output, parts=tuple(args.parts), merge=args.merge)
+    run_suite(settings)
+    print(f"wrote {settings.output / 'RESULTS.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""Contributions over HTTP: ``POST /validate`` (open to all), ``/contributions`` (with a token).
+
+The library (:mod:`cpgraph.contributions`) does the work; these routes parse bodies, check
+tokens and choose the report's form (JSON summary, a SHACL report in RDF, or an HTML page).
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+from html import escape
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from cpgraph import contributions as contrib
+from cpgraph.config import Settings
+from cpgraph.errors import InputError, UnauthorizedError, UnsupportedFormatError
+from cpgraph.neighbourhood import Triple
+from cpgraph.pages import contribute_page, layout
+from cpgraph.query import parse_accept
+from cpgraph.rdfio import RdfFormat
+from cpgraph.server.deps import SettingsDep, read_body, reload_store
+from cpgraph.server.routes.sparql import with_charset
+from cpgraph.validate import ValidationOutcome
+
+router = APIRouter(tags=["Contributions"])
+
+FORM = "application/x-www-form-urlencoded"
+_REPORT_TYPES = {
+    "text/turtle": RdfFormat.TURTLE,
+    "application/ld+json": RdfFormat.JSON_LD,
+    "application/n-triples": RdfFormat.N_TRIPLES,
+    "application/rdf+xml": RdfFormat.RDF_XML,
+}
+_READ: dict[str, object] = {
+    "content": {
+        f.media_type: {}
+        for f in (RdfFormat.TURTLE, RdfFormat.N_TRIPLES, RdfFormat.JSON_LD, RdfFormat.RDF_XML)
+    }
+}
+
+
+def _contributor(request: Request, settings: Settings) -> contrib.Contributor:
+    """Who the request's bearer token authenticates.
+
+    Raises:
+        UnauthorizedError: with no token configured, or no or an unknown token.
+    """
+    tokens: dict[str, contrib.Contributor] = request.app.state.contributor_tokens
+    if not tokens:
+        raise UnauthorizedError("contributions are closed: the operator has set no tokens")
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        for token, who in tokens.items():
+            if hmac.compare_digest(credentials.strip().encode(), token.encode()):
+                return who
+    raise UnauthorizedError("this needs a contributor's token: Authorization: Bearer <token>")
+
+
+async def _body_triples(request: Request, settings: Settings) -> list[Triple]:
+    content_type = request.headers.get("content-type")
+    if not content_type:
+        raise UnsupportedFormatError("say the contribution's RDF format in Content-Type")
+    fmt = RdfFormat.from_media_type(content_type)
+    body = await read_body(request, settings.max_body_bytes)
+    context: contrib.ValidationContext = request.app.state.context
+    return await run_in_threadpool(
+        contrib.read_contribution,
+        body,
+        fmt,
+        base=settings.base_iri,
+        terms=context.terms,
+        source="body",
+    )
+
+
+def _wants_html(request: Request) -> bool:
+    for media, _q in parse_accept(request.headers.get("accept")):
+        if media in ("text/html", "application/xhtml+xml"):
+            return True
+        if media != "*/*":
+            return False
+    return False
+
+
+def _report(
+    request: Request,
+    outcome: ValidationOutcome,
+    *,
+    status: int = 200,
+    extra: dict[str, object] | None = None,
+) -> Response:
+    for media, _q in parse_accept(request.headers.get("accept")):
+        fmt = _REPORT_TYPES.get(media)
+        if fmt is not None:
+            buffer = io.BytesIO()
+            outcome.report.serialize(
+                buffer,
+                format={"ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdf": "xml"}[fmt.value],
+            )
+            return Response(
+                buffer.getvalue(), status_code=status, media_type=with_charset(fmt.media_type)
+            )
+        if media in ("application/json", "*/*"):
+            break
+    return JSONResponse({**outcome.summary(), **(extra or {})}, status_code=status)
+
+
+@router.post(
+    "/validate",
+    summary="Validate RDF against the shapes, in the context of the graph (no token needed)",
+    responses={
+        200: {
+            "content": {
+                "application/json": {},
+                "text/turtle": {},
+                "application/ld+json": {},
+                "text/html": {},
+            }
+        }
+    },
+)
+async def validate(request: Request, settings: SettingsDep) -> Response:
+    """The SHACL report on the body (Turtle, N-Triples, JSON-LD or RDF/XML by Content-Type),
+    validated as part of the graph: references to what the graph holds are checked, and so
+    are the shapes of the nodes the body touches. Nothing is written."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    context: contrib.ValidationContext = request.app.state.context
+    if media_type == FORM:  # the HTML form: fields "data" and "format"
+        form = parse_qs((await read_body(request, settings.max_body_bytes)).decode("utf-8"))
+        data = form.get("data", [""])[0]
+        fmt = (
+            RdfFormat(form.get("format", ["ttl"])[0])
+            if form.get("format", ["ttl"])[0] in {f.value for f in RdfFormat}
+            else RdfFormat.TURTLE
+        )
+        try:
+            triples = await run_in_threadpool(
+                contrib.read_contribution,
+                data,
+                fmt,
+                base=settings.base_iri,
+                terms=context.terms,
+                source="data",
+            )
+        except InputError as exc:
+            return HTMLResponse(
+                contribute_page(data=data, fmt=fmt, error=exc.message), status_code=exc.status
+            )
+        store = request.app.state.store
+        outcome = await run_in_threadpool(contrib.check, triples, store=store, context=context)
+        return HTMLResponse(contribute_page(data=data, fmt=fmt, outcome=outcome))
+    triples = await _body_triples(request, settings)
+    store = request.app.state.store
+    outcome = await run_in_threadpool(contrib.check, triples, store=store, context=context)
+    return _report(request, outcome)
+
+
+@router.get("/contribute", summary="A form to validate a contribution", response_class=HTMLResponse)
+def contribute_form() -> HTMLResponse:
+    """Paste Turtle (or another format) and read the report."""
+    return HTMLResponse(contribute_page())
+
+
+@router.post(
+    "/contributions",
+    status_code=201,
+    summary="Validate and commit a contribution (needs a contributor's token)",
+)
+async def create(
+    request: Request, settings: SettingsDep, comment: str = "", source: str | None = None
+) -> Response:
+    """Commit the body into a graph of its own with who, when, why and from where.
+
+    Violations refuse it (422, with the report); warnings are reported and pass. The same
+    content sent again is not committed again (200 with the first record)."""
+    contributor = _contributor(request, settings)
+    triples = await _body_triples(request, settings)
+    context: contrib.ValidationContext = request.app.state.context
+    async with request.app.state.write_lock:
+        result = await run_in_threadpool(
+            lambda: contrib.commit(
+                settings.store_dir,
+                triples,
+                contributor=contributor,
+                comment=comment,
+                source=source,
+                base=settings.base_iri,
+                context=context,
+            )
+        )
+        reload_store(request.app)
+    location = str(request.url_for("get_contribution", identifier=result.record.id))
+    body = {
+        "contribution": result.record.to_dict(),
+        "created": result.created,
+        **result.outcome.summary(),
+    }
+    return JSONResponse(
+        body, status_code=201 if result.created else 200, headers={"Location": location}
+    )
+
+
+@router.get("/contributions", summary="Every committed contribution")
+def list_all(request: Request, settings: SettingsDep) -> Response:
+    """The contributions, oldest first (JSON, or a page for browsers)."""
+    records = contrib.list_contributions(request.app.state.store, base=settings.base_iri)
+    if _wants_html(request):
+        rows = "".join(
+            f'<tr><td><a href="{escape(str(request.url_for("get_contribution", identifier=r.id)))}'
+            f'?format=ttl">{escape(r.id)}</a></td><td>{escape(r.time)}</td>'
+            f"<td>{escape(r.contributor)}</td><td>{escape(r.comment)}</td>"
+            f"<td>{r.statements}</td></tr>"
+            for r in records
+        )
+        table = (
+            "<table><thead><tr><th>id</th><th>time</th><th>contributor</th>"
+            "<th>comment</th><th>statements</th></tr></thead><tbody>"
+            f"{rows}</tbody></table>"
+            if records
+            else "<p>No contributions yet.</p>"
+        )
+        return HTMLResponse(layout("Contributions", table))
+    return JSONResponse({"contributions": [r.to_dict() for r in records]})
+
+
+@router.get("/contributions/{identifier}", summary="One contribution", responses={200: _READ})
+def get_contribution(
+    request: Request, identifier: str, settings: SettingsDep, format: str | None = None
+) -> Response:
+    """Its record (JSON) or its graph (Turtle, N-Triples, JSON-LD, RDF/XML by Accept)."""
+    store = request.app.state.store
+    record = contrib.get_record(store, identifier, base=settings.base_iri)
+    wanted = format
+    if wanted is None:
+        for media, _q in parse_accept(request.headers.get("accept")):
+            if media in ("application/json", "*/*"):
+                return JSONResponse(record.to_dict())
+            if media in _REPORT_TYPES:
+                wanted = _REPORT_TYPES[media].value
+                break
+        else:
+            return JSONResponse(record.to_dict())
+    if wanted == "json":
+        return JSONResponse(record.to_dict())
+    try:
+        fmt = RdfFormat(wanted or "ttl")
+    except ValueError:
+        raise InputError(f"unknown format {wanted!r}") from None
+    buffer = io.BytesIO()
+    store.dump_graph(buffer, fmt, record.graph)
+    return Response(buffer.getvalue(), media_type=with_charset(fmt.media_type))
+
+
+@router.delete(
+    "/contributions/{identifier}",
+    status_code=204,
+    summary="Withdraw a contribution (its contributor's or the operator's token)",
+)
+async def withdraw(request: Request, identifier: str, settings: SettingsDep) -> Response:
+    """Remove the contribution's graph; only its contributor or the operator may."""
+    who = _contributor(request, settings)
+    record = contrib.get_record(request.app.state.store, identifier, base=settings.base_iri)
+    if who != contrib.OPERATOR and record.contributor != who.iri(settings.base_iri):
+        raise UnauthorizedError("only its contributor or the operator may withdraw it")
+    async with request.app.state.write_lock:
+        await run_in_threadpool(
+            contrib.withdraw, settings.store_dir, identifier, base=settings.base_iri
+        )
+        reload_store(request.app)
+    return Response(status_code=204)

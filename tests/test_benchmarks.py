@@ -1,0 +1,265 @@
+"""The benchmarks at scale: the synthetic graph generator, and a smoke run of the whole suite.
+
+The full suite (``python benchmarks/run.py --sizes 100k 1M 10M``) is a command a person starts;
+here it runs at a small size, once, for a second per load, so that it keeps working. Parts whose
+external tools are missing (wrk, the ``oxigraph`` command) are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph
+
+from cpgraph.build import build_store
+from cpgraph.config import Settings as CpgraphSettings
+from cpgraph.errors import ValidationFailedError
+from cpgraph.rdfio import parse_file
+from cpgraph.validate import load_ontology, load_shapes, validate_graph
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import run as suite  # noqa: E402
+import synthetic  # noqa: E402
+from report import render  # noqa: E402
+
+CP = "https://w3id.org/cpgraph/ontology#"
+
+
+@functools.cache
+def ontology() -> Graph:
+    return load_ontology(ROOT / "ontology")
+
+
+@functools.cache
+def shapes() -> Graph:
+    return load_shapes(ROOT / "shapes")
+
+
+@pytest.fixture(scope="module")
+def graph_20k(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, synthetic.Stats]:
+    path = tmp_path_factory.mktemp("synthetic") / "s20k.nq"
+    return path, synthetic.generate(path, triples=20_000, seed=7)
+
+
+# ---------------------------------------------------------------------------------------------
+# The generator
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_same_seed_gives_the_same_bytes(tmp_path: Path) -> None:
+    first = synthetic.generate(tmp_path / "a.nq", triples=6_000, seed=3)
+    second = synthetic.generate(tmp_path / "b.nq", triples=6_000, seed=3)
+    assert (tmp_path / "a.nq").read_bytes() == (tmp_path / "b.nq").read_bytes()
+    assert first == second
+
+
+def test_gzipped_output_is_reproducible_and_holds_the_same_quads(tmp_path: Path) -> None:
+    synthetic.generate(tmp_path / "a.nq.gz", triples=6_000, seed=3)
+    synthetic.generate(tmp_path / "b.nq.gz", triples=6_000, seed=3)
+    synthetic.generate(tmp_path / "c.nq", triples=6_000, seed=3)
+    assert (tmp_path / "a.nq.gz").read_bytes() == (tmp_path / "b.nq.gz").read_bytes()
+    assert gzip.decompress((tmp_path / "a.nq.gz").read_bytes()) == (tmp_path / "c.nq").read_bytes()
+
+
+def test_another_seed_gives_another_graph(tmp_path: Path) -> None:
+    synthetic.generate(tmp_path / "a.nq", triples=6_000, seed=3)
+    synthetic.generate(tmp_path / "b.nq", triples=6_000, seed=4)
+    assert (tmp_path / "a.nq").read_bytes() != (tmp_path / "b.nq").read_bytes()
+
+
+def test_one_parameter_sets_the_size_and_enterprises_grow_with_it(tmp_path: Path) -> None:
+    small = synthetic.generate(tmp_path / "a.nq", triples=10_000, seed=1)
+    large = synthetic.generate(tmp_path / "b.nq", triples=40_000, seed=1)
+    for stats in (small, large):
+        assert abs(stats.triples - stats.target) / stats.target < 0.05
+    assert large.enterprises > 3 * small.enterprises
+    assert large.audits > 3 * small.audits
+    assert (tmp_path / "b.nq").read_bytes().count(b"\n") == large.triples
+
+
+def test_every_generated_statement_is_in_a_named_graph(graph_20k) -> None:
+    path, _ = graph_20k
+    quads = list(ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS))
+    assert quads
+    assert not [q for q in quads if isinstance(q.graph_name, ox.DefaultGraph)]
+
+
+def test_the_synthetic_graph_conforms_to_the_shapes_without_any_result(graph_20k) -> None:
+    path, _ = graph_20k
+    data = parse_file(path) + ontology()
+    outcome = validate_graph(data, shapes=shapes(), ontology=ontology())
+    assert outcome.conforms, outcome.describe(limit=20)
+    assert outcome.results == (), outcome.describe(limit=20)
+
+
+def test_the_graph_has_audits_contributions_and_extracts(graph_20k) -> None:
+    path, stats = graph_20k
+    store = ox.Store()
+    store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+
+    def count(cls: str) -> int:
+        query = f"SELECT (COUNT(?s) AS ?n) WHERE {{ ?s a <{CP}{cls}> }}"
+        return int(next(store.query(query, use_default_graph_as_union=True))["n"].value)
+
+    assert count("Audit") == stats.audits
+    assert count("Observation") == stats.observations
+    assert count("Enterprise") == stats.enterprises
+    assert count("Contribution") == stats.contributions > 0
+    assert count("SourceExtract") > 31
+
+
+def test_a_contribution_hash_is_the_digest_of_its_statements(graph_20k) -> None:
+    import hashlib
+
+    path, _ = graph_20k
+    by_graph: dict[str, list[str]] = {}
+    for line in path.read_text().splitlines(keepends=True):
+        by_graph.setdefault(line.rsplit(" ", 2)[-2], []).append(line)
+    name, lines = next((g, ls) for g, ls in sorted(by_graph.items()) if "/contribution/" in g)
+    content = [
+        ln
+        for ln in lines
+        if not ln.startswith(name)
+        and "cleaner production centre" not in ln
+        and "CleanerProductionCentre" not in ln
+    ]
+    digest = hashlib.sha256("".join(content).encode()).hexdigest()
+    assert any(f'"sha256:{digest}"' in ln for ln in lines)
+
+
+def test_a_generated_contribution_has_about_1000_statements_and_conforms(graph_20k) -> None:
+    path, stats = graph_20k
+    text = synthetic.contribution_nquads(enterprises=stats.enterprises, seed=7)
+    assert 950 <= text.count("\n") <= 1000
+    data = parse_file(path) + ontology()
+    for triple in ox.parse(text.encode(), format=ox.RdfFormat.N_QUADS):
+        data.parse(data=f"{triple.subject} {triple.predicate} {triple.object} .", format="nt")
+    outcome = validate_graph(data, shapes=shapes(), ontology=ontology())
+    assert outcome.conforms, outcome.describe(limit=20)
+
+
+def test_sizes_read_with_suffixes() -> None:
+    assert list(synthetic.iter_sizes("100k 1M 2500000 1.5m")) == [
+        100_000,
+        1_000_000,
+        2_500_000,
+        1_500_000,
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# cpgraph build --trusted
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_trusted_build_loads_data_the_default_build_refuses(tmp_path: Path) -> None:
+    tree = tmp_path / "source"
+    (tree / "data").mkdir(parents=True)
+    (tree / "ontology").symlink_to(ROOT / "ontology")
+    (tree / "shapes").symlink_to(ROOT / "shapes")
+    (tree / "data" / "bad.trig").write_text(
+        "<https://w3id.org/cpgraph/graph/x/y> {\n"
+        f"  <https://w3id.org/cpgraph/id/org/nameless> a <{CP}Enterprise> .\n"
+        "}\n"
+    )
+    settings = CpgraphSettings(source_dir=tree, store_dir=tmp_path / "store")
+    with pytest.raises(ValidationFailedError):
+        build_store(settings, progress=lambda _: None)
+    assert not (tmp_path / "store" / "current").exists()
+    report = build_store(settings, progress=lambda _: None, validate=False)
+    assert report.validation is None
+    assert report.triples > 1
+
+
+# ---------------------------------------------------------------------------------------------
+# The suite
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_slope_is_1_for_linear_and_0_for_constant_costs() -> None:
+    assert suite.slope([(1e5, 2.0), (1e6, 20.0), (1e7, 200.0)]) == pytest.approx(1.0)
+    assert suite.slope([(1e5, 3.0), (1e6, 3.0)]) == pytest.approx(0.0)
+    assert suite.slope([(1e5, 3.0)]) is None
+
+
+def test_a_run_past_its_time_limit_is_stopped_and_reported() -> None:
+    with pytest.raises(suite.DidNotFinishError, match="did not finish within 1 s"):
+        suite.run_bounded([sys.executable, "-c", "import time; time.sleep(30)"], timeout=1)
+
+
+def test_saved_query_defaults_bind_the_parameter_variables() -> None:
+    text = (
+        "#+ defaults:\n#+   - source: https://w3id.org/cpgraph/id/source/s003\n"
+        "#+   - year: 2004\n#+ pagination: 200\n"
+        "SELECT * WHERE { ?g ?p ?_source_iri ; ?q ?_year }"
+    )
+    found = suite.saved_query_defaults(text)
+    assert found["_source_iri"] == ox.NamedNode("https://w3id.org/cpgraph/id/source/s003")
+    assert found["_year"] == ox.Literal("2004")
+
+
+def test_the_suite_runs_at_a_small_size_and_reports_every_part(tmp_path: Path) -> None:
+    missing = [tool for tool in ("wrk",) if shutil.which(tool) is None]
+    if not (Path(sys.executable).parent / "oxigraph").exists():
+        missing.append("the oxigraph command (pip install oxigraph)")
+    parts = ["build", "saved", "validation"] + ([] if missing else ["endpoint"])
+    settings = suite.Settings(
+        sizes=[8_000],
+        runs=1,
+        seconds=1,
+        concurrency=[8],
+        validate_timeout=120,
+        probe_timeout=20,
+        work=tmp_path / "work",
+        output=tmp_path / "out",
+        parts=tuple(parts),
+    )
+    report = suite.run_suite(settings)
+    raw = json.loads((tmp_path / "out" / "results" / "scale.json").read_text())
+    entry = raw["sizes"]["8000"]
+    assert entry["data"]["triples"] > 7_000
+    peers = entry["build"]["peers"]
+    for loader in ("cpgraph build --trusted", "pyoxigraph bulk_load", "cpgraph build (validating)"):
+        assert peers[loader]["seconds"]["median"] > 0, loader
+        assert peers[loader]["peak_rss_mib"]["median"] > 0, loader
+    assert entry["build"]["cpgraph_time_ratio"]["pyoxigraph bulk_load"]["median"] > 0
+    validation = entry["validation"]
+    assert validation["full-store pyshacl"]["conforms"] is True
+    assert validation["scoped pyshacl (sketch)"]["conforms"] is True
+    if "endpoint" in parts:
+        endpoint = entry["endpoint"]
+        assert set(endpoint["results"]) == {
+            f"{k} @ c={c}"
+            for k in suite.queries_for(synthetic.Stats(**entry["data"]))
+            for c in (8,)
+        }
+        for key, figures in endpoint["results"].items():
+            assert figures["cpgraph"]["rps"]["median"] > 0
+            if not key.startswith("10,000 rows"):  # cpgraph's store also holds its ontology
+                rows = {f["rows"] for f in figures.values() if f["rows"] is not None}
+                assert len(rows) == 1, figures  # the peers agree
+        assert endpoint["server_peak_rss_mib"]["cpgraph"] > 0
+    text = (tmp_path / "out" / "RESULTS.md").read_text()
+    for heading in (
+        "## Machine and versions",
+        "## Build and load",
+        "## Memory",
+        "## Contribution validation",
+        "## How the costs grow",
+        "## Saved queries",
+    ):
+        assert heading in text
+    assert "median" in text
+    assert "shared" in text
+    assert render(report) == text
+    if missing:
+        pytest.skip(f"endpoint part not run: {', '.join(missing)} missing")
