@@ -189,3 +189,20 @@ def test_protocol_graphs_and_an_updates_own_dataset_are_refused_together() -> No
         with_protocol_dataset(
             "WITH <http://e/x> INSERT { ?s a ?t } WHERE { ?s a ?t }", ["http://e/g"]
         )
+
+
+def test_rdflib_sparqlupdatestore_writes_and_reads_back(writable: str) -> None:
+    from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
+
+    store = SPARQLUpdateStore(
+        query_endpoint=writable + "/sparql",
+        update_endpoint=writable + "/sparql",
+        auth=None,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    graph = rdflib.Graph(store=store, identifier=rdflib.URIRef(G))
+    person = rdflib.URIRef("http://example.org/bo")
+    graph.add((person, rdflib.FOAF.name, rdflib.Literal("Bo")))
+    assert (person, rdflib.FOAF.name, rdflib.Literal("Bo")) in graph
+    graph.remove((person, rdflib.FOAF.name, rdflib.Literal("Bo")))
+    assert (person, rdflib.FOAF.name, rdflib.Literal("Bo")) not in graph

@@ -38,6 +38,7 @@ class Settings:
         client_concurrency: queries one client may have running at once (429 beyond).
         row_limit: the most rows an anonymous SELECT returns (announced when it cuts).
         token: the bearer token that allows writes; None means writes are off.
+        access_log: whether the server logs every request (it costs throughput).
         contributors_file: a JSON file of further contributors' tokens (see
             :func:`cpgraph.contributions.load_contributors`); None: only the operator.
     """
@@ -55,6 +56,7 @@ class Settings:
     row_limit: int = 100_000
     token: str | None = None
     contributors_file: Path | None = None
+    access_log: bool = False
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed (the CLI's flags override the environment)."""
@@ -102,6 +104,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         client_concurrency=number("CPGRAPH_CLIENT_CONCURRENCY", defaults.client_concurrency),
         row_limit=number("CPGRAPH_ROW_LIMIT", defaults.row_limit),
         token=token,
+        access_log=env.get("CPGRAPH_ACCESS_LOG", "").lower() in ("1", "true", "yes"),
         contributors_file=Path(env["CPGRAPH_CONTRIBUTORS_FILE"])
         if env.get("CPGRAPH_CONTRIBUTORS_FILE")
         else None,

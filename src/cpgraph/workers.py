@@ -18,7 +18,7 @@ import io
 import logging
 import multiprocessing
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -191,8 +191,17 @@ def _unwire(name: str, fields: dict[str, Any]) -> CpgraphError:
 # ---------------------------------------------------------------------------------------------
 
 
-async def _single(content: bytes) -> AsyncIterator[bytes]:
-    yield content
+class WholeBody:
+    """A result that came in one message: iterable like a stream, and readable at once."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        yield self.content
 
 
 class _Worker:
@@ -260,7 +269,7 @@ class QueryPool:
             worker.kill()
         self._workers.clear()
 
-    async def run(self, request: QueryRequest) -> tuple[QueryHead, AsyncIterator[bytes]]:
+    async def run(self, request: QueryRequest) -> tuple[QueryHead, AsyncIterable[bytes]]:
         """Start a query; return its head and an iterator over the body's chunks.
 
         The time limit covers waiting for a worker, evaluation and streaming. Closing the
@@ -289,7 +298,7 @@ class QueryPool:
         if kind == "whole":
             self._release(worker)
             head, content = payload
-            return head, _single(content)
+            return head, WholeBody(content)
         assert kind == "head"
         return payload, self._body(worker, deadline)
 

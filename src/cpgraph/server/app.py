@@ -107,5 +107,6 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level="info",
+        access_log=settings.access_log,
         proxy_headers=False,
     )

@@ -12,13 +12,13 @@ from cpgraph.errors import PayloadTooLargeError, UnauthorizedError
 from cpgraph.store import GraphStore, current_build
 
 
-def get_store(request: Request) -> GraphStore:
+async def get_store(request: Request) -> GraphStore:
     """The store opened at startup (see the app's lifespan)."""
     store: GraphStore = request.app.state.store
     return store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings

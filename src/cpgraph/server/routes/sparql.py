@@ -29,7 +29,7 @@ from cpgraph.server.deps import (
 from cpgraph.service import service_description
 from cpgraph.store import QueryKind
 from cpgraph.update import apply_update
-from cpgraph.workers import ClientLimiter, QueryPool, QueryRequest
+from cpgraph.workers import ClientLimiter, QueryPool, QueryRequest, WholeBody
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -189,6 +189,17 @@ async def _answer(request: Request, settings: Settings, params: dict[str, list[s
         limiter.release(client)
         raise
 
+    headers = {"Vary": "Accept"}
+    if head.row_limit is not None:
+        headers["Cpgraph-Row-Limit"] = str(head.row_limit)
+    if head.truncated:
+        headers["Cpgraph-Truncated"] = "true"
+        headers["Link"] = f'<{settings.base_iri}problems/row-limit>; rel="describedby"'
+    media_type = with_charset(head.media_type)
+    if isinstance(chunks, WholeBody):  # a small result: no streaming machinery needed
+        limiter.release(client)
+        return Response(chunks.content, media_type=media_type, headers=headers)
+
     async def body() -> AsyncIterator[bytes]:
         try:
             async for chunk in chunks:
@@ -196,13 +207,7 @@ async def _answer(request: Request, settings: Settings, params: dict[str, list[s
         finally:
             limiter.release(client)
 
-    headers = {"Vary": "Accept"}
-    if head.row_limit is not None:
-        headers["Cpgraph-Row-Limit"] = str(head.row_limit)
-    if head.truncated:
-        headers["Cpgraph-Truncated"] = "true"
-        headers["Link"] = f'<{settings.base_iri}problems/row-limit>; rel="describedby"'
-    return StreamingResponse(body(), media_type=with_charset(head.media_type), headers=headers)
+    return StreamingResponse(body(), media_type=media_type, headers=headers)
 
 
 def with_charset(media_type: str) -> str:
