@@ -17,6 +17,7 @@ import contextlib
 import io
 import logging
 import multiprocessing
+import os
 import time
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
@@ -272,8 +273,9 @@ class QueryPool:
     async def run(self, request: QueryRequest) -> tuple[QueryHead, AsyncIterable[bytes]]:
         """Start a query; return its head and an iterator over the body's chunks.
 
-        The time limit covers waiting for a worker, evaluation and streaming. Closing the
-        iterator early (a client that went away) stops the worker.
+        Waiting for a free worker is bounded by the time limit; then evaluation and streaming
+        have the time limit of their own. Closing the iterator early (a client that went away)
+        stops the worker.
 
         Raises:
             QueryTimeoutError: if the head is not ready within the time limit.
@@ -286,6 +288,9 @@ class QueryPool:
         except TimeoutError:
             message = self._timeout_message("waiting for a free query worker")
             raise QueryTimeoutError(message) from None
+        # The query's own time starts when a worker takes it: a wait for a free worker (after
+        # others' queries were stopped, say) is bounded above, but not charged to this query.
+        deadline = time.monotonic() + self.timeout
         try:
             worker.conn.send(request)
             kind, payload = await self._receive(worker, deadline)
@@ -341,6 +346,9 @@ class QueryPool:
             finally:
                 loop.remove_reader(fd)
         try:
+            # An event loop may have made the pipe non-blocking (uvloop does, for add_reader);
+            # the rest of a large message must be waited for, not refused with EAGAIN.
+            os.set_blocking(conn.fileno(), True)
             message: tuple[str, Any] = conn.recv()
         except (EOFError, OSError) as exc:
             raise StoreError(f"the query worker stopped unexpectedly: {exc}") from None
