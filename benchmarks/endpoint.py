@@ -51,9 +51,12 @@ class Peer:
 
 def queries_for(store: GraphStore) -> dict[str, str]:
     """The four query kinds, with a subject for the point lookup taken from the store."""
-    row = next(store.query(
-        "SELECT ?s WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l } "
-        "ORDER BY ?s LIMIT 1 OFFSET 7").rows())
+    row = next(
+        store.query(
+            "SELECT ?s WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l } "
+            "ORDER BY ?s LIMIT 1 OFFSET 7"
+        ).rows()
+    )
     subject = row["s"].value
     return {
         "point lookup": f"SELECT ?p ?o WHERE {{ <{subject}> ?p ?o }}",
@@ -75,8 +78,9 @@ def rows(peer: Peer, query: str) -> int:
         return len(json.load(response)["results"]["bindings"])
 
 
-def measure(peers: list[Peer], queries: dict[str, str], *, runs: int, seconds: int,
-            concurrency: list[int]) -> dict[str, dict[str, dict[str, object]]]:
+def measure(
+    peers: list[Peer], queries: dict[str, str], *, runs: int, seconds: int, concurrency: list[int]
+) -> dict[str, dict[str, dict[str, object]]]:
     results: dict[str, dict[str, dict[str, object]]] = {}
     for kind, query in queries.items():
         counts = {peer.name: rows(peer, query) for peer in peers}
@@ -91,8 +95,9 @@ def measure(peers: list[Peer], queries: dict[str, str], *, runs: int, seconds: i
                 for peer in peers:  # side by side, run by run
                     settle(peer.query_url + "?" + urllib.parse.urlencode({"query": "ASK {}"}))
                     url = peer.query_url + "?" + urllib.parse.urlencode({"query": query})
-                    result = wrk(url, connections=c, seconds=seconds,
-                                 headers={"Accept": peer.accept})
+                    result = wrk(
+                        url, connections=c, seconds=seconds, headers={"Accept": peer.accept}
+                    )
                     run[peer.name] = result.requests_per_second
                     figures[peer.name].values.append(result.requests_per_second)
                     latency[peer.name].values.append(result.latency_p50_ms)
@@ -142,17 +147,45 @@ def main(argv: list[str] | None = None) -> int:
         del store
         ports = {name: free_port() for name in args.peers}
         commands = {
-            "cpgraph": ([str(PYTHON_BIN / "cpgraph"), "--store", str(args.store), "serve",
-                         "--port", str(ports["cpgraph"])] if "cpgraph" in ports else [],
-                        f"http://127.0.0.1:{ports.get('cpgraph')}/sparql"),
-            "oxigraph": ([str(PYTHON_BIN / "oxigraph"), "serve", "--location",
-                          str(work / "oxigraph"), "--bind", f"127.0.0.1:{ports.get('oxigraph')}",
-                          "--union-default-graph", "--timeout-s", str(TIMEOUT_S)],
-                         f"http://127.0.0.1:{ports.get('oxigraph')}/query"),
-            "rdflib-endpoint": ([str(PYTHON_BIN / "rdflib-endpoint"), "serve", str(dump),
-                                 "--host", "127.0.0.1", "--port",
-                                 str(ports.get("rdflib-endpoint"))],
-                                f"http://127.0.0.1:{ports.get('rdflib-endpoint')}/sparql"),
+            "cpgraph": (
+                [
+                    str(PYTHON_BIN / "cpgraph"),
+                    "--store",
+                    str(args.store),
+                    "serve",
+                    "--port",
+                    str(ports["cpgraph"]),
+                ]
+                if "cpgraph" in ports
+                else [],
+                f"http://127.0.0.1:{ports.get('cpgraph')}/sparql",
+            ),
+            "oxigraph": (
+                [
+                    str(PYTHON_BIN / "oxigraph"),
+                    "serve",
+                    "--location",
+                    str(work / "oxigraph"),
+                    "--bind",
+                    f"127.0.0.1:{ports.get('oxigraph')}",
+                    "--union-default-graph",
+                    "--timeout-s",
+                    str(TIMEOUT_S),
+                ],
+                f"http://127.0.0.1:{ports.get('oxigraph')}/query",
+            ),
+            "rdflib-endpoint": (
+                [
+                    str(PYTHON_BIN / "rdflib-endpoint"),
+                    "serve",
+                    str(dump),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(ports.get("rdflib-endpoint")),
+                ],
+                f"http://127.0.0.1:{ports.get('rdflib-endpoint')}/sparql",
+            ),
         }
         peers = [Peer(name, commands[name][1]) for name in args.peers]
         from contextlib import ExitStack
@@ -161,23 +194,40 @@ def main(argv: list[str] | None = None) -> int:
             for peer in peers:
                 command, url = commands[peer.name]
                 ready = url + "?" + urllib.parse.urlencode({"query": "ASK {}"})
-                stack.enter_context(server(command, ready_url=ready,
-                                           env={"CPGRAPH_QUERY_TIMEOUT": str(TIMEOUT_S)}))
-            ceiling = wrk(peers[1 if len(peers) > 1 else 0].query_url + "?query=ASK%7B%7D",
-                          connections=8, seconds=args.seconds,
-                          headers={"Accept": "application/sparql-results+json"})
-            results = measure(peers, queries, runs=args.runs, seconds=args.seconds,
-                              concurrency=args.concurrency)
+                stack.enter_context(
+                    server(command, ready_url=ready, env={"CPGRAPH_QUERY_TIMEOUT": str(TIMEOUT_S)})
+                )
+            ceiling = wrk(
+                peers[1 if len(peers) > 1 else 0].query_url + "?query=ASK%7B%7D",
+                connections=8,
+                seconds=args.seconds,
+                headers={"Accept": "application/sparql-results+json"},
+            )
+            results = measure(
+                peers, queries, runs=args.runs, seconds=args.seconds, concurrency=args.concurrency
+            )
         args.output.mkdir(parents=True, exist_ok=True)
-        write_json(args.output / f"endpoint-{args.label}.json", {
-            "machine": machine(),
-            "versions": versions(["cpgraph", "pyoxigraph", "oxigraph", "rdflib",
-                                  "rdflib-endpoint", "fastapi", "uvicorn"]),
-            "store": args.label,
-            "queries": queries,
-            "load_generator_ceiling_rps": ceiling.requests_per_second,
-            "results": results,
-        })
+        write_json(
+            args.output / f"endpoint-{args.label}.json",
+            {
+                "machine": machine(),
+                "versions": versions(
+                    [
+                        "cpgraph",
+                        "pyoxigraph",
+                        "oxigraph",
+                        "rdflib",
+                        "rdflib-endpoint",
+                        "fastapi",
+                        "uvicorn",
+                    ]
+                ),
+                "store": args.label,
+                "queries": queries,
+                "load_generator_ceiling_rps": ceiling.requests_per_second,
+                "results": results,
+            },
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

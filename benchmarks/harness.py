@@ -109,26 +109,44 @@ def _ms(text: str) -> float:
     return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def wrk(url: str, *, connections: int, seconds: int, headers: dict[str, str],
-        body: bytes | None = None, method: str = "GET") -> WrkRun:
+def wrk(
+    url: str,
+    *,
+    connections: int,
+    seconds: int,
+    headers: dict[str, str],
+    body: bytes | None = None,
+    method: str = "GET",
+) -> WrkRun:
     """Run wrk against ``url`` (loopback only) and parse its report."""
     host = urllib.parse.urlsplit(url).hostname
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise ValueError(f"benchmarks only send load to loopback, not {host}")
     script = None
-    args = ["wrk", "--latency", f"-t{min(connections, 2)}", f"-c{connections}", f"-d{seconds}s",
-            "--timeout", "30s"]
+    args = [
+        "wrk",
+        "--latency",
+        f"-t{min(connections, 2)}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "30s",
+    ]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
     if body is not None:
         script = Path(f"/tmp/cpgraph-wrk-{os.getpid()}.lua")
-        script.write_text(f"wrk.method = {json.dumps(method)}\nwrk.body = {json.dumps(body.decode())}\n")
+        script.write_text(
+            f"wrk.method = {json.dumps(method)}\nwrk.body = {json.dumps(body.decode())}\n"
+        )
         args += ["-s", str(script)]
-    out = subprocess.run([*args, url], capture_output=True, text=True, check=False,
-                         timeout=seconds + 60).stdout
+    out = subprocess.run(
+        [*args, url], capture_output=True, text=True, check=False, timeout=seconds + 60
+    ).stdout
     if script is not None:
         script.unlink(missing_ok=True)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)) if "Requests/sec" in out else 0.0
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    rps = float(found.group(1)) if found else 0.0
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -162,12 +180,20 @@ def settle(url: str, *, quiet_seconds: float = 0.05, limit: float = 60.0) -> Non
 
 
 @contextlib.contextmanager
-def server(command: Sequence[str], *, ready_url: str, env: dict[str, str] | None = None,
-           startup: float = 600.0) -> Iterator[subprocess.Popen[bytes]]:
+def server(
+    command: Sequence[str],
+    *,
+    ready_url: str,
+    env: dict[str, str] | None = None,
+    startup: float = 600.0,
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start a server process, wait until ``ready_url`` answers, stop it afterwards."""
     process = subprocess.Popen(
-        list(command), env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True,
+        list(command),
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + startup
@@ -206,6 +232,7 @@ def peak_rss_mib(pid: int) -> float:
 
 def write_json(path: Path, data: object) -> None:
     """Write ``data`` as indented JSON (dataclasses become dictionaries)."""
+
     def default(value: object) -> object:
         if hasattr(value, "__dataclass_fields__"):
             return asdict(value)  # type: ignore[call-overload]

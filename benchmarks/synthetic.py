@@ -45,26 +45,87 @@ CONTRIBUTED_FROM = 2021  # audits from this year on arrive as contributions
 CITIES_PER_PROVINCE = 10
 
 PROVINCES = (
-    "Anhui", "Beijing", "Chongqing", "Fujian", "Gansu", "Guangdong", "Guangxi", "Guizhou",
-    "Hainan", "Hebei", "Heilongjiang", "Henan", "Hubei", "Hunan", "Inner Mongolia", "Jiangsu",
-    "Jiangxi", "Jilin", "Liaoning", "Ningxia", "Qinghai", "Shaanxi", "Shandong", "Shanghai",
-    "Shanxi", "Sichuan", "Tianjin", "Tibet", "Xinjiang", "Yunnan", "Zhejiang",
+    "Anhui",
+    "Beijing",
+    "Chongqing",
+    "Fujian",
+    "Gansu",
+    "Guangdong",
+    "Guangxi",
+    "Guizhou",
+    "Hainan",
+    "Hebei",
+    "Heilongjiang",
+    "Henan",
+    "Hubei",
+    "Hunan",
+    "Inner Mongolia",
+    "Jiangsu",
+    "Jiangxi",
+    "Jilin",
+    "Liaoning",
+    "Ningxia",
+    "Qinghai",
+    "Shaanxi",
+    "Shandong",
+    "Shanghai",
+    "Shanxi",
+    "Sichuan",
+    "Tianjin",
+    "Tibet",
+    "Xinjiang",
+    "Yunnan",
+    "Zhejiang",
 )
 SECTORS = (
-    "iron and steel", "cement", "pulp and paper", "chemicals", "textiles", "tanning",
-    "electroplating", "coking", "non-ferrous metals", "thermal power", "brewing", "sugar",
-    "pharmaceuticals", "glass", "ceramics", "fertiliser", "petroleum refining", "dyeing",
-    "food processing", "printed circuit boards", "batteries", "coal mining", "building materials",
+    "iron and steel",
+    "cement",
+    "pulp and paper",
+    "chemicals",
+    "textiles",
+    "tanning",
+    "electroplating",
+    "coking",
+    "non-ferrous metals",
+    "thermal power",
+    "brewing",
+    "sugar",
+    "pharmaceuticals",
+    "glass",
+    "ceramics",
+    "fertiliser",
+    "petroleum refining",
+    "dyeing",
+    "food processing",
+    "printed circuit boards",
+    "batteries",
+    "coal mining",
+    "building materials",
     "automobile manufacturing",
 )
 # (slug, label, definition, unit slug, typical value)
 INDICATORS = (
-    ("syn-audit-energy-saved", "energy saved by an audit's options",
-     "Electricity saved in a year by the options an audit implemented.", "kilowatt-hour", 2.0e6),
-    ("syn-audit-water-saved", "water saved by an audit's options",
-     "Fresh water saved in a year by the options an audit implemented.", "tonne", 5.0e4),
-    ("syn-audit-investment", "investment in an audit's options",
-     "Money spent on the options an audit implemented.", "yuan", 1.5e6),
+    (
+        "syn-audit-energy-saved",
+        "energy saved by an audit's options",
+        "Electricity saved in a year by the options an audit implemented.",
+        "kilowatt-hour",
+        2.0e6,
+    ),
+    (
+        "syn-audit-water-saved",
+        "water saved by an audit's options",
+        "Fresh water saved in a year by the options an audit implemented.",
+        "tonne",
+        5.0e4,
+    ),
+    (
+        "syn-audit-investment",
+        "investment in an audit's options",
+        "Money spent on the options an audit implemented.",
+        "yuan",
+        1.5e6,
+    ),
 )
 UNITS = {
     "kilowatt-hour": ("kilowatt-hour", "kWh", "http://qudt.org/vocab/unit/KiloW-HR"),
@@ -142,8 +203,14 @@ class Enterprise:
         count = min(rng.choice((1, 1, 2, 2, 2, 3, 3)), LAST_YEAR - first + 1)
         years = sorted(rng.sample(range(first, LAST_YEAR + 1), count))
         audits = tuple((y, rng.random() < 0.4, rng.random() < 0.7) for y in years)
-        return cls(number, province, rng.randrange(CITIES_PER_PROVINCE),
-                   rng.randrange(len(SECTORS)), founded, audits)
+        return cls(
+            number,
+            province,
+            rng.randrange(CITIES_PER_PROVINCE),
+            rng.randrange(len(SECTORS)),
+            founded,
+            audits,
+        )
 
     @property
     def path(self) -> str:
@@ -194,14 +261,17 @@ class Writer:
             digest.update(line.encode())
 
 
-def _audit(w: Writer, e: Enterprise, year: int, compulsory: bool, by_centre: bool,
-           g: str) -> int:
+def _audit(w: Writer, e: Enterprise, year: int, compulsory: bool, by_centre: bool, g: str) -> int:
     """One audit and its three observations in graph ``g``; returns the observations written."""
     audit = iri(f"id/audit/syn-enterprise-{e.number:07d}-{year}")
     kind = "compulsory" if compulsory else "voluntary"
     w.quad(audit, A, cp("Audit"), g)
-    w.quad(audit, LABEL, en(f"Cleaner-production audit of synthetic enterprise {e.number}, "
-                            f"{year} ({kind})"), g)
+    w.quad(
+        audit,
+        LABEL,
+        en(f"Cleaner-production audit of synthetic enterprise {e.number}, {year} ({kind})"),
+        g,
+    )
     w.quad(audit, cp("auditedEnterprise"), iri(e.path), g)
     w.quad(audit, cp("underScheme"), iri(COMPULSORY if compulsory else VOLUNTARY), g)
     w.quad(audit, cp("startDate"), lit(str(year), datatype="gYear"), g)
@@ -211,8 +281,9 @@ def _audit(w: Writer, e: Enterprise, year: int, compulsory: bool, by_centre: boo
     for ind_slug, ind_label, _, unit, typical in INDICATORS:
         obs = iri(f"id/observation/syn-enterprise-{e.number:07d}-{year}-{ind_slug[10:]}")
         w.quad(obs, A, cp("Observation"), g)
-        w.quad(obs, LABEL, en(f"{ind_label.capitalize()}, synthetic enterprise {e.number}, "
-                              f"{year}"), g)
+        w.quad(
+            obs, LABEL, en(f"{ind_label.capitalize()}, synthetic enterprise {e.number}, {year}"), g
+        )
         w.quad(obs, f"<{QB}dataSet>", iri("id/dataset/reported-figures"), g)
         w.quad(obs, cp("indicator"), iri(f"id/indicator/{ind_slug}"), g)
         value = round(typical * rng.lognormvariate(0, 0.8))
@@ -232,26 +303,45 @@ def _fixed(w: Writer, seed: int) -> None:
     g = iri("graph/curation/syn-sources")
     w.quad(g, A, cp("CurationGraph"), g)
     w.quad(g, f"<{PROV}wasAttributedTo>", iri(CURATORS), g)
-    w.quad(g, COMMENT, en("The record of the synthetic source document that the benchmarks' "
-                          "generated graph stands on."), g)
+    w.quad(
+        g,
+        COMMENT,
+        en(
+            "The record of the synthetic source document that the benchmarks' "
+            "generated graph stands on."
+        ),
+        g,
+    )
     w.quad(iri(CURATORS), A, cp("Organisation"), g)
     w.quad(iri(CURATORS), LABEL, en("cpgraph curators"), g)
     src = iri(SOURCE)
     for t in ("Report", "SourceDocument"):
         w.quad(src, A, cp(t), g)
     w.quad(src, LABEL, en("Synthetic national register of cleaner-production audits"), g)
-    w.quad(src, f"<{DCTERMS}title>", en("Synthetic national register of cleaner-production "
-                                          "audits"), g)
+    w.quad(
+        src, f"<{DCTERMS}title>", en("Synthetic national register of cleaner-production audits"), g
+    )
     w.quad(src, f"<{DCTERMS}issued>", lit("2024", datatype="gYear"), g)
     w.quad(src, cp("seedFile"), lit(f"synthetic-seed-{seed}"), g)
-    w.quad(src, COMMENT, en("Generated by benchmarks/synthetic.py for measuring cpgraph at "
-                            "scale; no statement in it is a fact about a real enterprise."), g)
+    w.quad(
+        src,
+        COMMENT,
+        en(
+            "Generated by benchmarks/synthetic.py for measuring cpgraph at "
+            "scale; no statement in it is a fact about a real enterprise."
+        ),
+        g,
+    )
 
     g = iri("graph/curation/syn-vocabularies")
     w.quad(g, A, cp("CurationGraph"), g)
     w.quad(g, f"<{PROV}wasAttributedTo>", iri(CURATORS), g)
-    w.quad(g, COMMENT, en("Sectors, indicators, units and the reported-figures data set of the "
-                          "synthetic graph."), g)
+    w.quad(
+        g,
+        COMMENT,
+        en("Sectors, indicators, units and the reported-figures data set of the synthetic graph."),
+        g,
+    )
     w.quad(iri(CURATORS), A, cp("Organisation"), g)
     w.quad(iri(CURATORS), LABEL, en("cpgraph curators"), g)
     in_scheme = f"<{SKOS}inScheme>"
@@ -297,8 +387,12 @@ def _fixed(w: Writer, seed: int) -> None:
     g = iri("graph/curation/syn-places")
     w.quad(g, A, cp("CurationGraph"), g)
     w.quad(g, f"<{PROV}wasAttributedTo>", iri(CURATORS), g)
-    w.quad(g, COMMENT, en("Synthetic provinces and prefectures of the generated graph, nested "
-                          "in China."), g)
+    w.quad(
+        g,
+        COMMENT,
+        en("Synthetic provinces and prefectures of the generated graph, nested in China."),
+        g,
+    )
     w.quad(iri(CURATORS), A, cp("Organisation"), g)
     w.quad(iri(CURATORS), LABEL, en("cpgraph curators"), g)
     china = iri("id/place/china")
@@ -320,8 +414,10 @@ def _fixed(w: Writer, seed: int) -> None:
     ministry = iri(MINISTRY)
     w.quad(ministry, A, cp("GovernmentBody"), g)
     w.quad(ministry, LABEL, en("National environment ministry (synthetic)"), g)
-    for scheme_path, label, year in ((VOLUNTARY, "Voluntary cleaner-production audit", "2004"),
-                                     (COMPULSORY, "Compulsory cleaner-production audit", "2004")):
+    for scheme_path, label, year in (
+        (VOLUNTARY, "Voluntary cleaner-production audit", "2004"),
+        (COMPULSORY, "Compulsory cleaner-production audit", "2004"),
+    ):
         node = iri(scheme_path)
         w.quad(node, A, cp("AuditScheme"), g)
         w.quad(node, LABEL, en(f"{label} (synthetic)"), g)
@@ -332,8 +428,12 @@ def _fixed(w: Writer, seed: int) -> None:
         for kind, cls in (("standard", "Standard"), ("indicator-system", "IndicatorSystem")):
             node = iri(f"id/instrument/syn-{kind}-{slug(name)}")
             w.quad(node, A, cp(cls), g)
-            w.quad(node, LABEL, en(f"Cleaner-production {kind.replace('-', ' ')} for "
-                                   f"{name} (synthetic)"), g)
+            w.quad(
+                node,
+                LABEL,
+                en(f"Cleaner-production {kind.replace('-', ' ')} for {name} (synthetic)"),
+                g,
+            )
             w.quad(node, cp("issuedBy"), ministry, g)
             w.quad(node, cp("dateIssued"), lit(str(2003 + s % 12), datatype="gYear"), g)
             w.quad(node, cp("concernsSector"), iri(sector_path(s)), g)
@@ -341,8 +441,11 @@ def _fixed(w: Writer, seed: int) -> None:
     for p, name in enumerate(PROVINCES):
         for path, cls, label in (
             (department_path(p), "GovernmentBody", f"{name} environment department (synthetic)"),
-            (centre_path(p), "CleanerProductionCentre", f"{name} cleaner production centre "
-                                                       "(synthetic)"),
+            (
+                centre_path(p),
+                "CleanerProductionCentre",
+                f"{name} cleaner production centre (synthetic)",
+            ),
         ):
             node = iri(path)
             w.quad(node, A, cp(cls), g)
@@ -370,8 +473,12 @@ def _year_graph(w: Writer, seen: set[str], p: int, year: int) -> str:
         _extract(w, g, f"Audits in {PROVINCES[p]}, {year}")
         notice = iri(f"id/instrument/syn-{slug(PROVINCES[p])}-audit-notice-{year}")
         w.quad(notice, A, cp("Notice"), g)
-        w.quad(notice, LABEL, en(f"Notice on cleaner-production audits in {PROVINCES[p]}, "
-                                 f"{year} (synthetic)"), g)
+        w.quad(
+            notice,
+            LABEL,
+            en(f"Notice on cleaner-production audits in {PROVINCES[p]}, {year} (synthetic)"),
+            g,
+        )
         w.quad(notice, cp("issuedBy"), iri(department_path(p)), g)
         w.quad(notice, cp("dateIssued"), lit(str(year), datatype="gYear"), g)
         w.quad(notice, cp("jurisdiction"), iri(province_path(p)), g)
@@ -384,15 +491,24 @@ def _describe_contribution(w: Writer, g: str, p: int, year: int) -> None:
     digest = w.hashes.pop(g).hexdigest()
     w.quad(g, A, cp("Contribution"), g)
     w.quad(g, f"<{PROV}wasAttributedTo>", iri(centre_path(p)), g)
-    w.quad(g, f"<{PROV}generatedAtTime>", lit(f"{year + 1}-03-01T09:00:00Z",
-                                              datatype="dateTime"), g)
+    w.quad(
+        g, f"<{PROV}generatedAtTime>", lit(f"{year + 1}-03-01T09:00:00Z", datatype="dateTime"), g
+    )
     w.quad(g, cp("contentHash"), lit(f"sha256:{digest}"), g)
     w.quad(g, f"<{DCTERMS}source>", iri(SOURCE), g)
-    w.quad(g, COMMENT, en(f"Audits in {PROVINCES[p]} in {year}, reported by the provincial "
-                          "cleaner production centre (synthetic)."), g)
+    w.quad(
+        g,
+        COMMENT,
+        en(
+            f"Audits in {PROVINCES[p]} in {year}, reported by the provincial "
+            "cleaner production centre (synthetic)."
+        ),
+        g,
+    )
     w.quad(iri(centre_path(p)), A, cp("CleanerProductionCentre"), g)
-    w.quad(iri(centre_path(p)), LABEL, en(f"{PROVINCES[p]} cleaner production centre "
-                                          "(synthetic)"), g)
+    w.quad(
+        iri(centre_path(p)), LABEL, en(f"{PROVINCES[p]} cleaner production centre (synthetic)"), g
+    )
 
 
 def write_graph(out: IO[str], *, triples: int, seed: int) -> Stats:
@@ -413,8 +529,12 @@ def write_graph(out: IO[str], *, triples: int, seed: int) -> Stats:
             _extract(w, g, f"Register of audited enterprises, {PROVINCES[e.province]}")
         node = iri(e.path)
         w.quad(node, A, cp("Enterprise"), g)
-        w.quad(node, LABEL, en(f"Synthetic enterprise {e.number} ({SECTORS[e.sector]}, "
-                               f"{PROVINCES[e.province]})"), g)
+        w.quad(
+            node,
+            LABEL,
+            en(f"Synthetic enterprise {e.number} ({SECTORS[e.sector]}, {PROVINCES[e.province]})"),
+            g,
+        )
         w.quad(node, cp("basedIn"), iri(city_path(e.province, e.city)), g)
         w.quad(node, cp("inSector"), iri(sector_path(e.sector)), g)
         w.quad(node, cp("foundingDate"), lit(str(e.founded), datatype="gYear"), g)
@@ -426,8 +546,9 @@ def write_graph(out: IO[str], *, triples: int, seed: int) -> Stats:
     for g in sorted(w.hashes):
         name = g.rsplit("/", 1)[1][:-1]  # syn-{province}-{year}
         year = int(name.rsplit("-", 1)[1])
-        province = next(p for p in range(len(PROVINCES))
-                        if name == f"syn-{slug(PROVINCES[p])}-{year}")
+        province = next(
+            p for p in range(len(PROVINCES)) if name == f"syn-{slug(PROVINCES[p])}-{year}"
+        )
         _describe_contribution(w, g, province, year)
         stats.contributions += 1
     stats.triples = w.count
@@ -445,15 +566,18 @@ def generate(path: Path, *, triples: int, seed: int = 1) -> Stats:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as raw:
         if path.name.endswith(".gz"):
-            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as zipped, \
-                    io.TextIOWrapper(zipped, encoding="utf-8", newline="\n") as text:
+            with (
+                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as zipped,
+                io.TextIOWrapper(zipped, encoding="utf-8", newline="\n") as text,
+            ):
                 return write_graph(text, triples=triples, seed=seed)
         with io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as text:
             return write_graph(text, triples=triples, seed=seed)
 
 
-def contribution_nquads(*, enterprises: int, seed: int = 1, triples: int = 1000,
-                        year: int = 2024) -> str:
+def contribution_nquads(
+    *, enterprises: int, seed: int = 1, triples: int = 1000, year: int = 2024
+) -> str:
     """A new contribution graph of about ``triples`` statements, as N-Quads: ``year``'s audits
     of enterprises already in the graph that ``seed`` generated with ``enterprises`` of them.
 

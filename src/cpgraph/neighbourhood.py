@@ -367,8 +367,10 @@ def affected_nodes(contribution: list[Triple], reach: Reach, union: _Union) -> s
             if step.follows_inverse(p.value) and not isinstance(o, ox.Literal):
                 seeds.add(o)
         affected |= _walk_back(seeds, i, reach, union)
-    for s, _p, _o in contribution:  # every subject of the contribution is validated
+    for s, _p, o in contribution:  # every node a new statement names is validated
         affected.add(s)
+        if not isinstance(o, ox.Literal):
+            affected.add(o)
     # A class given a new superclass changes the targets of every instance below it.
     for s, p, _o in contribution:
         if p.value == SUBCLASS:
