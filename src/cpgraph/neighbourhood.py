@@ -367,9 +367,12 @@ def affected_nodes(contribution: list[Triple], reach: Reach, union: _Union) -> s
             if step.follows_inverse(p.value) and not isinstance(o, ox.Literal):
                 seeds.add(o)
         affected |= _walk_back(seeds, i, reach, union)
-    for s, _p, o in contribution:  # every node a new statement names is validated
+    # Every subject of a new statement is validated, and so is every blank node it introduces
+    # (a contribution's blank nodes are its own, never the store's); an IRI it only points to
+    # is validated where the shapes' reach says the statement can change its results.
+    for s, _p, o in contribution:
         affected.add(s)
-        if not isinstance(o, ox.Literal):
+        if isinstance(o, ox.BlankNode):
             affected.add(o)
     # A class given a new superclass changes the targets of every instance below it.
     for s, p, _o in contribution:
