@@ -307,53 +307,6 @@ def _metadata(
     return meta
 
 
-def _commit(
-    store_dir: Path,
-    triples: list[Triple],
-    *,
-    contributor: Contributor,
-    comment: str,
-    base: str,
-    context: ValidationContext,
-    source: str | None = None,
-    now: datetime | None = None,
-) -> CommitResult:
-    if not comment.strip():
-        raise ContributionRefusedError("say what the contribution adds and why (a comment)")
-    if source is not None and not re.fullmatch(
-        r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+", source
-    ):
-        raise ContributionRefusedError(f"the source must be an IRI: {source!r}")
-    digest = content_hash(triples)
-    identifier = digest.removeprefix("sha256:")[:16]
-    graph = graph_iri(f"contribution/{identifier}", base)
-    with write_transaction(store_dir) as store:
-        if store.has_graph(graph):
-            existing = get_record(store, identifier, base=base)
-            raise _AlreadyCommittedError(existing)
-        meta = _metadata(
-            graph,
-            triples,
-            contributor=contributor,
-            comment=comment.strip(),
-            source=source,
-            digest=digest,
-            base=base,
-            now=now or datetime.now(UTC),
-        )
-        outcome = check([*triples, *meta], store=store, context=context)
-        if not outcome.conforms:
-            raise ValidationFailedError(
-                f"the contribution does not conform ({len(outcome.violations)} violations); "
-                "nothing was committed",
-                outcome=outcome,
-            )
-        name = ox.NamedNode(graph)
-        store.load_quads(ox.Quad(s, p, o, name) for s, p, o in [*triples, *meta])
-        record = get_record(store, identifier, base=base)
-    return CommitResult(record=record, outcome=outcome, created=True)
-
-
 class _AlreadyCommittedError(Exception):
     """Raised inside the write transaction to leave it without writing."""
 
@@ -385,20 +338,68 @@ def commit(
             nothing is written.
         StoreError: if the store cannot be written; nothing is written.
     """
+    if not comment.strip():
+        raise ContributionRefusedError("say what the contribution adds and why (a comment)")
+    if source is not None and not re.fullmatch(
+        r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+", source
+    ):
+        raise ContributionRefusedError(f"the source must be an IRI: {source!r}")
     try:
-        return _commit(
-            store_dir,
-            triples,
-            contributor=contributor,
-            comment=comment,
-            base=base,
-            context=context,
-            source=source,
-            now=now,
-        )
+        with write_transaction(store_dir) as store:
+            return _commit_into(
+                store,
+                triples,
+                contributor=contributor,
+                comment=comment,
+                base=base,
+                context=context,
+                source=source,
+                now=now,
+            )
     except _AlreadyCommittedError as already:
         empty = ValidationOutcome(conforms=True, results=(), report=Graph())
         return CommitResult(record=already.record, outcome=empty, created=False)
+
+
+def _commit_into(
+    store: GraphStore,
+    triples: list[Triple],
+    *,
+    contributor: Contributor,
+    comment: str,
+    base: str,
+    context: ValidationContext,
+    source: str | None,
+    now: datetime | None,
+) -> CommitResult:
+    """:func:`commit`'s work inside the write transaction on ``store``, the copy written."""
+    digest = content_hash(triples)
+    identifier = digest.removeprefix("sha256:")[:16]
+    graph = graph_iri(f"contribution/{identifier}", base)
+    if store.has_graph(graph):
+        existing = get_record(store, identifier, base=base)
+        raise _AlreadyCommittedError(existing)
+    meta = _metadata(
+        graph,
+        triples,
+        contributor=contributor,
+        comment=comment.strip(),
+        source=source,
+        digest=digest,
+        base=base,
+        now=now or datetime.now(UTC),
+    )
+    outcome = check([*triples, *meta], store=store, context=context)
+    if not outcome.conforms:
+        raise ValidationFailedError(
+            f"the contribution does not conform ({len(outcome.violations)} violations); "
+            "nothing was committed",
+            outcome=outcome,
+        )
+    name = ox.NamedNode(graph)
+    store.load_quads(ox.Quad(s, p, o, name) for s, p, o in [*triples, *meta])
+    record = get_record(store, identifier, base=base)
+    return CommitResult(record=record, outcome=outcome, created=True)
 
 
 def _records(
