@@ -10,6 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from cpgraph.build import build_store
@@ -105,6 +106,56 @@ def test_a_deployment_base_rewrites_every_minted_iri(mini_source: Settings) -> N
     assert not store.query(
         "ASK { ?s ?p ?o FILTER(STRSTARTS(STR(?s), 'https://w3id.org/cpgraph/')) }"
     ).boolean
+
+
+def dataset(settings: Settings) -> ox.Dataset:
+    """The store's quads with blank nodes canonicalised, to compare two builds."""
+    data = ox.Dataset(open_current(settings.store_dir, read_only=True).quads())
+    data.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    return data
+
+
+@pytest.mark.parametrize("base", [None, "http://data.example.org/cp/"])
+def test_a_trusted_build_streams_the_same_dataset_as_a_validated_one(
+    mini_source: Settings, tmp_path: Path, base: str | None
+) -> None:
+    settings = mini_source if base is None else mini_source.with_(base_iri=base)
+    validated = build_store(settings)
+    expected = dataset(settings)
+    trusted_settings = settings.with_(store_dir=tmp_path / "trusted-store")
+    trusted = build_store(trusted_settings, validate=False)
+    assert trusted.validation is None
+    assert dataset(trusted_settings) == expected
+    assert trusted.graphs == validated.graphs
+
+
+def test_a_trusted_build_still_refuses_data_outside_a_named_graph(mini_source: Settings) -> None:
+    build_store(mini_source)
+    before = current_build(mini_source.store_dir)
+    (mini_source.source_dir / "data" / "loose.ttl").write_text(
+        f'<{SEPA}> <http://www.w3.org/2000/01/rdf-schema#comment> "no source"@en .\n'
+    )
+    with pytest.raises(InputError, match=r"loose\.ttl.*named graph"):
+        build_store(mini_source, validate=False)
+    assert current_build(mini_source.store_dir) == before
+
+
+@pytest.mark.parametrize("base", [None, "http://data.example.org/cp/"])
+def test_a_trusted_build_reports_malformed_data_with_file_line_and_column(
+    mini_source: Settings, base: str | None
+) -> None:
+    settings = mini_source if base is None else mini_source.with_(base_iri=base)
+    bad = settings.source_dir / "data" / "broken.nq"
+    bad.write_text(
+        '<http://e/s> <http://e/p> "fine" <http://e/g> .\n'
+        '<http://e/s> <http://e/p> "unterminated <http://e/g> .\n'
+    )
+    with pytest.raises(RdfSyntaxError) as caught:
+        build_store(settings, validate=False)
+    assert caught.value.line == 2
+    assert caught.value.column is not None
+    assert "broken.nq" in str(caught.value)
+    assert current_build(settings.store_dir) is None
 
 
 KILL_SCRIPT = textwrap.dedent("""

@@ -20,7 +20,7 @@ from rdflib import Graph
 from cpgraph.config import Settings
 from cpgraph.errors import InputError, ValidationFailedError
 from cpgraph.namespaces import DEFAULT_BASE, graph_iri
-from cpgraph.rdfio import read_quads, to_rdflib_triples
+from cpgraph.rdfio import RdfFormat, iter_quads, read_quads, to_rdflib_triples
 from cpgraph.saved import saved_query_quads
 from cpgraph.store import GraphStore, discard_build, new_build_dir, publish_build
 from cpgraph.validate import ValidationOutcome, validate_graph
@@ -157,6 +157,53 @@ def check_sources(files: SourceFiles) -> tuple[list[ox.Quad], ValidationOutcome]
     return [*ontology, *shapes, *data], outcome
 
 
+STREAM_BATCH = 100_000
+
+
+def _stream_trusted(store: GraphStore, files: SourceFiles, base: str) -> None:
+    """Load trusted sources without holding them in memory.
+
+    Ontology and shapes (small) are parsed here and moved into their graphs. Data files go
+    straight from disk into the store by Oxigraph's bulk loader when nothing needs rebasing,
+    else through a streamed parse in batches. The named-graph rule is checked after each file:
+    the build is discarded by the caller if it fails.
+
+    Raises:
+        RdfSyntaxError: if a file is malformed (file, line and column in the message).
+        InputError: if a data file has a statement in the default graph.
+        StoreError: if the write fails.
+    """
+    store.bulk_load_quads(
+        [
+            *rebase_quads(
+                (_in_graph(q, ONTOLOGY_GRAPH) for p in files.ontology for q in read_quads(p)), base
+            ),
+            *rebase_quads(
+                (_in_graph(q, SHAPES_GRAPH) for p in files.shapes for q in read_quads(p)), base
+            ),
+        ]
+    )
+    for path in files.data:
+        fmt = RdfFormat.from_path(path)
+        if base == DEFAULT_BASE:
+            store.bulk_load_file(path, format=fmt.oxigraph)
+        else:
+            batch: list[ox.Quad] = []
+            for quad in rebase_quads(iter_quads(path, format=fmt), base):
+                batch.append(quad)
+                if len(batch) >= STREAM_BATCH:
+                    store.bulk_load_quads(batch)
+                    batch = []
+            store.bulk_load_quads(batch)
+        stray = store.default_graph_sample()
+        if stray is not None:
+            raise InputError(
+                f"{path}: every data statement must be in a named graph (a source extract or a "
+                f"curation graph), but this one is in the default graph: {stray.subject} "
+                f"{stray.predicate} {stray.object}"
+            )
+
+
 def build_store(
     settings: Settings,
     *,
@@ -186,23 +233,25 @@ def build_store(
         f"{len(files.data)} data files from {settings.source_dir}"
     )
     outcome: ValidationOutcome | None = None
+    quads: list[ox.Quad] = []
     if validate:
         quads, outcome = check_sources(files)
         say(f"validated: conforms, {len(outcome.results)} warning(s) or info(s)")
     else:
-        ontology, shapes, data = read_sources(files)
-        quads = [*ontology, *shapes, *data]
-        say("not validated (trusted sources)")
+        say("not validated (trusted sources): data files are streamed into the store")
     # The saved queries as SPARQL examples, in a graph of their own (under the settings' base).
     examples = saved_query_quads(settings.source_dir, base=settings.base_iri)
     build = new_build_dir(settings.store_dir)
     try:
         store = GraphStore(build)
-        store.bulk_load_quads([*rebase_quads(quads, settings.base_iri), *examples])
+        if validate:
+            store.bulk_load_quads([*rebase_quads(quads, settings.base_iri), *examples])
+        else:
+            _stream_trusted(store, files, settings.base_iri)
+            store.bulk_load_quads(examples)
         store.flush()
         report = BuildReport(path=build, validation=outcome)
-        for graph in store.named_graphs():
-            report.graphs[graph] = sum(1 for _ in store.quads(graph))
+        report.graphs.update(store.graph_sizes())
         del store  # close the database before it is published
     except BaseException:
         discard_build(build)

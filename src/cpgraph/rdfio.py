@@ -137,6 +137,24 @@ def read_quads(path: Path, *, format: RdfFormat | None = None) -> list[ox.Quad]:
     )
 
 
+def iter_quads(path: Path, *, format: RdfFormat | None = None) -> Iterator[ox.Quad]:
+    """Parse an RDF file lazily, quad by quad, so that a large file is never whole in memory.
+
+    Raises:
+        UnsupportedFormatError: if the extension names no RDF format.
+        RdfSyntaxError: when the parse reaches a malformed part (file, line and column named);
+            the quads before it have been yielded.
+        OSError: if the file cannot be read.
+    """
+    fmt = format or RdfFormat.from_path(path)
+    try:
+        yield from ox.parse(path=path, format=fmt.oxigraph, base_iri=path.resolve().as_uri())
+    except SyntaxError as exc:
+        raise rdf_syntax_error(exc, source=str(path)) from None
+    except ValueError as exc:
+        raise RdfSyntaxError(str(exc), source=str(path)) from None
+
+
 def parse_file(path: Path, *, format: RdfFormat | None = None) -> Graph:
     """An RDF file's triples (of every graph) as an rdflib graph.
 

@@ -31,8 +31,14 @@ from typing import IO, Any, Protocol, cast
 
 import pyoxigraph as ox
 
-from cpgraph.errors import InputError, NotAcceptableError, QuerySyntaxError, StoreError
-from cpgraph.rdfio import RdfFormat, query_syntax_error
+from cpgraph.errors import (
+    InputError,
+    NotAcceptableError,
+    QuerySyntaxError,
+    RdfSyntaxError,
+    StoreError,
+)
+from cpgraph.rdfio import RdfFormat, query_syntax_error, rdf_syntax_error
 
 CURRENT = "current"
 BUILDS = "builds"
@@ -309,6 +315,49 @@ class GraphStore:
             self._store.bulk_extend(quads)
         except OSError as exc:
             raise StoreError(f"writing to the store failed: {exc}") from exc
+
+    def bulk_load_file(
+        self, path: Path, *, format: ox.RdfFormat, to_graph: str | None = None
+    ) -> None:
+        """Load an RDF file straight from disk, streamed by Oxigraph (never whole in memory).
+
+        For builds of large trusted data: the parse and the write both run in Rust, so a file
+        of tens of millions of statements needs no more memory than the loader's buffers.
+        Triples of a triple format land in ``to_graph`` when given (else the default graph).
+
+        Raises:
+            RdfSyntaxError: if the file is malformed (file, line and column in the message).
+            StoreError: if the store is read-only or the write fails.
+        """
+        if self.read_only:
+            raise StoreError("the store is open read-only")
+        graph = ox.NamedNode(to_graph) if to_graph is not None else None
+        try:
+            self._store.bulk_load(
+                path=str(path), format=format, base_iri=path.resolve().as_uri(), to_graph=graph
+            )
+        except SyntaxError as exc:
+            raise rdf_syntax_error(exc, source=str(path)) from None
+        except ValueError as exc:  # an invalid IRI or language tag in an otherwise valid text
+            raise RdfSyntaxError(str(exc), source=str(path)) from None
+        except OSError as exc:
+            raise StoreError(f"writing to the store failed: {exc}") from exc
+
+    def default_graph_sample(self) -> ox.Quad | None:
+        """One statement of the default graph (not the union), or None when it is empty."""
+        return next(iter(self._store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None)
+
+    def graph_sizes(self) -> dict[str, int]:
+        """The number of statements in each named graph, counted inside Oxigraph."""
+        solutions = self._store.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        )
+        sizes: dict[str, int] = {}
+        for row in solutions:  # type: ignore[union-attr]
+            graph, count = row[0], row[1]
+            if isinstance(graph, ox.NamedNode) and isinstance(count, ox.Literal):
+                sizes[graph.value] = int(count.value)
+        return sizes
 
     def triples(
         self,
