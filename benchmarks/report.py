@@ -139,8 +139,9 @@ def _endpoint(report: dict[str, Any]) -> list[str]:
         "",
         "wrk on loopback, GET with `Accept: application/sparql-results+json`, each run "
         "preceded by a wait until the server answers `ASK {}` quickly again (a server may still "
-        "be working on requests wrk abandoned). cpgraph runs with its defaults (2 query "
-        "workers, 30 s limit); `oxigraph serve --union-default-graph` (without `--timeout-s`, "
+        "be working on requests wrk abandoned). cpgraph runs with its defaults (2 server "
+        "processes of 4 query threads each, 30 s limit); "
+        "`oxigraph serve --union-default-graph` (without `--timeout-s`, "
         "with which Oxigraph 0.5 starts a thread per query and, under wrk at concurrency 8 on "
         "this machine, failed to create threads, answered 500s and died); "
         "rdflib-endpoint on the same N-Quads. A query is first sent once per peer (bounded in "
@@ -233,7 +234,7 @@ def _memory(report: dict[str, Any]) -> list[str]:
         "## Memory",
         "",
         "Peak resident memory (VmHWM, MiB) of each server over the whole endpoint benchmark "
-        "(for cpgraph, the server process plus its query workers), and of each build.",
+        "(for cpgraph, the supervisor plus its server processes), and of each build.",
         "",
         "| size | "
         + " | ".join(

@@ -144,3 +144,18 @@ def mini_source(tmp_path: Path) -> Settings:
     shutil.copytree(ROOT / "shapes", source / "shapes")
     shutil.copy(FIXTURES / "mini.trig", source / "data" / "mini.trig")
     return Settings(source_dir=source, store_dir=tmp_path / "store")
+
+
+def built_mini_store(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A built store of the small real data file, with the real ontology and shapes linked in
+    (for servers that a test may write to or stop: each gets a store of its own)."""
+    from cpgraph.build import build_store
+
+    source = tmp_path_factory.mktemp("source")
+    for folder in ("ontology", "shapes"):
+        (source / folder).symlink_to(ROOT / folder)
+    (source / "data").mkdir()
+    (source / "data" / "mini.trig").write_bytes((FIXTURES / "mini.trig").read_bytes())
+    settings = Settings(source_dir=source, store_dir=tmp_path_factory.mktemp("store"))
+    build_store(settings)
+    return settings

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import running_server
-
-from cpgraph.build import build_store
-from cpgraph.config import Settings
+from tests.conftest import built_mini_store, running_server
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 QUICK = "SELECT ?acronym WHERE { ?org cp:acronym ?acronym }"
@@ -20,15 +19,7 @@ TOKEN = "a-test-token-of-some-length"
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from tests.conftest import FIXTURES, ROOT
-
-    source = tmp_path_factory.mktemp("source")
-    for folder in ("ontology", "shapes"):
-        (source / folder).symlink_to(ROOT / folder)
-    (source / "data").mkdir()
-    (source / "data" / "mini.trig").write_bytes((FIXTURES / "mini.trig").read_bytes())
-    settings = Settings(source_dir=source, store_dir=tmp_path_factory.mktemp("store"))
-    build_store(settings)
+    settings = built_mini_store(tmp_path_factory)
     with running_server(
         settings,
         CPGRAPH_QUERY_TIMEOUT="2",
@@ -131,3 +122,60 @@ def test_the_operator_token_lifts_the_row_limit(limited: str) -> None:
     )
     assert "cpgraph-row-limit" not in response.headers
     assert len(response.json()["results"]["bindings"]) > 5
+
+
+def _server_processes(port: int) -> dict[int, int]:
+    """The server processes under the ``cpgraph serve`` listening on ``port``, with the CPU
+    time (clock ticks) each has used."""
+    proc = Path("/proc")
+    supervisor = next(
+        int(entry.name)
+        for entry in proc.iterdir()
+        if entry.name.isdigit() and f"serve\0--port\0{port}".encode() in _read(entry / "cmdline")
+    )
+    children = _read(proc / str(supervisor) / "task" / str(supervisor) / "children").split()
+    found: dict[int, int] = {}
+    for child in map(int, children):
+        if b"resource_tracker" in _read(proc / str(child) / "cmdline"):
+            continue
+        fields = _read(proc / str(child) / "stat").rsplit(b")", 1)[-1].split()
+        found[child] = int(fields[11]) + int(fields[12])  # utime + stime
+    return found
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_a_query_stuck_past_its_limit_ends_its_process_and_the_work_stops(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    settings = built_mini_store(tmp_path_factory)
+    with running_server(settings, CPGRAPH_QUERY_TIMEOUT="1", CPGRAPH_PROCESSES="2") as url:
+        port = int(url.rsplit(":", 1)[1])
+        deadline = time.monotonic() + 30
+        while len(before := _server_processes(port)) < 2:  # both processes up
+            assert time.monotonic() < deadline, "the server processes did not start"
+            time.sleep(0.2)
+        # A COUNT over a cross product is one evaluation step Oxigraph cannot interrupt.
+        response = httpx.post(url + "/sparql", data={"query": RUNAWAY}, timeout=30)
+        assert response.status_code == 503
+        # The process that ran it hands over: it ends and another takes its place...
+        while set(_server_processes(port)) >= set(before):
+            assert time.monotonic() < deadline, "no server process was replaced"
+            time.sleep(0.2)
+        # ... and nothing goes on evaluating the query: once the new process has started,
+        # the service is idle (a runaway would keep a core busy in every window).
+        ticks = os.sysconf("SC_CLK_TCK")
+        busy: list[int] = []
+        while not busy or busy[-1] > 0.3 * ticks:
+            assert time.monotonic() < deadline + 30, f"the service stays busy: {busy} ticks"
+            start = _server_processes(port)
+            time.sleep(1.5)
+            end = _server_processes(port)
+            busy.append(sum(end[pid] - start.get(pid, end[pid]) for pid in end))
+        assert httpx.get(url + "/sparql", params={"query": QUICK}).status_code == 200

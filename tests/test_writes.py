@@ -8,10 +8,8 @@ import httpx
 import pytest
 import rdflib
 from rdflib.compare import isomorphic
-from tests.conftest import FIXTURES, ROOT, running_server
+from tests.conftest import built_mini_store, running_server
 
-from cpgraph.build import build_store
-from cpgraph.config import Settings
 from cpgraph.update import with_protocol_dataset
 
 TOKEN = "writer-token-for-the-tests"
@@ -22,13 +20,7 @@ TTL = "@prefix foaf: <http://xmlns.com/foaf/0.1/> .\n<http://example.org/ann> fo
 
 @pytest.fixture
 def writable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    source = tmp_path_factory.mktemp("source")
-    for folder in ("ontology", "shapes"):
-        (source / folder).symlink_to(ROOT / folder)
-    (source / "data").mkdir()
-    (source / "data" / "mini.trig").write_bytes((FIXTURES / "mini.trig").read_bytes())
-    settings = Settings(source_dir=source, store_dir=tmp_path_factory.mktemp("store"))
-    build_store(settings)
+    settings = built_mini_store(tmp_path_factory)
     with running_server(settings, CPGRAPH_TOKEN=TOKEN) as url:
         yield url
 

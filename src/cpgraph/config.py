@@ -32,7 +32,9 @@ class Settings:
         host: the address ``cpgraph serve`` listens on.
         port: the port ``cpgraph serve`` listens on.
         query_timeout: seconds a query may run before it is stopped and answered with 503.
-        query_workers: how many worker processes evaluate queries at once.
+        processes: how many server processes ``cpgraph serve`` runs on its socket (each a
+            whole application; a process that ends is replaced).
+        query_workers: how many queries each server process evaluates at once (threads).
         max_query_bytes: the largest query text accepted (413 beyond).
         max_body_bytes: the largest request body accepted (413 beyond).
         client_concurrency: queries one client may have running at once (429 beyond).
@@ -49,7 +51,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     query_timeout: float = 30.0
-    query_workers: int = 2
+    processes: int = 2
+    query_workers: int = 4
     max_query_bytes: int = 256 * 1024
     max_body_bytes: int = 64 * 1024 * 1024
     client_concurrency: int = 8
@@ -98,6 +101,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         host=env.get("CPGRAPH_HOST", defaults.host),
         port=number("CPGRAPH_PORT", defaults.port),
         query_timeout=number("CPGRAPH_QUERY_TIMEOUT", defaults.query_timeout, float),
+        processes=number("CPGRAPH_PROCESSES", defaults.processes),
         query_workers=number("CPGRAPH_QUERY_WORKERS", defaults.query_workers),
         max_query_bytes=number("CPGRAPH_MAX_QUERY_BYTES", defaults.max_query_bytes),
         max_body_bytes=number("CPGRAPH_MAX_BODY_BYTES", defaults.max_body_bytes),

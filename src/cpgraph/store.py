@@ -480,6 +480,15 @@ class GraphStore:
 # ---------------------------------------------------------------------------------------------
 
 
+def store_link(store_dir: Path) -> str | None:
+    """Where the store's ``current`` link points, as written (cheap: one system call), to tell
+    whether another process published a new build since."""
+    try:
+        return os.readlink(store_dir / CURRENT)
+    except OSError:
+        return None
+
+
 def current_build(store_dir: Path) -> Path | None:
     """The folder of the store's current build, or None when nothing was ever built."""
     link = store_dir / CURRENT

@@ -1,11 +1,18 @@
-"""Queries with a time limit that holds: evaluation in worker processes that can be killed.
+"""Queries with a time limit that holds: evaluation in threads, and a process that hands over.
 
-pyoxigraph cannot interrupt a running query, and a thread cannot be stopped, so the server
-hands each query to one of a small pool of worker processes. Each worker opens the current
-build of the store read-only (builds are immutable, see :mod:`cpgraph.store`) and streams the
-serialised result back in chunks. A query past its deadline, or one whose client went away,
-has its worker killed and replaced: the work truly stops, and the other workers keep
-answering other clients meanwhile.
+pyoxigraph releases the GIL while it evaluates, so a query runs in a thread of the server
+process: no copy of the result between processes, and a point lookup costs little more than
+Oxigraph's own evaluation. Each thread opens the current build of the store read-only (builds
+are immutable, see :mod:`cpgraph.store`) and streams the serialised result to the event loop
+in chunks.
+
+A query past its deadline is answered with 503 at once, and its thread is told to stop: a
+query that is streaming rows stops at its next chunk. One that is stuck inside a single
+evaluation step (a sort, a group, a join's build side) cannot be interrupted by anything short
+of ending its process, so the pool then calls ``on_stuck``: the server stops taking
+connections, finishes what it is answering, and exits, and its supervisor
+(:mod:`cpgraph.server.supervisor`) starts a fresh process while the other server processes go
+on answering. The work truly stops.
 
 The pool is asyncio-facing (the server awaits it) but knows nothing of HTTP.
 """
@@ -13,16 +20,14 @@ The pool is asyncio-facing (the server awaits it) but knows nothing of HTTP.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import collections
+import hashlib
 import io
 import logging
-import multiprocessing
-import os
-import time
-from collections.abc import AsyncIterable, AsyncIterator
+import threading
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +37,8 @@ from cpgraph.errors import CpgraphError, QueryTimeoutError, StoreError, TooManyQ
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 64 * 1024
-STARTUP_SECONDS = 60.0
+IN_FLIGHT = 8  # chunks of one result waiting for a slow client
+STUCK_GRACE = 1.0  # seconds a stopped query's thread has to end before it counts as stuck
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,23 +72,28 @@ class QueryHead:
 
 
 # ---------------------------------------------------------------------------------------------
-# The worker side: a plain loop in its own process.
+# The thread side.
 # ---------------------------------------------------------------------------------------------
 
 
+class _StoppedError(Exception):
+    """Raised inside a query thread when its query was stopped (time limit, client gone)."""
+
+
 class _ChunkSender:
-    """A binary sink that ships what is written to the parent in chunks.
+    """A binary sink that ships what is written to the event loop in chunks.
 
     The head goes with the first chunk; a result that fits in one chunk travels as a single
-    ``whole`` message, so that a small answer costs one round trip.
+    ``whole`` message, so that a small answer costs one hand-over.
     """
 
-    def __init__(self, conn: Connection, head: QueryHead) -> None:
+    def __init__(self, conn: _ThreadEnd, head: QueryHead) -> None:
         self._conn = conn
         self._head: QueryHead | None = head
         self._buffer = bytearray()
 
     def write(self, data: bytes) -> int:
+        self._conn.check()
         self._buffer += data
         if len(self._buffer) >= CHUNK_BYTES:
             self._send_chunk()
@@ -108,16 +119,37 @@ class _ChunkSender:
         self._conn.send(("end", None))
 
 
-def _answer(conn: Connection, request: QueryRequest, stores: dict[str, Any]) -> None:
-    # Imported here: the parent never needs them for the pool's own work.
+class _ThreadEnd:
+    """The query thread's end of its channel to the event loop.
+
+    At most ``IN_FLIGHT`` data chunks wait for the client at a time (a slow client holds the
+    thread, not the memory); every send checks whether the query was stopped.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, channel: _Channel) -> None:
+        self._loop = loop
+        self._channel = channel
+        self.stop = threading.Event()
+        self.slots = threading.Semaphore(IN_FLIGHT)
+
+    def check(self) -> None:
+        if self.stop.is_set():
+            raise _StoppedError
+
+    def send(self, message: tuple[str, Any]) -> None:
+        if message[0] == "data":
+            while not self.slots.acquire(timeout=0.1):
+                self.check()
+        self.check()
+        self._loop.call_soon_threadsafe(self._channel.deliver, message)
+
+
+def _answer(conn: _ThreadEnd, request: QueryRequest, stores: _Stores) -> None:
     from cpgraph.query import QueryFormat, negotiate
     from cpgraph.rdfio import parse_term
-    from cpgraph.store import GraphStore, QueryKind, ResultsFormat
+    from cpgraph.store import QueryKind, ResultsFormat
 
     store = stores.get(request.store_path)
-    if store is None:
-        stores.clear()  # one build at a time: a newer build replaces the older handle
-        store = stores[request.store_path] = GraphStore(Path(request.store_path), read_only=True)
     result = store.query(
         request.query,
         base_iri=request.base_iri,
@@ -148,48 +180,73 @@ def _answer(conn: Connection, request: QueryRequest, stores: dict[str, Any]) -> 
     sender.finish()
 
 
-def _worker_main(conn: Connection) -> None:
-    """Answer requests until the pipe closes or the process is killed."""
-    import cpgraph.query
-    import cpgraph.store  # noqa: F401 - loaded before saying ready, not on the first query
-
-    stores: dict[str, Any] = {}
-    conn.send(("ready", None))
-    while True:
-        try:
-            request = conn.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            _answer(conn, request, stores)
-        except CpgraphError as exc:
-            conn.send(("error", _wire(exc)))
-        except Exception as exc:  # noqa: BLE001 - reported to the parent, never swallowed
-            conn.send(("error", ("StoreError", {"message": f"query failed: {exc}"})))
+def _thread_main(conn: _ThreadEnd, request: QueryRequest, stores: _Stores) -> None:
+    """Answer one query in a pool thread; every outcome goes to the channel."""
+    try:
+        _answer(conn, request, stores)
+    except _StoppedError:
+        return
+    except CpgraphError as exc:
+        conn.send(("error", exc))
+    except Exception as exc:  # noqa: BLE001 - reported to the client, never swallowed
+        if conn.stop.is_set():
+            return  # a serialiser giving up on a stopped sink
+        conn.send(("error", StoreError(f"query failed: {exc}")))
 
 
-def _wire(exc: CpgraphError) -> tuple[str, dict[str, Any]]:
-    if isinstance(exc, errors._PositionedError):
-        return type(exc).__name__, {
-            "message": exc.reason,
-            "line": exc.line,
-            "column": exc.column,
-            "source": exc.source,
-        }
-    return type(exc).__name__, {"message": exc.message}
+class _Stores:
+    """Read-only handles on the builds queries ask for, one at a time (a newer build replaces
+    the older handle), shared by the pool's threads."""
 
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._path: str | None = None
+        self._store: Any = None
 
-def _unwire(name: str, fields: dict[str, Any]) -> CpgraphError:
-    cls = getattr(errors, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, CpgraphError)):
-        cls = StoreError
-    message = fields.pop("message")
-    return cls(message, **fields)
+    def get(self, path: str) -> Any:
+        from cpgraph.store import GraphStore
+
+        with self._lock:
+            if path != self._path:
+                self._store = GraphStore(Path(path), read_only=True)
+                self._path = path
+            return self._store
 
 
 # ---------------------------------------------------------------------------------------------
-# The parent side: the pool.
+# The event loop side.
 # ---------------------------------------------------------------------------------------------
+
+
+class _Channel:
+    """Messages from one query thread, in order, awaited with a deadline on the event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._items: collections.deque[tuple[str, Any]] = collections.deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def deliver(self, message: tuple[str, Any]) -> None:
+        self._items.append(message)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self, deadline: float) -> tuple[str, Any]:
+        """The next message; TimeoutError if none came by ``deadline`` (``loop.time()``)."""
+        if not self._items:
+            waiter = self._waiter = self._loop.create_future()
+            timer = self._loop.call_at(deadline, _expire, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+        return self._items.popleft()
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
 
 
 class WholeBody:
@@ -205,183 +262,132 @@ class WholeBody:
         yield self.content
 
 
-class _Worker:
-    def __init__(self, context: Any) -> None:
-        parent, child = context.Pipe(duplex=True)
-        self.conn: Connection = parent
-        self.process: BaseProcess = context.Process(
-            target=_worker_main, args=(child,), daemon=True, name="cpgraph-query-worker"
-        )
-        self.process.start()
-        child.close()
-
-    def kill(self) -> None:
-        """Kill the process and close the pipe."""
-        with contextlib.suppress(Exception):
-            self.process.kill()
-        self.process.join(timeout=5)
-        with contextlib.suppress(Exception):
-            self.conn.close()
-
-
 class QueryPool:
-    """A fixed number of query worker processes, each answering one query at a time.
+    """Threads that evaluate queries, ``size`` at a time, each under the time limit.
 
-    >>> pool = QueryPool(size=1, timeout=5.0)  # doctest: +SKIP
-    >>> await pool.start()  # doctest: +SKIP
+    ``on_stuck`` is called (on the event loop) when a stopped query's thread has not ended
+    ``STUCK_GRACE`` seconds after its deadline: the only way left to stop it is to end the
+    process (see the module's description).
+
+    >>> pool = QueryPool(size=4, timeout=30.0)  # doctest: +SKIP
+    >>> head, chunks = await pool.run(request)  # doctest: +SKIP
     """
 
-    def __init__(self, *, size: int, timeout: float) -> None:
+    def __init__(
+        self, *, size: int, timeout: float, on_stuck: Callable[[], None] | None = None
+    ) -> None:
         self.size = size
         self.timeout = timeout
-        self._context = multiprocessing.get_context("spawn")
-        self._idle: asyncio.Queue[_Worker] | None = None
-        self._starting: set[asyncio.Task[None]] = set()
-        self._workers: set[_Worker] = set()
-        self.killed = 0  # workers stopped for a timeout or an abandoned result
+        self.on_stuck = on_stuck
+        self._executor: ThreadPoolExecutor | None = None
+        self._stores = _Stores()
+        self.stopped = 0  # queries stopped for their time limit or an abandoned result
+        self.stuck = 0  # of those, queries whose thread would not end
 
     async def start(self) -> None:
-        """Start the workers and wait until each is ready to answer."""
-        self._idle = asyncio.Queue()
-        await asyncio.gather(*(self._admit(_Worker(self._context)) for _ in range(self.size)))
-
-    async def _admit(self, worker: _Worker) -> None:
-        """Add a started worker to the pool once it says it is ready (a slow start keeps it
-        out of the queue rather than making a query wait on it)."""
-        self._workers.add(worker)
-        try:
-            kind, _ = await self._receive(worker, time.monotonic() + STARTUP_SECONDS)
-        except (QueryTimeoutError, StoreError):
-            kind = "failed"
-        if kind != "ready":
-            log.error("a query worker failed to start; starting another")
-            self._workers.discard(worker)
-            worker.kill()
-            await asyncio.sleep(1)
-            await self._admit(_Worker(self._context))
-            return
-        self._release(worker)
+        """Start the threads (lazily, as queries come)."""
+        self._executor = ThreadPoolExecutor(
+            max_workers=self.size, thread_name_prefix="cpgraph-query"
+        )
 
     async def close(self) -> None:
-        """Stop every worker."""
-        for task in list(self._starting):
-            task.cancel()
-        for worker in list(self._workers):
-            worker.kill()
-        self._workers.clear()
+        """Stop taking queries; running ones are told to stop, queued ones are dropped."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def run(self, request: QueryRequest) -> tuple[QueryHead, AsyncIterable[bytes]]:
         """Start a query; return its head and an iterator over the body's chunks.
 
-        Waiting for a free worker is bounded by the time limit; then evaluation and streaming
-        have the time limit of their own. Closing the iterator early (a client that went away)
-        stops the worker.
+        The time limit covers the wait for a free thread, the evaluation and the streaming.
+        Closing the iterator early (a client that went away) stops the query.
 
         Raises:
             QueryTimeoutError: if the head is not ready within the time limit.
-            QuerySyntaxError, NotAcceptableError, StoreError, ...: as the worker reports them.
+            QuerySyntaxError, NotAcceptableError, StoreError, ...: as the evaluation raises them.
         """
-        assert self._idle is not None, "start() the pool first"
-        deadline = time.monotonic() + self.timeout
+        assert self._executor is not None, "start() the pool first"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        channel = _Channel(loop)
+        conn = _ThreadEnd(loop, channel)
+        job = self._executor.submit(_thread_main, conn, request, self._stores)
         try:
-            worker = await asyncio.wait_for(self._idle.get(), self._remaining(deadline))
+            kind, payload = await channel.get(deadline)
         except TimeoutError:
-            message = self._timeout_message("waiting for a free query worker")
-            raise QueryTimeoutError(message) from None
-        # The query's own time starts when a worker takes it: a wait for a free worker (after
-        # others' queries were stopped, say) is bounded above, but not charged to this query.
-        deadline = time.monotonic() + self.timeout
-        try:
-            worker.conn.send(request)
-            kind, payload = await self._receive(worker, deadline)
+            self._stop(job, conn, deadline)
+            raise QueryTimeoutError(self._timeout_message()) from None
         except BaseException:
-            self._replace(worker)
+            self._stop(job, conn, deadline)
             raise
         if kind == "error":
-            self._release(worker)
-            raise _unwire(*payload)
+            raise payload
         if kind == "whole":
-            self._release(worker)
             head, content = payload
             return head, WholeBody(content)
         assert kind == "head"
-        return payload, self._body(worker, deadline)
+        return payload, self._body(job, conn, channel, deadline)
 
-    async def _body(self, worker: _Worker, deadline: float) -> AsyncIterator[bytes]:
+    async def _body(
+        self, job: Future[None], conn: _ThreadEnd, channel: _Channel, deadline: float
+    ) -> AsyncIterator[bytes]:
         finished = False
         try:
             while True:
-                kind, payload = await self._receive(worker, deadline)
+                try:
+                    kind, payload = await channel.get(deadline)
+                except TimeoutError:
+                    raise QueryTimeoutError(self._timeout_message()) from None
                 if kind == "data":
+                    conn.slots.release()
                     yield payload
                 elif kind == "end":
                     finished = True
                     return
                 else:  # an error after the head: the response is already under way
                     finished = True
-                    raise _unwire(*payload)
+                    raise payload
         finally:
-            if finished:
-                self._release(worker)
-            else:
-                self._replace(worker)
+            if not finished:
+                self._stop(job, conn, deadline)
 
-    async def _receive(self, worker: _Worker, deadline: float) -> tuple[str, Any]:
-        """The worker's next message, waiting on its pipe in the event loop (no thread)."""
-        conn = worker.conn
-        if not conn.poll():
-            loop = asyncio.get_running_loop()
-            readable: asyncio.Future[None] = loop.create_future()
-            fd = conn.fileno()
+    def _stop(self, job: Future[None], conn: _ThreadEnd, deadline: float) -> None:
+        """Tell a query to stop; if its thread is still busy a little later, it is stuck."""
+        conn.stop.set()
+        if job.cancel():
+            return  # it had not started
+        self.stopped += 1
+        loop = asyncio.get_running_loop()
+        grace = max(deadline - loop.time(), 0.0) + STUCK_GRACE
+        loop.call_later(grace, self._check_stuck, job)
 
-            def wake() -> None:
-                if not readable.done():
-                    readable.set_result(None)
-
-            loop.add_reader(fd, wake)
-            try:
-                await asyncio.wait_for(readable, self._remaining(deadline))
-            except TimeoutError:
-                raise QueryTimeoutError(self._timeout_message("evaluating the query")) from None
-            finally:
-                loop.remove_reader(fd)
-        try:
-            # An event loop may have made the pipe non-blocking (uvloop does, for add_reader);
-            # the rest of a large message must be waited for, not refused with EAGAIN.
-            os.set_blocking(conn.fileno(), True)
-            message: tuple[str, Any] = conn.recv()
-        except (EOFError, OSError) as exc:
-            raise StoreError(f"the query worker stopped unexpectedly: {exc}") from None
-        return message
-
-    def _remaining(self, deadline: float) -> float:
-        return max(0.0, deadline - time.monotonic())
-
-    def _timeout_message(self, while_doing: str) -> str:
-        return (
-            f"the query was stopped after {self.timeout:g} s ({while_doing}); "
-            "narrow it (a LIMIT, more specific patterns) or ask the operator for a longer limit"
+    def _check_stuck(self, job: Future[None]) -> None:
+        if job.done():
+            return
+        self.stuck += 1
+        log.warning(
+            "a query past its time limit cannot be interrupted inside Oxigraph; this server "
+            "process stops taking connections, finishes its answers and exits, to be replaced"
         )
+        if self.on_stuck is not None:
+            self.on_stuck()
 
-    def _release(self, worker: _Worker) -> None:
-        assert self._idle is not None
-        self._idle.put_nowait(worker)
-
-    def _replace(self, worker: _Worker) -> None:
-        """Kill a busy worker (its query must stop) and start another in its place."""
-        self.killed += 1
-        self._workers.discard(worker)
-        worker.kill()
-        task = asyncio.get_running_loop().create_task(self._admit(_Worker(self._context)))
-        self._starting.add(task)
-        task.add_done_callback(self._starting.discard)
+    def _timeout_message(self) -> str:
+        return (
+            f"the query was stopped after {self.timeout:g} s; narrow it (a LIMIT, more "
+            "specific patterns) or ask the operator for a longer limit"
+        )
 
 
 class ClientLimiter:
-    """Counts the queries each client has running and refuses one beyond ``limit``."""
+    """Counts the queries each client has running and refuses one beyond ``limit``.
 
-    def __init__(self, limit: int) -> None:
+    With a :class:`SharedCounts` table the count is shared by every server process, so a
+    client's limit holds whichever process its connections reach.
+    """
+
+    def __init__(self, limit: int, shared: SharedCounts | None = None) -> None:
         self.limit = limit
+        self._shared = shared
         self._running: dict[str, int] = {}
 
     def acquire(self, client: str) -> None:
@@ -390,18 +396,95 @@ class ClientLimiter:
         Raises:
             TooManyQueriesError: if ``client`` already has ``limit`` queries running.
         """
-        running = self._running.get(client, 0)
+        if self._shared is not None:
+            running = self._shared.add(client, self.limit)
+        else:
+            running = self._running.get(client, 0)
+            if running < self.limit:
+                self._running[client] = running + 1
         if running >= self.limit:
             raise TooManyQueriesError(
                 f"{running} of your queries are still running (the limit is {self.limit}); "
                 "wait for one to finish"
             )
-        self._running[client] = running + 1
 
     def release(self, client: str) -> None:
         """Count one query of ``client`` as finished."""
+        if self._shared is not None:
+            self._shared.remove(client)
+            return
         running = self._running.get(client, 0) - 1
         if running > 0:
             self._running[client] = running
         else:
             self._running.pop(client, None)
+
+
+class SharedCounts:
+    """Per-client counters in shared memory, for every server process of one service.
+
+    An open-addressing table of ``slots`` (key, count) pairs; the key is a stable 63-bit hash
+    of the client's address (Python's own ``hash`` differs between processes). A full table
+    counts every further client in one shared overflow slot: limits still hold, if crudely.
+    Made in the supervisor with :meth:`create` and handed to each server process.
+    """
+
+    def __init__(self, table: Any, lock: Any, slots: int) -> None:
+        self._table = table
+        self._lock = lock
+        self._slots = slots
+
+    @classmethod
+    def create(cls, context: Any, slots: int = 4096) -> SharedCounts:
+        """A zeroed table in shared memory from a multiprocessing ``context``."""
+        return cls(context.RawArray("q", 2 * (slots + 1)), context.Lock(), slots)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (SharedCounts, (self._table, self._lock, self._slots))
+
+    @staticmethod
+    def _key(client: str) -> int:
+        digest = hashlib.blake2b(client.encode(), digest_size=8).digest()
+        return (int.from_bytes(digest, "big") >> 1) or 1
+
+    def _slot(self, key: int, *, claim: bool) -> int:
+        table, slots = self._table, self._slots
+        start = key % slots
+        for step in range(slots):
+            index = (start + step) % slots
+            held = table[2 * index]
+            if held == key or (claim and (held == 0 or table[2 * index + 1] == 0)):
+                return index
+            if held == 0:
+                break
+        return slots  # the overflow slot
+
+    def add(self, client: str, limit: int) -> int:
+        """Count one more query of ``client`` unless it has ``limit``; return the count before."""
+        key = self._key(client)
+        with self._lock:
+            index = self._slot(key, claim=False)
+            if index == self._slots or self._table[2 * index] != key:
+                index = self._slot(key, claim=True)
+                if index < self._slots:
+                    self._table[2 * index] = key
+            running = int(self._table[2 * index + 1])
+            if running < limit:
+                self._table[2 * index + 1] = running + 1
+            return running
+
+    def remove(self, client: str) -> None:
+        """Count one query of ``client`` as finished."""
+        key = self._key(client)
+        with self._lock:
+            index = self._slot(key, claim=False)
+            if self._table[2 * index + 1] > 0:
+                self._table[2 * index + 1] -= 1
+
+    def running(self, client: str) -> int:
+        """How many queries ``client`` has running."""
+        key = self._key(client)
+        with self._lock:
+            index = self._slot(key, claim=False)
+            held = index == self._slots or self._table[2 * index] == key
+            return int(self._table[2 * index + 1]) if held else 0

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import uvicorn
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cpgraph import __version__
 from cpgraph.config import Settings
@@ -31,11 +32,13 @@ from cpgraph.server.routes import (
 )
 from cpgraph.server.static import mount_static
 from cpgraph.service import dataset_figures
-from cpgraph.store import GraphStore, current_build, open_current
-from cpgraph.workers import ClientLimiter, QueryPool
+from cpgraph.store import GraphStore, current_build, open_current, store_link
+from cpgraph.workers import ClientLimiter, QueryPool, SharedCounts
+
+log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, client_counts: SharedCounts | None = None) -> FastAPI:
     """The cpgraph web application over the current store in ``settings.store_dir``.
 
     Startup opens the current build read-only (for the figures and pages) and starts the
@@ -50,8 +53,13 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.store_path = str(build)
         app.state.store = GraphStore(build, read_only=True)
         app.state.figures = dataset_figures(app.state.store, base=settings.base_iri)
-        app.state.pool = QueryPool(size=settings.query_workers, timeout=settings.query_timeout)
-        app.state.limiter = ClientLimiter(settings.client_concurrency)
+        app.state.store_link = store_link(settings.store_dir)
+        app.state.pool = QueryPool(
+            size=settings.query_workers,
+            timeout=settings.query_timeout,
+            on_stuck=lambda: app.state.drain(),
+        )
+        app.state.limiter = ClientLimiter(settings.client_concurrency, shared=client_counts)
         app.state.write_lock = asyncio.Lock()
         app.state.context = ValidationContext.from_store(app.state.store, base=settings.base_iri)
         app.state.contributor_tokens = load_contributors(
@@ -71,7 +79,9 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.drain = _no_supervisor
     install_problem_handlers(app)
+    app.add_middleware(FollowCurrentBuild)
     # Reads are open to pages on any origin; the Authorization header is not allowed
     # cross-origin, so a browser on another site cannot write with an operator's token.
     app.add_middleware(
@@ -79,10 +89,10 @@ def create_app(settings: Settings) -> FastAPI:
         allow_origins=["*"],
         allow_methods=["GET", "HEAD", "POST"],
         allow_headers=["Accept", "Content-Type"],
-        expose_headers=["Cpgraph-Row-Limit", "Cpgraph-Truncated", "Link", "Location", "ETag"],
+        expose_headers=list(sparql.CORS_EXPOSED),
         max_age=3600,
     )
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipMiddleware, minimum_size=sparql.GZIP_MINIMUM)
     app.include_router(home.router)
     app.include_router(sparql.router)
     queries.install(app, load_library(library_folder(settings.source_dir)))
@@ -95,18 +105,39 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+class FollowCurrentBuild:
+    """ASGI middleware: before each request, follow a build another server process published
+    (a write through it); one ``readlink`` when nothing changed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            sparql.follow_current_build(scope["app"])
+        await self.app(scope, receive, send)
+
+
+def with_fast_path(app: FastAPI) -> ASGIApp:
+    """``app`` behind :class:`cpgraph.server.routes.sparql.SparqlGetFastPath`, outside even
+    the framework's own middleware: what the server processes run."""
+    return sparql.SparqlGetFastPath(app, gzip_minimum=sparql.GZIP_MINIMUM)
+
+
+def _no_supervisor() -> None:
+    log.error(
+        "a stuck query keeps running in this process: run the service with 'cpgraph serve' "
+        "(which replaces such a process) or restart it"
+    )
+
+
 def serve(settings: Settings) -> None:
-    """Run the service with uvicorn until interrupted.
+    """Run the service until interrupted: server processes under a supervisor.
 
     Raises:
-        StoreError: if there is no store to serve.
+        StoreError: if there is no store to serve, or the address cannot be bound.
     """
+    from cpgraph.server.supervisor import serve as supervise
+
     open_current(settings.store_dir, read_only=True)  # fail early, with a clear message
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        access_log=settings.access_log,
-        proxy_headers=False,
-    )
+    supervise(settings)

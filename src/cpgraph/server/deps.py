@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI, Request
 
 from cpgraph.config import Settings
 from cpgraph.errors import PayloadTooLargeError, UnauthorizedError
-from cpgraph.store import GraphStore, current_build
+from cpgraph.store import GraphStore, current_build, store_link
 
 
 async def get_store(request: Request) -> GraphStore:
@@ -69,10 +69,12 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def reload_store(app: FastAPI) -> None:
-    """Point the app at the store's current build after a write (workers follow by path)."""
+    """Point the app at the store's current build after a write, by this server process or
+    another (queries follow by path)."""
     from cpgraph.service import dataset_figures
 
     settings: Settings = app.state.settings
+    app.state.store_link = store_link(settings.store_dir)
     build = current_build(settings.store_dir)
     if build is None or str(build) == app.state.store_path:
         return
