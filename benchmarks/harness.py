@@ -57,6 +57,7 @@ def machine() -> dict[str, object]:
         "os": platform.platform(),
         "python": platform.python_version(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_at_start": round(os.getloadavg()[0], 2),
     }
 
 

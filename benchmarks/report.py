@@ -45,10 +45,20 @@ def render(report: dict[str, Any]) -> str:
         "each ratio is the median of the per-run ratios (cpgraph / peer), so a slow moment of "
         "the machine hits both sides of a ratio.",
         "",
-        "**The machine was shared** with other engineers' test runs while these figures were "
-        "taken: absolute numbers are noisy, the side-by-side ratios less so.",
-        "",
     ]
+    load = m.get("load_at_start")
+    if load is None or load > 0.5:
+        out += [
+            "**The machine was not idle** when the run started (1-minute load average "
+            f"{load if load is not None else 'not recorded'}): other work shared its 2 cores, so "
+            "absolute numbers are noisy; the side-by-side ratios less so.",
+            "",
+        ]
+    else:
+        out += [
+            f"The machine was idle when the run started (1-minute load average {load}).",
+            "",
+        ]
     runs = [*report.get("earlier_runs", []), {"machine": m, "settings": s}]
     if len(runs) > 1:
         out += [
