@@ -113,6 +113,25 @@ def test_a_result_under_the_row_limit_is_whole_and_not_marked_cut(limited: str) 
     assert len(response.json()["results"]["bindings"]) == 2
 
 
+@pytest.mark.parametrize(("limit", "rows", "cut"), [(3, 3, False), (5, 5, False), (9, 5, True)])
+def test_a_query_s_own_limit_is_honoured_and_the_row_limit_still_announced(
+    limited: str, limit: int, rows: int, cut: bool
+) -> None:
+    settle(limited)
+    query = f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o }} LIMIT {limit}"
+    for accept in ("application/sparql-results+json", "text/csv"):
+        response = httpx.get(
+            limited + "/sparql", params={"query": query}, headers={"Accept": accept}
+        )
+        assert response.status_code == 200
+        assert response.headers["cpgraph-row-limit"] == "5"
+        assert ("cpgraph-truncated" in response.headers) is cut
+        if accept == "text/csv":
+            assert len(response.text.strip().splitlines()) == rows + 1  # the header line
+        else:
+            assert len(response.json()["results"]["bindings"]) == rows
+
+
 def test_the_operator_token_lifts_the_row_limit(limited: str) -> None:
     settle(limited)
     response = httpx.get(

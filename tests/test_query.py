@@ -10,7 +10,14 @@ import pyoxigraph as ox
 import pytest
 
 from cpgraph.errors import NotAcceptableError
-from cpgraph.query import QueryFormat, negotiate, parse_accept, render_table, write_result
+from cpgraph.query import (
+    QueryFormat,
+    limited_within,
+    negotiate,
+    parse_accept,
+    render_table,
+    write_result,
+)
 from cpgraph.rdfio import RdfFormat
 from cpgraph.store import GraphStore, QueryKind, ResultsFormat
 
@@ -119,3 +126,22 @@ def test_the_text_table_aligns_columns_and_counts_rows(store: GraphStore) -> Non
         "<http://example.org/b> | two@en",
         "(2 rows)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("query", "within"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o } LIMIT 10", True),
+        ("SELECT * WHERE { ?s ?p ?o }\nlimit 5 offset 20\n", True),
+        ("SELECT * WHERE { ?s ?p ?o } OFFSET 20 LIMIT 5", True),
+        ("SELECT * WHERE { ?s ?p ?o } LIMIT 100", True),
+        ("SELECT * WHERE { ?s ?p ?o } LIMIT 101", False),  # more than the row limit
+        ("SELECT * WHERE { ?s ?p ?o }", False),
+        ("SELECT * WHERE { { SELECT * WHERE { ?s ?p ?o } LIMIT 5 } }", False),  # a sub-select's
+        ("SELECT * WHERE { ?s ?p ?o } # LIMIT 5", False),  # a comment
+        ("SELECT * WHERE { ?s ?p ?o } LIMIT 5 VALUES ?s { <http://e/a> }", False),
+        ("SELECT * WHERE { ?s ?p <http://e/x#y> } LIMIT 5", False),  # '#' on its line: no
+    ],
+)
+def test_a_final_limit_within_the_row_limit_is_recognised(query: str, within: bool) -> None:
+    assert limited_within(query, 100) is within

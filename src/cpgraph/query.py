@@ -7,6 +7,7 @@ negotiation on an Accept header, and a readable text table for terminals.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Sequence
 from typing import IO
 
@@ -83,6 +84,30 @@ DEFAULTS: dict[QueryKind, ResultsFormat | RdfFormat] = {
     QueryKind.BOOLEAN: ResultsFormat.JSON,
     QueryKind.GRAPH: RdfFormat.TURTLE,
 }
+
+
+_FINAL_LIMIT = re.compile(
+    r"(?:\bOFFSET\s+\d+\s+)?\bLIMIT\s+(\d+)(?:\s+OFFSET\s+\d+)?\s*\Z", re.IGNORECASE
+)
+
+
+def limited_within(query: str, max_rows: int) -> bool:
+    """Whether a query's own final ``LIMIT`` already keeps it within ``max_rows`` solutions.
+
+    Then a row limit cannot cut it, and the result can be written straight in the format
+    asked for instead of being counted on the way. Solution modifiers come last in SPARQL, so
+    a LIMIT at the very end of the text belongs to the outermost query (a sub-select's is
+    followed by its closing brace). Only the plain case is recognised: a ``#`` anywhere on
+    the lines of that clause (a comment could hide it) or a trailing ``VALUES`` block means
+    no, and the row limit is applied as usual.
+    """
+    match = _FINAL_LIMIT.search(query)
+    if match is None:
+        return False
+    line_start = query.rfind("\n", 0, match.start()) + 1
+    if "#" in query[line_start:]:
+        return False
+    return int(match.group(1)) <= max_rows
 
 
 def parse_accept(header: str | None) -> list[tuple[str, float]]:

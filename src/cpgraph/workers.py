@@ -145,7 +145,7 @@ class _ThreadEnd:
 
 
 def _answer(conn: _ThreadEnd, request: QueryRequest, stores: _Stores) -> None:
-    from cpgraph.query import QueryFormat, negotiate
+    from cpgraph.query import QueryFormat, limited_within, negotiate
     from cpgraph.rdfio import parse_term
     from cpgraph.store import QueryKind, ResultsFormat
 
@@ -167,11 +167,17 @@ def _answer(conn: _ThreadEnd, request: QueryRequest, stores: _Stores) -> None:
             raise errors.NotAcceptableError("format=table is for the command line")
     else:
         fmt = negotiate(request.accept, result.kind)
-    if request.row_limit is not None and result.kind is QueryKind.SOLUTIONS:
+    cap = request.row_limit if result.kind is QueryKind.SOLUTIONS else None
+    if cap is not None and limited_within(request.query, cap):
+        # Its own LIMIT keeps it within the row limit: streamed as it is, announced all the same.
+        head = QueryHead(fmt.media_type, result.kind.value, False, cap)
+        sender = _ChunkSender(conn, head)
+        result.serialize(sender, fmt)
+    elif cap is not None:
         assert isinstance(fmt, ResultsFormat)
         buffer = io.BytesIO()
-        truncated = result.serialize_capped(buffer, fmt, max_rows=request.row_limit)
-        head = QueryHead(fmt.media_type, result.kind.value, truncated, request.row_limit)
+        truncated = result.serialize_capped(buffer, fmt, max_rows=cap)
+        head = QueryHead(fmt.media_type, result.kind.value, truncated, cap)
         sender = _ChunkSender(conn, head)
         sender.write(buffer.getvalue())
     else:
