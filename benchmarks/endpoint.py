@@ -93,7 +93,8 @@ def measure(
             for _ in range(runs):
                 run = {}
                 for peer in peers:  # side by side, run by run
-                    settle(peer.query_url + "?" + urllib.parse.urlencode({"query": "ASK {}"}))
+                    for other in peers:  # all settled: none still busy with abandoned requests
+                        settle(other.query_url + "?" + urllib.parse.urlencode({"query": "ASK {}"}))
                     url = peer.query_url + "?" + urllib.parse.urlencode({"query": query})
                     result = wrk(
                         url, connections=c, seconds=seconds, headers={"Accept": peer.accept}

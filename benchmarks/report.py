@@ -289,14 +289,12 @@ def _saved(report: dict[str, Any]) -> list[str]:
     columns = [("shipped graph", shipped)] + [
         (size_name(size), entry.get("saved_queries")) for size, entry in report["sizes"].items()
     ]
-    names = sorted({n for _, c in columns if c and "skipped" not in c for n in c})
+    skipped = [(name, c["skipped"]) for name, c in columns if c and "skipped" in c]
+    columns = [(name, c) for name, c in columns if not (c and "skipped" in c)]
+    names = sorted({n for _, c in columns if c for n in c})
+    notes = [f"{name}: {reason}." for name, reason in skipped]
     if not names:
-        reasons = {c.get("skipped") for _, c in columns if c}
-        return [
-            *out,
-            f"Not measured: {'; '.join(sorted(r for r in reasons if r)) or 'not run'}.",
-            "",
-        ]
+        return [*out, f"Not measured: {' '.join(notes) or 'not run.'}", ""]
     out += [
         "| query | " + " | ".join(c for c, _ in columns) + " |",
         "| --- |" + " ---: |" * len(columns),
@@ -309,7 +307,7 @@ def _saved(report: dict[str, Any]) -> list[str]:
                 "-" if not f else f.get("error", "") or f"{fig(f['seconds'], 3)} [{f['rows']} rows]"
             )
         out.append(f"| {name} | " + " | ".join(cells) + " |")
-    return [*out, ""]
+    return [*out, "", *(f"Not timed at {note}" for note in notes), *([""] if notes else [])]
 
 
 def _validation(report: dict[str, Any]) -> list[str]:

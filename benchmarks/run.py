@@ -88,6 +88,7 @@ class Settings:
     rdflib_max_triples: int = 2_000_000
     pyshacl_max_triples: int = 2_000_000
     validating_max_triples: int = 2_000_000  # pySHACL over the whole graph: ~4.4 GiB per 1M
+    saved_max_triples: int = 2_000_000  # the issue asks for the shipped graph and 1M
     work: Path = ROOT / "var" / "bench"
     output: Path = HERE
     parts: tuple[str, ...] = ("build", "endpoint", "saved", "validation")
@@ -548,7 +549,12 @@ def bench_endpoint(settings: Settings, work: Path, data: Path, stats: Stats) -> 
                     for peer in peers:
                         if too_slow[peer.name]:
                             continue
-                        settle(peer.url("ASK {}"), limit=120)
+                        # Every peer, not only this one: a server still working on requests
+                        # the last wrk run abandoned (rdflib-endpoint answers one at a time)
+                        # would take the cores from the one measured now.
+                        for other in peers:
+                            if not too_slow[other.name]:
+                                settle(other.url("ASK {}"), limit=120)
                         run = wrk(
                             peer.url(query),
                             connections=c,
@@ -981,7 +987,13 @@ def run_suite(settings: Settings) -> dict[str, Any]:
             )
         if "endpoint" in settings.parts:
             entry["endpoint"] = bench_endpoint(settings, work, data, stats)
-        if "saved" in settings.parts and saved_queries():
+        if "saved" in settings.parts and stats.triples > settings.saved_max_triples:
+            entry["saved_queries"] = {
+                "skipped": f"not timed above {settings.saved_max_triples:,} statements (the "
+                "shipped graph and 1M are the sizes asked for; several queries read the whole "
+                "store, three runs of each would take hours here)"
+            }
+        elif "saved" in settings.parts and saved_queries():
             build = (with_shipped(work, data, settings.build_timeout) / "current").resolve()
             entry["saved_queries"] = time_saved_queries(
                 build, settings.runs, 300, settings.saved_limit
