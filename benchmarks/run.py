@@ -1066,7 +1066,12 @@ def write_outputs(report: dict[str, Any], settings: Settings) -> None:
     (results / "scale.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     from report import render
 
-    (settings.output / "RESULTS.md").write_text(render(report))
+    # Contribution runs of benchmarks/contribution.py (10M: its own command) join the report.
+    runs = []
+    for path in sorted(results.glob("contribution-*.json")):
+        with contextlib.suppress(ValueError, KeyError):
+            runs.append({**json.loads(path.read_text()), "file": path.name})
+    (settings.output / "RESULTS.md").write_text(render({**report, "contribution_runs": runs}))
 
 
 def main(argv: list[str] | None = None) -> int:
