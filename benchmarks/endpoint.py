@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import (
+    ENDPOINT_PACKAGES,
     PYTHON_BIN,
     Figure,
     free_port,
@@ -212,17 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             args.output / f"endpoint-{args.label}.json",
             {
                 "machine": machine(),
-                "versions": versions(
-                    [
-                        "cpgraph",
-                        "pyoxigraph",
-                        "oxigraph",
-                        "rdflib",
-                        "rdflib-endpoint",
-                        "fastapi",
-                        "uvicorn",
-                    ]
-                ),
+                "versions": versions(ENDPOINT_PACKAGES),
                 "store": args.label,
                 "queries": queries,
                 "load_generator_ceiling_rps": ceiling.requests_per_second,

@@ -61,6 +61,18 @@ def machine() -> dict[str, object]:
     }
 
 
+# What the endpoint benchmarks measure and run on; the whole suite adds pySHACL.
+ENDPOINT_PACKAGES = (
+    "cpgraph",
+    "pyoxigraph",
+    "oxigraph",
+    "rdflib",
+    "rdflib-endpoint",
+    "fastapi",
+    "uvicorn",
+)
+
+
 def versions(names: Sequence[str]) -> dict[str, str]:
     """Installed versions of the packages measured, and of wrk."""
     found: dict[str, str] = {}

@@ -48,6 +48,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import (
+    ENDPOINT_PACKAGES,
     PYTHON_BIN,
     ROOT,
     free_port,
@@ -936,18 +937,7 @@ def run_suite(settings: Settings) -> dict[str, Any]:
     settings.work.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {
         "machine": machine(),
-        "versions": versions(
-            [
-                "cpgraph",
-                "pyoxigraph",
-                "oxigraph",
-                "rdflib",
-                "pyshacl",
-                "rdflib-endpoint",
-                "fastapi",
-                "uvicorn",
-            ]
-        ),
+        "versions": versions([*ENDPOINT_PACKAGES, "pyshacl"]),
         "settings": {
             k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(settings).items()
         },

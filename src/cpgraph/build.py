@@ -113,13 +113,17 @@ def read_sources(files: SourceFiles) -> tuple[list[ox.Quad], list[ox.Quad], list
         quads = read_quads(path)
         stray = next((q for q in quads if isinstance(q.graph_name, ox.DefaultGraph)), None)
         if stray is not None:
-            raise InputError(
-                f"{path}: every data statement must be in a named graph (a source extract or a "
-                f"curation graph), but this one is in the default graph: {stray.subject} "
-                f"{stray.predicate} {stray.object}"
-            )
+            raise _outside_named_graphs(path, stray)
         data.extend(quads)
     return ontology, shapes, data
+
+
+def _outside_named_graphs(path: Path, stray: ox.Quad) -> InputError:
+    return InputError(
+        f"{path}: every data statement must be in a named graph (a source extract or a "
+        f"curation graph), but this one is in the default graph: {stray.subject} "
+        f"{stray.predicate} {stray.object}"
+    )
 
 
 def _in_graph(quad: ox.Quad, name: str) -> ox.Quad:
@@ -186,7 +190,7 @@ def _stream_trusted(store: GraphStore, files: SourceFiles, base: str) -> None:
     for path in files.data:
         fmt = RdfFormat.from_path(path)
         if base == DEFAULT_BASE:
-            store.bulk_load_file(path, format=fmt.oxigraph)
+            store.bulk_load_file(path, format=fmt)
         else:
             batch: list[ox.Quad] = []
             for quad in rebase_quads(iter_quads(path, format=fmt), base):
@@ -197,11 +201,7 @@ def _stream_trusted(store: GraphStore, files: SourceFiles, base: str) -> None:
             store.bulk_load_quads(batch)
         stray = store.default_graph_sample()
         if stray is not None:
-            raise InputError(
-                f"{path}: every data statement must be in a named graph (a source extract or a "
-                f"curation graph), but this one is in the default graph: {stray.subject} "
-                f"{stray.predicate} {stray.object}"
-            )
+            raise _outside_named_graphs(path, stray)
 
 
 def build_store(

@@ -7,6 +7,7 @@ column of a syntax error precisely; :func:`to_rdflib` hands the result to rdflib
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import re
 from collections.abc import Iterable, Iterator
@@ -109,17 +110,29 @@ def parse_quads(
     Raises:
         RdfSyntaxError: if the text is malformed, with the line and column where.
     """
-    try:
+    with rdf_errors(source):
         quads = list(
             ox.parse(data, format.oxigraph, base_iri=base_iri, rename_blank_nodes=fresh_blank_nodes)
         )
-        if to_graph is not None:
-            graph = ox.NamedNode(to_graph)
-            quads = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
-        return quads
+    if to_graph is not None:
+        graph = ox.NamedNode(to_graph)
+        quads = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
+    return quads
+
+
+@contextlib.contextmanager
+def rdf_errors(source: str | None) -> Iterator[None]:
+    """Oxigraph's parser errors inside the block as cpgraph's, naming ``source``.
+
+    Raises:
+        RdfSyntaxError: for a malformed text (line and column kept) or an invalid IRI or
+            language tag in an otherwise valid one.
+    """
+    try:
+        yield
     except SyntaxError as exc:
         raise rdf_syntax_error(exc, source=source) from None
-    except ValueError as exc:  # e.g. an invalid IRI or language tag in an otherwise valid text
+    except ValueError as exc:
         raise RdfSyntaxError(str(exc), source=source) from None
 
 
@@ -147,12 +160,8 @@ def iter_quads(path: Path, *, format: RdfFormat | None = None) -> Iterator[ox.Qu
         OSError: if the file cannot be read.
     """
     fmt = format or RdfFormat.from_path(path)
-    try:
+    with rdf_errors(str(path)):
         yield from ox.parse(path=path, format=fmt.oxigraph, base_iri=path.resolve().as_uri())
-    except SyntaxError as exc:
-        raise rdf_syntax_error(exc, source=str(path)) from None
-    except ValueError as exc:
-        raise RdfSyntaxError(str(exc), source=str(path)) from None
 
 
 def parse_file(path: Path, *, format: RdfFormat | None = None) -> Graph:

@@ -31,14 +31,8 @@ from typing import IO, Any, Protocol, cast
 
 import pyoxigraph as ox
 
-from cpgraph.errors import (
-    InputError,
-    NotAcceptableError,
-    QuerySyntaxError,
-    RdfSyntaxError,
-    StoreError,
-)
-from cpgraph.rdfio import RdfFormat, query_syntax_error, rdf_syntax_error
+from cpgraph.errors import InputError, NotAcceptableError, QuerySyntaxError, StoreError
+from cpgraph.rdfio import RdfFormat, query_syntax_error, rdf_errors
 
 CURRENT = "current"
 BUILDS = "builds"
@@ -316,14 +310,11 @@ class GraphStore:
         except OSError as exc:
             raise StoreError(f"writing to the store failed: {exc}") from exc
 
-    def bulk_load_file(
-        self, path: Path, *, format: ox.RdfFormat, to_graph: str | None = None
-    ) -> None:
+    def bulk_load_file(self, path: Path, *, format: RdfFormat) -> None:
         """Load an RDF file straight from disk, streamed by Oxigraph (never whole in memory).
 
         For builds of large trusted data: the parse and the write both run in Rust, so a file
         of tens of millions of statements needs no more memory than the loader's buffers.
-        Triples of a triple format land in ``to_graph`` when given (else the default graph).
 
         Raises:
             RdfSyntaxError: if the file is malformed (file, line and column in the message).
@@ -331,15 +322,11 @@ class GraphStore:
         """
         if self.read_only:
             raise StoreError("the store is open read-only")
-        graph = ox.NamedNode(to_graph) if to_graph is not None else None
         try:
-            self._store.bulk_load(
-                path=str(path), format=format, base_iri=path.resolve().as_uri(), to_graph=graph
-            )
-        except SyntaxError as exc:
-            raise rdf_syntax_error(exc, source=str(path)) from None
-        except ValueError as exc:  # an invalid IRI or language tag in an otherwise valid text
-            raise RdfSyntaxError(str(exc), source=str(path)) from None
+            with rdf_errors(str(path)):
+                self._store.bulk_load(
+                    path=str(path), format=format.oxigraph, base_iri=path.resolve().as_uri()
+                )
         except OSError as exc:
             raise StoreError(f"writing to the store failed: {exc}") from exc
 

@@ -28,11 +28,13 @@ import threading
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cpgraph import errors
 from cpgraph.errors import CpgraphError, QueryTimeoutError, StoreError, TooManyQueriesError
+
+if TYPE_CHECKING:
+    from cpgraph.store import GraphStore
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +45,15 @@ STUCK_GRACE = 1.0  # seconds a stopped query's thread has to end before it count
 
 @dataclass(frozen=True, slots=True)
 class QueryRequest:
-    """Everything a worker needs to answer one query, picklable.
+    """Everything a query thread needs to answer one query.
 
-    ``accept`` and ``format`` are negotiated in the worker, once the kind of result (solutions,
-    boolean, graph) is known. ``row_limit`` caps a SELECT (None: no cap).
+    ``store`` is the server's read-only handle on the current build (a request keeps the
+    build it started on). ``accept`` and ``format`` are negotiated in the thread, once the kind
+    of result (solutions, boolean, graph) is known. ``row_limit`` caps a SELECT (None: no cap).
     """
 
     query: str
-    store_path: str
+    store: GraphStore
     base_iri: str | None = None
     accept: str | None = None
     format: str | None = None
@@ -144,13 +147,12 @@ class _ThreadEnd:
         self._loop.call_soon_threadsafe(self._channel.deliver, message)
 
 
-def _answer(conn: _ThreadEnd, request: QueryRequest, stores: _Stores) -> None:
+def _answer(conn: _ThreadEnd, request: QueryRequest) -> None:
     from cpgraph.query import QueryFormat, limited_within, negotiate
     from cpgraph.rdfio import parse_term
     from cpgraph.store import QueryKind, ResultsFormat
 
-    store = stores.get(request.store_path)
-    result = store.query(
+    result = request.store.query(
         request.query,
         base_iri=request.base_iri,
         default_graphs=request.default_graphs,
@@ -186,10 +188,10 @@ def _answer(conn: _ThreadEnd, request: QueryRequest, stores: _Stores) -> None:
     sender.finish()
 
 
-def _thread_main(conn: _ThreadEnd, request: QueryRequest, stores: _Stores) -> None:
+def _thread_main(conn: _ThreadEnd, request: QueryRequest) -> None:
     """Answer one query in a pool thread; every outcome goes to the channel."""
     try:
-        _answer(conn, request, stores)
+        _answer(conn, request)
     except _StoppedError:
         return
     except CpgraphError as exc:
@@ -198,25 +200,6 @@ def _thread_main(conn: _ThreadEnd, request: QueryRequest, stores: _Stores) -> No
         if conn.stop.is_set():
             return  # a serialiser giving up on a stopped sink
         conn.send(("error", StoreError(f"query failed: {exc}")))
-
-
-class _Stores:
-    """Read-only handles on the builds queries ask for, one at a time (a newer build replaces
-    the older handle), shared by the pool's threads."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._path: str | None = None
-        self._store: Any = None
-
-    def get(self, path: str) -> Any:
-        from cpgraph.store import GraphStore
-
-        with self._lock:
-            if path != self._path:
-                self._store = GraphStore(Path(path), read_only=True)
-                self._path = path
-            return self._store
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,7 +269,6 @@ class QueryPool:
         self.timeout = timeout
         self.on_stuck = on_stuck
         self._executor: ThreadPoolExecutor | None = None
-        self._stores = _Stores()
         self.stopped = 0  # queries stopped for their time limit or an abandoned result
         self.stuck = 0  # of those, queries whose thread would not end
 
@@ -316,7 +298,7 @@ class QueryPool:
         deadline = loop.time() + self.timeout
         channel = _Channel(loop)
         conn = _ThreadEnd(loop, channel)
-        job = self._executor.submit(_thread_main, conn, request, self._stores)
+        job = self._executor.submit(_thread_main, conn, request)
         try:
             kind, payload = await channel.get(deadline)
         except TimeoutError:

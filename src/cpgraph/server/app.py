@@ -17,6 +17,7 @@ from cpgraph.config import Settings
 from cpgraph.contributions import ValidationContext, load_contributors
 from cpgraph.errors import StoreError
 from cpgraph.saved import library_folder, load_library
+from cpgraph.server.deps import follow_current_build
 from cpgraph.server.problems import install_problem_handlers
 from cpgraph.server.routes import (
     browse,
@@ -114,7 +115,7 @@ class FollowCurrentBuild:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            sparql.follow_current_build(scope["app"])
+            follow_current_build(scope["app"])
         await self.app(scope, receive, send)
 
 

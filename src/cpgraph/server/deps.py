@@ -68,6 +68,13 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(received)
 
 
+def follow_current_build(app: FastAPI) -> None:
+    """Follow a build another server process published (a write through it) before answering;
+    one ``readlink`` when nothing changed."""
+    if store_link(app.state.settings.store_dir) != app.state.store_link:
+        reload_store(app)
+
+
 def reload_store(app: FastAPI) -> None:
     """Point the app at the store's current build after a write, by this server process or
     another (queries follow by path)."""

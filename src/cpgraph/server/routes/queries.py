@@ -265,7 +265,7 @@ async def answer(request: Request, name: str, *, svg: bool = False) -> Response:
         raise NotAcceptableError("only a SELECT query has a table and a chart")
     pool_request = QueryRequest(
         query=text,
-        store_path=request.app.state.store_path,
+        store=request.app.state.store,
         accept=request.headers.get("accept"),
         format=request_format,
         prefixes=tuple(prefixes(settings.base_iri).items()),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
 from fastapi import APIRouter, Request, Response
@@ -24,6 +23,7 @@ from cpgraph.query import negotiate
 from cpgraph.rdfio import RdfFormat
 from cpgraph.server.deps import (
     SettingsDep,
+    follow_current_build,
     is_authorised,
     read_body,
     reload_store,
@@ -31,7 +31,7 @@ from cpgraph.server.deps import (
 )
 from cpgraph.server.problems import problem_response
 from cpgraph.service import service_description
-from cpgraph.store import QueryKind, store_link
+from cpgraph.store import QueryKind
 from cpgraph.update import apply_update
 from cpgraph.workers import ClientLimiter, QueryPool, QueryRequest, WholeBody
 
@@ -180,7 +180,7 @@ async def _answer(request: Request, settings: Settings, params: dict[str, list[s
     query = QueryRequest(
         query=text,
         base_iri=_base_iri(request),  # relative IRIs resolve against the endpoint's URL
-        store_path=request.app.state.store_path,
+        store=request.app.state.store,
         accept=request.headers.get("accept"),
         format=params.get("format", [None])[0],
         default_graphs=tuple(params.get("default-graph-uri", ())),
@@ -297,10 +297,3 @@ class SparqlGetFastPath:
 async def _send_prepared(scope: Scope, receive: Receive, send: Send) -> None:
     response: Response = scope["cpgraph.response"]
     await response(scope, receive, send)
-
-
-def follow_current_build(app: Any) -> None:
-    """Follow a build another server process published (a write through it) before answering;
-    one ``readlink`` when nothing changed."""
-    if store_link(app.state.settings.store_dir) != app.state.store_link:
-        reload_store(app)
