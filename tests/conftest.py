@@ -24,6 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED = ROOT.parent / "shared"
 SEEDS = SHARED / "seeds"
+# Over the mini store (built_mini_store): a cross product no time limit lets finish, and a
+# query answered at once (two rows).
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+QUICK = "SELECT ?acronym WHERE { ?org cp:acronym ?acronym }"
 
 Select = Callable[[str], list[dict[str, str]]]
 
@@ -132,6 +136,26 @@ def running_server(settings: Settings, **env: str) -> Iterator[str]:
 def server_url(shipped: Settings) -> Iterator[str]:
     """The base URL of a real ``cpgraph serve`` over the shipped store on 127.0.0.1."""
     with running_server(shipped) as url:
+        yield url
+
+
+LIMITED_TOKEN = "a-test-token-of-some-length"
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``cpgraph serve`` over the mini store with tight limits: 2 s per query, two
+    queries at a time per client, five rows for anonymous SELECTs, 2,000-byte queries."""
+    settings = built_mini_store(tmp_path_factory)
+    with running_server(
+        settings,
+        CPGRAPH_QUERY_TIMEOUT="2",
+        CPGRAPH_QUERY_WORKERS="2",
+        CPGRAPH_MAX_QUERY_BYTES="2000",
+        CPGRAPH_ROW_LIMIT="5",
+        CPGRAPH_CLIENT_CONCURRENCY="2",
+        CPGRAPH_TOKEN=LIMITED_TOKEN,
+    ) as url:
         yield url
 
 

@@ -5,31 +5,12 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import built_mini_store, running_server
-
-RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
-QUICK = "SELECT ?acronym WHERE { ?org cp:acronym ?acronym }"
-TOKEN = "a-test-token-of-some-length"
-
-
-@pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    settings = built_mini_store(tmp_path_factory)
-    with running_server(
-        settings,
-        CPGRAPH_QUERY_TIMEOUT="2",
-        CPGRAPH_QUERY_WORKERS="2",
-        CPGRAPH_MAX_QUERY_BYTES="2000",
-        CPGRAPH_ROW_LIMIT="5",
-        CPGRAPH_CLIENT_CONCURRENCY="2",
-        CPGRAPH_TOKEN=TOKEN,
-    ) as url:
-        yield url
+from tests.conftest import LIMITED_TOKEN as TOKEN
+from tests.conftest import QUICK, RUNAWAY, built_mini_store, running_server
 
 
 def test_a_runaway_query_is_stopped_at_its_limit_while_others_are_answered(limited: str) -> None:

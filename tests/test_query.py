@@ -145,3 +145,33 @@ def test_the_text_table_aligns_columns_and_counts_rows(store: GraphStore) -> Non
 )
 def test_a_final_limit_within_the_row_limit_is_recognised(query: str, within: bool) -> None:
     assert limited_within(query, 100) is within
+
+
+@pytest.mark.parametrize("fmt", list(ResultsFormat))
+@pytest.mark.parametrize(("max_rows", "rows", "cut"), [(1, 1, True), (2, 2, False), (5, 2, False)])
+def test_a_capped_select_keeps_at_most_the_cap_and_says_whether_it_cut(
+    store: GraphStore, fmt: ResultsFormat, max_rows: int, rows: int, cut: bool
+) -> None:
+    query = "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s"
+    body, truncated = store.query(query).serialize_capped(fmt, max_rows=max_rows)
+    assert truncated is cut
+    if fmt is ResultsFormat.CSV:  # lossy, not parsed back: the same lines as uncapped
+        whole = io.BytesIO()
+        store.query(query).serialize(whole, fmt)
+        assert body.splitlines() == whole.getvalue().splitlines()[: rows + 1]
+        return
+    parsed = list(ox.parse_query_results(body, fmt.oxigraph))
+    expected = list(store.query(query).raw)[:rows]
+    assert [tuple(s) for s in parsed] == [tuple(s) for s in expected]
+
+
+def test_a_capped_select_stops_when_its_check_says_so(store: GraphStore) -> None:
+    class StoppedError(Exception):
+        pass
+
+    def stop() -> None:
+        raise StoppedError
+
+    query = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    with pytest.raises(StoppedError):
+        store.query(query).serialize_capped(ResultsFormat.JSON, max_rows=10_000, check=stop)

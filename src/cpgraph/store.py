@@ -21,10 +21,11 @@ from __future__ import annotations
 import contextlib
 import enum
 import fcntl
+import io
 import os
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
@@ -91,7 +92,13 @@ class QueryResult:
 
     kind: QueryKind
     raw: Any
-    variables: tuple[str, ...] = ()
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """The names of a SELECT's variables, in order (empty for other kinds)."""
+        if self.kind is not QueryKind.SOLUTIONS:
+            return ()
+        return tuple(v.value for v in self.raw.variables)
 
     def serialize(self, output: BinarySink, fmt: ResultsFormat | RdfFormat) -> None:
         """Write the result to ``output`` in ``fmt``.
@@ -109,25 +116,30 @@ class QueryResult:
             raise NotAcceptableError(f"a {self.kind.value} result cannot be written as RDF")
         self.raw.serialize(cast(IO[bytes], output), fmt.oxigraph)
 
-    def serialize_capped(self, output: BinarySink, fmt: ResultsFormat, *, max_rows: int) -> bool:
-        """Write at most ``max_rows`` solutions of a SELECT; return whether rows were cut.
+    def serialize_capped(
+        self, fmt: ResultsFormat, *, max_rows: int, check: Callable[[], None] | None = None
+    ) -> tuple[bytes, bool]:
+        """At most ``max_rows`` solutions of a SELECT in ``fmt``, and whether rows were cut.
 
         Evaluation stops at row ``max_rows + 1``: the solutions are first written as TSV (one
         line per row, every term in full) into a buffer that refuses the extra row, then read
-        back and written in ``fmt``. Memory is bounded by ``max_rows``.
+        back and written in ``fmt``. Memory is bounded by ``max_rows``. ``check`` is called
+        as the rows come (its exception, if it raises one, stops the evaluation).
         """
         if self.kind is not QueryKind.SOLUTIONS:
+            output = io.BytesIO()
             self.serialize(output, fmt)
-            return False
-        capped = _LineCap(max_rows + 1)  # the header line, then max_rows rows
+            return output.getvalue(), False
+        capped = _LineCap(max_rows + 1, check)  # the header line, then max_rows rows
         with contextlib.suppress(_FullError):
             self.raw.serialize(capped, ox.QueryResultsFormat.TSV)
-        if not capped.truncated and fmt is ResultsFormat.TSV:
-            output.write(capped.getvalue())
-            return False
-        solutions = ox.parse_query_results(capped.getvalue(), ox.QueryResultsFormat.TSV)
-        solutions.serialize(cast(IO[bytes], output), fmt.oxigraph)
-        return capped.truncated
+        tsv = capped.getvalue()
+        if fmt is ResultsFormat.TSV:
+            return tsv, capped.truncated
+        solutions = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
+        written = solutions.serialize(format=fmt.oxigraph)
+        assert written is not None  # no output given: the bytes are returned
+        return written, capped.truncated
 
     def rows(self) -> Iterator[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
         """The solutions of a SELECT as dictionaries (unbound variables left out)."""
@@ -162,13 +174,16 @@ class _FullError(Exception):
 class _LineCap:
     """A binary sink that keeps whole lines up to a cap and refuses the line after it."""
 
-    def __init__(self, max_lines: int) -> None:
+    def __init__(self, max_lines: int, check: Callable[[], None] | None = None) -> None:
         self._max = max_lines
+        self._check = check
         self._parts: list[bytes] = []
         self._lines = 0
         self.truncated = False
 
     def write(self, data: bytes) -> int:
+        if self._check is not None:
+            self._check()
         data = bytes(data)
         count = data.count(b"\n")
         if self._lines + count <= self._max:
@@ -243,7 +258,10 @@ class GraphStore:
             QuerySyntaxError: if the query is malformed, with its line and column.
             StoreError: if the store fails while evaluating.
         """
-        options: dict[str, Any] = {"base_iri": base_iri, "prefixes": prefixes}
+        options: dict[str, Any] = {"base_iri": base_iri}
+        if prefixes:
+            # Only those the text can use: Oxigraph reads every predeclared prefix per query.
+            options["prefixes"] = {k: v for k, v in prefixes.items() if k + ":" in sparql}
         default = list(default_graphs or [])
         if default:
             options["default_graph"] = [ox.NamedNode(iri) for iri in default]
@@ -262,8 +280,7 @@ class GraphStore:
         except OSError as exc:
             raise StoreError(f"query failed: {exc}") from exc
         if isinstance(raw, ox.QuerySolutions):
-            names = tuple(v.value for v in raw.variables)
-            return QueryResult(QueryKind.SOLUTIONS, raw, names)
+            return QueryResult(QueryKind.SOLUTIONS, raw)
         if isinstance(raw, ox.QueryBoolean):
             return QueryResult(QueryKind.BOOLEAN, raw)
         return QueryResult(QueryKind.GRAPH, raw)
@@ -471,7 +488,7 @@ def store_link(store_dir: Path) -> str | None:
     """Where the store's ``current`` link points, as written (cheap: one system call), to tell
     whether another process published a new build since."""
     try:
-        return os.readlink(store_dir / CURRENT)
+        return os.readlink(f"{store_dir}/{CURRENT}")
     except OSError:
         return None
 

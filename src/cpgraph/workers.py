@@ -21,20 +21,20 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import hashlib
-import io
 import logging
+import queue
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cpgraph import errors
 from cpgraph.errors import CpgraphError, QueryTimeoutError, StoreError, TooManyQueriesError
-
-if TYPE_CHECKING:
-    from cpgraph.store import GraphStore
+from cpgraph.query import QueryFormat, limited_within, negotiate
+from cpgraph.rdfio import RdfFormat, parse_term
+from cpgraph.store import GraphStore, QueryKind, ResultsFormat
 
 log = logging.getLogger(__name__)
 
@@ -132,26 +132,30 @@ class _ThreadEnd:
     def __init__(self, loop: asyncio.AbstractEventLoop, channel: _Channel) -> None:
         self._loop = loop
         self._channel = channel
-        self.stop = threading.Event()
-        self.slots = threading.Semaphore(IN_FLIGHT)
+        self.stopped = False  # set on the loop, read here (a plain flag: the GIL orders it)
+        self.slots: threading.Semaphore | None = None  # made with the first data chunk
 
     def check(self) -> None:
-        if self.stop.is_set():
+        if self.stopped:
             raise _StoppedError
 
     def send(self, message: tuple[str, Any]) -> None:
         if message[0] == "data":
+            if self.slots is None:
+                self.slots = threading.Semaphore(IN_FLIGHT)
             while not self.slots.acquire(timeout=0.1):
                 self.check()
         self.check()
         self._loop.call_soon_threadsafe(self._channel.deliver, message)
 
 
-def _answer(conn: _ThreadEnd, request: QueryRequest) -> None:
-    from cpgraph.query import QueryFormat, limited_within, negotiate
-    from cpgraph.rdfio import parse_term
-    from cpgraph.store import QueryKind, ResultsFormat
+@functools.lru_cache(maxsize=256)
+def _negotiated(accept: str | None, kind: QueryKind) -> ResultsFormat | RdfFormat:
+    """:func:`negotiate`, remembered: a service sees few distinct Accept headers."""
+    return negotiate(accept, kind)
 
+
+def _answer(conn: _ThreadEnd, request: QueryRequest) -> None:
     result = request.store.query(
         request.query,
         base_iri=request.base_iri,
@@ -168,38 +172,82 @@ def _answer(conn: _ThreadEnd, request: QueryRequest) -> None:
         if fmt is None:
             raise errors.NotAcceptableError("format=table is for the command line")
     else:
-        fmt = negotiate(request.accept, result.kind)
+        fmt = _negotiated(request.accept, result.kind)
     cap = request.row_limit if result.kind is QueryKind.SOLUTIONS else None
-    if cap is not None and limited_within(request.query, cap):
-        # Its own LIMIT keeps it within the row limit: streamed as it is, announced all the same.
-        head = QueryHead(fmt.media_type, result.kind.value, False, cap)
-        sender = _ChunkSender(conn, head)
-        result.serialize(sender, fmt)
-    elif cap is not None:
+    if cap is not None and not limited_within(request.query, cap):
         assert isinstance(fmt, ResultsFormat)
-        buffer = io.BytesIO()
-        truncated = result.serialize_capped(buffer, fmt, max_rows=cap)
+        body, truncated = result.serialize_capped(fmt, max_rows=cap, check=conn.check)
         head = QueryHead(fmt.media_type, result.kind.value, truncated, cap)
+        if len(body) < CHUNK_BYTES:
+            conn.send(("whole", (head, body)))
+            return
         sender = _ChunkSender(conn, head)
-        sender.write(buffer.getvalue())
+        sender.write(body)
     else:
-        sender = _ChunkSender(conn, QueryHead(fmt.media_type, result.kind.value))
+        # A query whose own LIMIT keeps it within the row limit streams as it is, the row
+        # limit announced all the same.
+        sender = _ChunkSender(conn, QueryHead(fmt.media_type, result.kind.value, False, cap))
         result.serialize(sender, fmt)
     sender.finish()
 
 
-def _thread_main(conn: _ThreadEnd, request: QueryRequest) -> None:
+class QueryJob:
+    """One query on its way through the pool: the thread's end, the loop's end, the deadline.
+
+    ``started`` and ``finished`` are set by the thread that takes the job (plain attribute
+    writes: the GIL orders them against the loop's reads).
+    """
+
+    __slots__ = ("_first", "_timer", "channel", "conn", "deadline", "finished", "started")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        deadline: float,
+        first: Callable[[str, Any], None],
+    ) -> None:
+        self.channel = _Channel(self)
+        self.conn = _ThreadEnd(loop, self.channel)
+        self.deadline = deadline
+        self.started = False
+        self.finished = False
+        self._first: Callable[[str, Any], None] | None = first
+        self._timer: asyncio.TimerHandle | None = loop.call_at(deadline, self._expire)
+
+    def first_message(self, kind: str, payload: Any) -> bool:
+        """Hand the first message to whoever started the job; False when it was handed already
+        (or the deadline passed first)."""
+        first, self._first = self._first, None
+        if first is None:
+            return False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        first(kind, payload)
+        return True
+
+    def _expire(self) -> None:
+        self._timer = None
+        self.first_message("timeout", None)
+
+
+def _run_job(job: QueryJob, request: QueryRequest) -> None:
     """Answer one query in a pool thread; every outcome goes to the channel."""
+    job.started = True  # before the check: the loop sets stop, then reads started
     try:
-        _answer(conn, request)
+        if job.conn.stopped:
+            return  # stopped while it waited for a thread
+        _answer(job.conn, request)
     except _StoppedError:
         return
     except CpgraphError as exc:
-        conn.send(("error", exc))
+        job.conn.send(("error", exc))
     except Exception as exc:  # noqa: BLE001 - reported to the client, never swallowed
-        if conn.stop.is_set():
+        if job.conn.stopped:
             return  # a serialiser giving up on a stopped sink
-        conn.send(("error", StoreError(f"query failed: {exc}")))
+        job.conn.send(("error", StoreError(f"query failed: {exc}")))
+    finally:
+        job.finished = True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,14 +256,20 @@ def _thread_main(conn: _ThreadEnd, request: QueryRequest) -> None:
 
 
 class _Channel:
-    """Messages from one query thread, in order, awaited with a deadline on the event loop."""
+    """Messages from one query thread, in order, on the event loop.
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    The first goes to the job's ``first`` callback (so a small answer costs one hand-over and
+    no task); the rest (a streamed body) are awaited with a deadline.
+    """
+
+    def __init__(self, job: QueryJob) -> None:
+        self._job = job
         self._items: collections.deque[tuple[str, Any]] = collections.deque()
         self._waiter: asyncio.Future[None] | None = None
 
     def deliver(self, message: tuple[str, Any]) -> None:
+        if self._job.first_message(*message):
+            return
         self._items.append(message)
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
@@ -223,8 +277,9 @@ class _Channel:
     async def get(self, deadline: float) -> tuple[str, Any]:
         """The next message; TimeoutError if none came by ``deadline`` (``loop.time()``)."""
         if not self._items:
-            waiter = self._waiter = self._loop.create_future()
-            timer = self._loop.call_at(deadline, _expire, waiter)
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_at(deadline, _expire, waiter)
             try:
                 await waiter
             finally:
@@ -251,12 +306,18 @@ class WholeBody:
         yield self.content
 
 
+_CLOSE = None  # what a pool thread takes from the queue as its cue to end
+
+
 class QueryPool:
     """Threads that evaluate queries, ``size`` at a time, each under the time limit.
 
     ``on_stuck`` is called (on the event loop) when a stopped query's thread has not ended
     ``STUCK_GRACE`` seconds after its deadline: the only way left to stop it is to end the
     process (see the module's description).
+
+    Two ways in: :meth:`run` for coroutines, and :meth:`submit` with a callback for a caller
+    that answers without a task of its own (the server's HTTP protocol, for GET queries).
 
     >>> pool = QueryPool(size=4, timeout=30.0)  # doctest: +SKIP
     >>> head, chunks = await pool.run(request)  # doctest: +SKIP
@@ -268,65 +329,103 @@ class QueryPool:
         self.size = size
         self.timeout = timeout
         self.on_stuck = on_stuck
-        self._executor: ThreadPoolExecutor | None = None
+        self._queue: queue.SimpleQueue[tuple[QueryJob, QueryRequest] | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._closed = False
         self.stopped = 0  # queries stopped for their time limit or an abandoned result
         self.stuck = 0  # of those, queries whose thread would not end
 
     async def start(self) -> None:
-        """Start the threads (lazily, as queries come)."""
-        self._executor = ThreadPoolExecutor(
-            max_workers=self.size, thread_name_prefix="cpgraph-query"
-        )
+        """Start the threads."""
+        for number in range(self.size):
+            thread = threading.Thread(
+                target=self._serve, name=f"cpgraph-query-{number}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def _serve(self) -> None:
+        while (item := self._queue.get()) is not _CLOSE:
+            job, request = item
+            if self._closed:
+                job.conn.stopped = True
+                continue
+            _run_job(job, request)
 
     async def close(self) -> None:
-        """Stop taking queries; running ones are told to stop, queued ones are dropped."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        """Stop taking queries; queued ones are dropped, running ones end as they finish."""
+        self._closed = True
+        for _ in self._threads:
+            self._queue.put(_CLOSE)
+
+    def submit(self, request: QueryRequest, first: Callable[[str, Any], None]) -> QueryJob:
+        """Start a query; ``first`` gets its first message on the event loop.
+
+        The message is ``("whole", (head, content))`` for a result in one piece,
+        ``("head", head)`` for one that streams (read it with :meth:`outcome`), ``("error",
+        exc)``, or ``("timeout", None)`` when the time limit passed first (the query is then
+        already told to stop). The time limit covers the wait for a thread, the evaluation and
+        the streaming.
+        """
+        loop = asyncio.get_running_loop()
+        job = QueryJob(loop, loop.time() + self.timeout, first)
+        self._queue.put((job, request))
+        return job
 
     async def run(self, request: QueryRequest) -> tuple[QueryHead, AsyncIterable[bytes]]:
         """Start a query; return its head and an iterator over the body's chunks.
 
-        The time limit covers the wait for a free thread, the evaluation and the streaming.
         Closing the iterator early (a client that went away) stops the query.
 
         Raises:
             QueryTimeoutError: if the head is not ready within the time limit.
             QuerySyntaxError, NotAcceptableError, StoreError, ...: as the evaluation raises them.
         """
-        assert self._executor is not None, "start() the pool first"
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout
-        channel = _Channel(loop)
-        conn = _ThreadEnd(loop, channel)
-        job = self._executor.submit(_thread_main, conn, request)
+        first: asyncio.Future[tuple[str, Any]] = asyncio.get_running_loop().create_future()
+
+        def arrived(kind: str, payload: Any) -> None:
+            if not first.done():
+                first.set_result((kind, payload))
+
+        job = self.submit(request, arrived)
         try:
-            kind, payload = await channel.get(deadline)
-        except TimeoutError:
-            self._stop(job, conn, deadline)
-            raise QueryTimeoutError(self._timeout_message()) from None
+            kind, payload = await first
         except BaseException:
-            self._stop(job, conn, deadline)
+            self.stop(job)
             raise
+        return self.outcome(job, kind, payload)
+
+    def outcome(
+        self, job: QueryJob, kind: str, payload: Any
+    ) -> tuple[QueryHead, AsyncIterable[bytes]]:
+        """What a job's first message means: its head and body, or the error it raised.
+
+        Raises:
+            QueryTimeoutError: for a job whose time limit passed first.
+            CpgraphError: the error the evaluation raised.
+        """
+        if kind == "timeout":
+            self.stop(job)
+            raise QueryTimeoutError(self._timeout_message())
         if kind == "error":
             raise payload
         if kind == "whole":
             head, content = payload
             return head, WholeBody(content)
         assert kind == "head"
-        return payload, self._body(job, conn, channel, deadline)
+        return payload, self._body(job)
 
-    async def _body(
-        self, job: Future[None], conn: _ThreadEnd, channel: _Channel, deadline: float
-    ) -> AsyncIterator[bytes]:
+    async def _body(self, job: QueryJob) -> AsyncIterator[bytes]:
         finished = False
         try:
             while True:
                 try:
-                    kind, payload = await channel.get(deadline)
+                    kind, payload = await job.channel.get(job.deadline)
                 except TimeoutError:
                     raise QueryTimeoutError(self._timeout_message()) from None
                 if kind == "data":
-                    conn.slots.release()
+                    assert job.conn.slots is not None  # made before the first chunk was sent
+                    job.conn.slots.release()
                     yield payload
                 elif kind == "end":
                     finished = True
@@ -336,20 +435,23 @@ class QueryPool:
                     raise payload
         finally:
             if not finished:
-                self._stop(job, conn, deadline)
+                self.stop(job)
 
-    def _stop(self, job: Future[None], conn: _ThreadEnd, deadline: float) -> None:
-        """Tell a query to stop; if its thread is still busy a little later, it is stuck."""
-        conn.stop.set()
-        if job.cancel():
-            return  # it had not started
+    def stop(self, job: QueryJob) -> None:
+        """Tell a query to stop (a client gone, a time limit passed); if its thread is still
+        busy a little after the deadline, the query is stuck (see ``on_stuck``)."""
+        if job.conn.stopped:
+            return
+        job.conn.stopped = True
+        if not job.started:
+            return  # its thread will skip it
         self.stopped += 1
         loop = asyncio.get_running_loop()
-        grace = max(deadline - loop.time(), 0.0) + STUCK_GRACE
+        grace = max(job.deadline - loop.time(), 0.0) + STUCK_GRACE
         loop.call_later(grace, self._check_stuck, job)
 
-    def _check_stuck(self, job: Future[None]) -> None:
-        if job.done():
+    def _check_stuck(self, job: QueryJob) -> None:
+        if job.finished:
             return
         self.stuck += 1
         log.warning(
@@ -431,6 +533,7 @@ class SharedCounts:
         return (SharedCounts, (self._table, self._lock, self._slots))
 
     @staticmethod
+    @functools.lru_cache(maxsize=4096)
     def _key(client: str) -> int:
         digest = hashlib.blake2b(client.encode(), digest_size=8).digest()
         return (int.from_bytes(digest, "big") >> 1) or 1

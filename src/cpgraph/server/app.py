@@ -119,12 +119,6 @@ class FollowCurrentBuild:
         await self.app(scope, receive, send)
 
 
-def with_fast_path(app: FastAPI) -> ASGIApp:
-    """``app`` behind :class:`cpgraph.server.routes.sparql.SparqlGetFastPath`, outside even
-    the framework's own middleware: what the server processes run."""
-    return sparql.SparqlGetFastPath(app, gzip_minimum=sparql.GZIP_MINIMUM)
-
-
 def _no_supervisor() -> None:
     log.error(
         "a stuck query keeps running in this process: run the service with 'cpgraph serve' "

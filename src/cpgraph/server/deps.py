@@ -30,10 +30,14 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 def is_authorised(request: Request, settings: Settings) -> bool:
     """Whether the request carries the operator's bearer token (never true without one set)."""
-    if settings.token is None:
+    return token_matches(request.headers.get("authorization"), settings)
+
+
+def token_matches(authorization: str | None, settings: Settings) -> bool:
+    """Whether an ``Authorization`` header value carries the operator's bearer token."""
+    if settings.token is None or not authorization:
         return False
-    header = request.headers.get("authorization", "")
-    scheme, _, credentials = header.partition(" ")
+    scheme, _, credentials = authorization.partition(" ")
     if scheme.lower() != "bearer":
         return False
     return hmac.compare_digest(credentials.strip().encode(), settings.token.encode())

@@ -41,12 +41,14 @@ def _server_process(settings: Settings, sock: socket.socket, counts: SharedCount
     told to stop or hands over after a stuck query."""
     import uvicorn
 
-    from cpgraph.server.app import create_app, with_fast_path
+    from cpgraph.server.app import create_app
+    from cpgraph.server.protocol import sparql_protocol
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     app = create_app(settings, client_counts=counts)
     config = uvicorn.Config(
-        with_fast_path(app),
+        app,
+        http=sparql_protocol(app),  # answers GET queries without the ASGI round
         log_level="info",
         access_log=settings.access_log,
         proxy_headers=False,

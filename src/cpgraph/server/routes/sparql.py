@@ -6,34 +6,32 @@ per-client concurrency limit and, for anonymous SELECTs, row limit; results stre
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import AsyncIterator
-from urllib.parse import parse_qs, parse_qsl
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware.gzip import GZipMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cpgraph.config import Settings
-from cpgraph.errors import CpgraphError, InputError, PayloadTooLargeError, UnsupportedFormatError
+from cpgraph.errors import InputError, PayloadTooLargeError, UnsupportedFormatError
 from cpgraph.namespaces import prefixes
 from cpgraph.query import negotiate
 from cpgraph.rdfio import RdfFormat
 from cpgraph.server.deps import (
     SettingsDep,
-    follow_current_build,
     is_authorised,
     read_body,
     reload_store,
     require_token,
 )
-from cpgraph.server.problems import problem_response
 from cpgraph.service import service_description
 from cpgraph.store import QueryKind
 from cpgraph.update import apply_update
-from cpgraph.workers import ClientLimiter, QueryPool, QueryRequest, WholeBody
+from cpgraph.workers import ClientLimiter, QueryHead, QueryPool, QueryRequest, WholeBody
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -62,7 +60,7 @@ RESULT_TYPES: dict[str, dict[str, object]] = {
 )
 async def sparql_get(request: Request, settings: SettingsDep) -> Response:
     """SPARQL 1.1 Protocol query via GET; with no ``query``, the Service Description."""
-    params = _multi(request.query_params.multi_items())
+    params = multi_params(request.query_params.multi_items())
     if "update" in params:
         raise InputError("an update is sent by POST, never by GET")
     if "query" not in params:
@@ -80,7 +78,7 @@ async def sparql_post(request: Request, settings: SettingsDep) -> Response:
 
     Updates need the operator's bearer token and are atomic: all of the request or none.
     """
-    params = _multi(request.query_params.multi_items())
+    params = multi_params(request.query_params.multi_items())
     media_type, _, parameters = request.headers.get("content-type", "").partition(";")
     content_type = media_type.strip().lower()
     charset = _charset(parameters)
@@ -152,13 +150,18 @@ async def _update(request: Request, settings: Settings, params: dict[str, list[s
 def _base_iri(request: Request) -> str | None:
     """The base IRI of a request's query or update: the endpoint's own URL (the URL it was
     retrieved from, RFC 3986 section 5.1.3), or None where that is no plain absolute IRI."""
-    endpoint = str(request.url.replace(query="", fragment=""))
-    if not _IRI.fullmatch(endpoint):
-        return None
-    return endpoint
+    return endpoint_base(str(request.url.replace(query="", fragment="")))
 
 
-def _multi(items: list[tuple[str, str]]) -> dict[str, list[str]]:
+@functools.lru_cache(maxsize=64)
+def endpoint_base(url: str) -> str | None:
+    """``url`` (the endpoint's, without query) as a base IRI, or None where it is no plain
+    absolute IRI (a Host header can hold anything)."""
+    return url if _IRI.fullmatch(url) else None
+
+
+def multi_params(items: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Request parameters by name, each with every value it was given, in order."""
     params: dict[str, list[str]] = {}
     for key, value in items:
         params.setdefault(key, []).append(value)
@@ -166,44 +169,85 @@ def _multi(items: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 async def _answer(request: Request, settings: Settings, params: dict[str, list[str]]) -> Response:
-    if len(params["query"]) != 1:
-        raise InputError("send exactly one 'query' parameter")
-    text = params["query"][0]
-    if len(text.encode("utf-8")) > settings.max_query_bytes:
-        raise PayloadTooLargeError(
-            f"the query is longer than the {settings.max_query_bytes} bytes this service accepts"
-        )
+    query = query_request(
+        request.app,
+        params,
+        accept=request.headers.get("accept"),
+        authorised=is_authorised(request, settings),
+        base_iri=_base_iri(request),
+    )
     pool: QueryPool = request.app.state.pool
     limiter: ClientLimiter = request.app.state.limiter
     client = request.client.host if request.client else "unknown"
-    authorised = is_authorised(request, settings)
-    query = QueryRequest(
-        query=text,
-        base_iri=_base_iri(request),  # relative IRIs resolve against the endpoint's URL
-        store=request.app.state.store,
-        accept=request.headers.get("accept"),
-        format=params.get("format", [None])[0],
-        default_graphs=tuple(params.get("default-graph-uri", ())),
-        named_graphs=tuple(params["named-graph-uri"]) if "named-graph-uri" in params else None,
-        prefixes=tuple(prefixes(settings.base_iri).items()),
-        row_limit=None if authorised else settings.row_limit,
-    )
     limiter.acquire(client)
     try:
         head, chunks = await pool.run(query)
     except BaseException:
         limiter.release(client)
         raise
+    return result_response(head, chunks, settings, done=lambda: limiter.release(client))
 
+
+def query_request(
+    app: Any,
+    params: dict[str, list[str]],
+    *,
+    accept: str | None,
+    authorised: bool,
+    base_iri: str | None,
+) -> QueryRequest:
+    """The query a protocol request asks for, on the app's current build, with its limits.
+
+    Raises:
+        InputError: unless there is exactly one ``query`` parameter.
+        PayloadTooLargeError: if the query is longer than the operator allows.
+    """
+    settings: Settings = app.state.settings
+    texts = params["query"]
+    if len(texts) != 1:
+        raise InputError("send exactly one 'query' parameter")
+    text = texts[0]
+    if len(text) * 4 > settings.max_query_bytes and len(text.encode()) > settings.max_query_bytes:
+        raise PayloadTooLargeError(
+            f"the query is longer than the {settings.max_query_bytes} bytes this service accepts"
+        )
+    return QueryRequest(
+        query=text,
+        base_iri=base_iri,  # relative IRIs resolve against the endpoint's URL
+        store=app.state.store,
+        accept=accept,
+        format=params["format"][0] if "format" in params else None,
+        default_graphs=tuple(params.get("default-graph-uri", ())),
+        named_graphs=tuple(params["named-graph-uri"]) if "named-graph-uri" in params else None,
+        prefixes=_prefixes(settings.base_iri),
+        row_limit=None if authorised else settings.row_limit,
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _prefixes(base: str) -> tuple[tuple[str, str], ...]:
+    return tuple(prefixes(base).items())
+
+
+def result_headers(head: QueryHead, settings: Settings) -> dict[str, str]:
+    """The headers of a query's answer: Vary, and the row limit where one applies."""
     headers = {"Vary": "Accept"}
     if head.row_limit is not None:
         headers["Cpgraph-Row-Limit"] = str(head.row_limit)
     if head.truncated:
         headers["Cpgraph-Truncated"] = "true"
         headers["Link"] = f'<{settings.base_iri}problems/row-limit>; rel="describedby"'
+    return headers
+
+
+def result_response(
+    head: QueryHead, chunks: AsyncIterable[bytes], settings: Settings, *, done: Callable[[], None]
+) -> Response:
+    """A query's answer as a response; ``done`` is called once the body is sent (or not)."""
+    headers = result_headers(head, settings)
     media_type = with_charset(head.media_type)
     if isinstance(chunks, WholeBody):  # a small result: no streaming machinery needed
-        limiter.release(client)
+        done()
         return Response(chunks.content, media_type=media_type, headers=headers)
 
     async def body() -> AsyncIterator[bytes]:
@@ -211,7 +255,7 @@ async def _answer(request: Request, settings: Settings, params: dict[str, list[s
             async for chunk in chunks:
                 yield chunk
         finally:
-            limiter.release(client)
+            done()
 
     return StreamingResponse(body(), media_type=media_type, headers=headers)
 
@@ -241,59 +285,3 @@ def _describe_service(request: Request, settings: Settings) -> Response:
         update=settings.token is not None,
     )
     return Response(content, media_type=with_charset(fmt.media_type), headers={"Vary": "Accept"})
-
-
-class SparqlGetFastPath:
-    """The outermost ASGI layer: ``GET /sparql?query=...`` answered without the framework.
-
-    A point lookup costs Oxigraph a tenth of a millisecond; FastAPI's routing, its middleware
-    stack and request handling cost more than that again, so the endpoint's most frequent
-    request skips them. The answer is built by the same code as the route's (:func:`_answer`),
-    with the same CORS headers (:data:`CORS_EXPOSED`) and the same gzip middleware, so both
-    paths give the same response; anything else (a GET without a query, with an update, other
-    paths and methods) goes on to the application unchanged.
-    """
-
-    def __init__(self, app: ASGIApp, *, gzip_minimum: int) -> None:
-        self.app = app
-        self._gzip = GZipMiddleware(_send_prepared, minimum_size=gzip_minimum)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "GET"
-            or scope["path"] != "/sparql"
-            or b"query=" not in scope["query_string"]
-        ):
-            await self.app(scope, receive, send)
-            return
-        params = _multi(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
-        if "query" not in params or "update" in params:
-            await self.app(scope, receive, send)
-            return
-        scope["app"] = self.app
-        request = Request(scope, receive)
-        app = request.app
-        settings: Settings = app.state.settings
-        follow_current_build(app)
-        response: Response
-        try:
-            response = await _answer(request, settings, params)
-        except CpgraphError as exc:
-            response = problem_response(exc, base=settings.base_iri)
-        headers = response.headers
-        vary = headers.get("vary")
-        headers["vary"] = f"{vary}, Origin" if vary else "Origin"
-        if request.headers.get("origin") is not None:
-            headers["access-control-allow-origin"] = "*"
-            headers["access-control-expose-headers"] = ", ".join(CORS_EXPOSED)
-        if "gzip" in request.headers.get("accept-encoding", ""):
-            scope["cpgraph.response"] = response
-            await self._gzip(scope, receive, send)
-        else:
-            await response(scope, receive, send)
-
-
-async def _send_prepared(scope: Scope, receive: Receive, send: Send) -> None:
-    response: Response = scope["cpgraph.response"]
-    await response(scope, receive, send)

@@ -1,0 +1,183 @@
+"""GET queries answered in the server's HTTP protocol (:mod:`cpgraph.server.protocol`).
+
+The protocol answers ``GET /sparql?query=`` itself, outside the application; these tests pin
+down that a client cannot tell: the same answer and headers as the application gives, requests
+pipelined on one connection answered in order, HTTP/1.0, and a client that goes away.
+Everything runs against a real ``cpgraph serve`` on 127.0.0.1 over raw sockets where the HTTP
+client libraries would hide the connection.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from urllib.parse import quote, urlsplit
+
+import httpx
+from tests.conftest import QUICK, RUNAWAY
+
+ORIGIN = "https://example.org"
+
+
+def get_line(query: str, *, version: str = "1.1", headers: str = "") -> bytes:
+    """A raw GET request of ``/sparql?query=`` (or of ``/`` when ``query`` is empty)."""
+    target = f"/sparql?query={quote(query)}" if query else "/"
+    return (
+        f"GET {target} HTTP/{version}\r\nHost: 127.0.0.1\r\n"
+        f"Accept: application/sparql-results+json, application/json\r\n{headers}\r\n"
+    ).encode()
+
+
+def connect(url: str) -> socket.socket:
+    parts = urlsplit(url)
+    assert parts.hostname is not None
+    assert parts.port is not None
+    return socket.create_connection((parts.hostname, parts.port), timeout=30)
+
+
+def read_response(sock: socket.socket, buffer: bytearray) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.1 response from a socket, with ``buffer`` holding what was read beyond it."""
+
+    def fill() -> None:
+        data = sock.recv(65536)
+        if not data:
+            raise EOFError("the server closed the connection")
+        buffer.extend(data)
+
+    while b"\r\n\r\n" not in buffer:
+        fill()
+    head, _, _ = bytes(buffer).partition(b"\r\n\r\n")
+    del buffer[: len(head) + 4]
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    status = int(status_line.split()[1])
+    headers: dict[str, str] = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if "content-length" in headers:
+        length = int(headers["content-length"])
+        while len(buffer) < length:
+            fill()
+        body = bytes(buffer[:length])
+        del buffer[:length]
+        return status, headers, body
+    assert headers.get("transfer-encoding") == "chunked"
+    body = bytearray()
+    while True:
+        while b"\r\n" not in buffer:
+            fill()
+        size_line, _, _ = bytes(buffer).partition(b"\r\n")
+        del buffer[: len(size_line) + 2]
+        size = int(size_line.split(b";")[0], 16)
+        while len(buffer) < size + 2:
+            fill()
+        body += buffer[:size]
+        del buffer[: size + 2]
+        if size == 0:
+            return status, headers, bytes(body)
+
+
+def test_a_get_query_has_the_answer_and_headers_the_application_gives(server_url: str) -> None:
+    query = "SELECT ?law ?label WHERE { ?law a cp:Law ; rdfs:label ?label } ORDER BY ?law ?label"
+    headers = {"Origin": ORIGIN, "Accept": "application/sparql-results+json"}
+    by_get = httpx.get(server_url + "/sparql", params={"query": query}, headers=headers)
+    by_post = httpx.post(server_url + "/sparql", data={"query": query}, headers=headers)
+    assert by_get.status_code == by_post.status_code == 200
+    assert by_get.json() == by_post.json()
+    for name in (
+        "content-type",
+        "cpgraph-row-limit",
+        "access-control-allow-origin",
+        "access-control-expose-headers",
+    ):
+        assert by_get.headers[name] == by_post.headers[name], name
+    assert {v.strip() for v in by_get.headers["vary"].split(",")} >= {"Accept", "Origin"}
+
+
+def test_a_get_query_error_is_the_same_problem_as_the_application_gives(server_url: str) -> None:
+    by_get = httpx.get(server_url + "/sparql", params={"query": "SELECT ?x WHERE { ?x"})
+    by_post = httpx.post(server_url + "/sparql", data={"query": "SELECT ?x WHERE { ?x"})
+    assert by_get.status_code == by_post.status_code == 400
+    assert by_get.headers["content-type"] == by_post.headers["content-type"]
+    assert by_get.json() == by_post.json()
+
+
+def test_a_large_get_answer_is_gzipped_and_streams_whole(server_url: str) -> None:
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 3000"
+    plain = httpx.get(
+        server_url + "/sparql", params={"query": query}, headers={"Accept-Encoding": "identity"}
+    )
+    zipped = httpx.get(
+        server_url + "/sparql", params={"query": query}, headers={"Accept-Encoding": "gzip"}
+    )
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert plain.json() == zipped.json()
+    assert len(plain.json()["results"]["bindings"]) == 3000
+
+
+def test_pipelined_requests_are_answered_in_the_order_they_were_sent(limited: str) -> None:
+    # A query stopped at its 2 s limit, then the home page, then a quick query: were the
+    # answers sent as each was ready, the home page would come first.
+    with connect(limited) as sock:
+        sock.sendall(get_line(RUNAWAY) + get_line("") + get_line(QUICK))
+        buffer = bytearray()
+        started = time.monotonic()
+        first = read_response(sock, buffer)
+        waited = time.monotonic() - started
+        second = read_response(sock, buffer)
+        third = read_response(sock, buffer)
+    assert first[0] == 503
+    assert "stopped after 2 s" in json.loads(first[2])["detail"]
+    assert waited >= 1.5
+    assert second[0] == 200
+    assert json.loads(second[2])["name"] == "cpgraph"
+    assert third[0] == 200
+    assert [b["acronym"]["value"] for b in json.loads(third[2])["results"]["bindings"]]
+
+
+def test_a_get_query_over_http_1_0_is_answered_and_the_connection_closed(limited: str) -> None:
+    with connect(limited) as sock:
+        sock.sendall(get_line(QUICK, version="1.0"))
+        buffer = bytearray()
+        status, headers, body = read_response(sock, buffer)
+        assert status == 200
+        assert headers.get("connection") == "close"
+        assert json.loads(body)["results"]["bindings"]
+        sock.settimeout(10)
+        assert sock.recv(1) == b""  # closed by the server
+
+
+def test_keep_alive_connections_take_one_get_query_after_another(limited: str) -> None:
+    with connect(limited) as sock:
+        buffer = bytearray()
+        answers = []
+        for _ in range(5):
+            sock.sendall(get_line(QUICK))
+            status, _, body = read_response(sock, buffer)
+            assert status == 200
+            answers.append(json.loads(body))
+    assert all(answer == answers[0] for answer in answers)
+
+
+def test_a_client_that_goes_away_frees_its_query_slots_at_once(limited: str) -> None:
+    # The limit is two queries at a time per client. Two runaway queries are sent and their
+    # connections closed before either has an answer; the next query is not refused, though
+    # neither has reached its time limit. (It may wait for a thread: the two runaways hold
+    # theirs until the limit, so its answer may be the time-limit 503, never the 429.)
+    sockets = [connect(limited) for _ in range(2)]
+    sent = time.monotonic()
+    for sock in sockets:
+        sock.sendall(get_line(RUNAWAY))
+    time.sleep(0.5)  # both are running
+    third = httpx.get(limited + "/sparql", params={"query": QUICK}, timeout=30)
+    assert third.status_code == 429  # while they run, the client is at its limit
+    for sock in sockets:
+        sock.close()
+    time.sleep(0.3)
+    assert time.monotonic() - sent < 1.8  # before either query's time limit
+    after = httpx.get(limited + "/sparql", params={"query": QUICK}, timeout=30)
+    assert after.status_code in (200, 503)
+    if after.status_code == 503:
+        assert "stopped after 2 s" in after.json()["detail"]
