@@ -182,14 +182,51 @@ def http_ok(url: str, *, timeout: float = 5.0) -> bool:
         return False
 
 
-def settle(url: str, *, quiet_seconds: float = 0.05, limit: float = 60.0) -> None:
-    """Wait until ``url`` answers faster than ``quiet_seconds`` (the server has settled)."""
+def settle(
+    url: str, *, pid: int | None = None, quiet_seconds: float = 0.05, limit: float = 60.0
+) -> None:
+    """Wait until ``url`` answers faster than ``quiet_seconds`` and, given the server's
+    ``pid``, until it and its child processes are idle: a multi-threaded server can answer
+    quickly while other threads still evaluate requests an earlier run abandoned."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         started = time.monotonic()
         if http_ok(url) and time.monotonic() - started < quiet_seconds:
-            return
+            break
         time.sleep(0.5)
+    if pid is None:
+        return
+    window = 0.3
+    while time.monotonic() < deadline:
+        before = tree_cpu_seconds(pid)
+        time.sleep(window)
+        if tree_cpu_seconds(pid) - before < 0.05 * window:  # under 5% of one core
+            return
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) used so far by process ``pid`` and its descendants."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended meanwhile
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = int(fields[11]) + int(fields[12])
+    tree = {pid}
+    grown = True
+    while grown:
+        grown = False
+        for child, parent in parents.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                grown = True
+    return sum(used.get(p, 0) for p in tree) / tick
 
 
 @contextlib.contextmanager

@@ -555,7 +555,11 @@ def bench_endpoint(settings: Settings, work: Path, data: Path, stats: Stats) -> 
                         # would take the cores from the one measured now.
                         for other in peers:
                             if not too_slow[other.name]:
-                                settle(other.url("ASK {}"), limit=120)
+                                settle(
+                                    other.url("ASK {}"),
+                                    pid=servers.pids.get(other.name),
+                                    limit=120,
+                                )
                         run = wrk(
                             peer.url(query),
                             connections=c,
