@@ -148,13 +148,15 @@ def _endpoint(report: dict[str, Any]) -> list[str]:
         "## The endpoint",
         "",
         "wrk on loopback, GET with `Accept: application/sparql-results+json`, each run "
-        "preceded by a wait until the server answers `ASK {}` quickly again (a server may still "
-        "be working on requests wrk abandoned). cpgraph runs with its defaults (2 server "
+        "preceded by a wait until every server answers `ASK {}` quickly again and its processes "
+        "are idle (a server may still be working on requests wrk abandoned; the idle check "
+        "came with the 2026-11-24 runs). cpgraph runs with its defaults (2 server "
         "processes of 4 query threads each, 30 s limit); "
         "`oxigraph serve --union-default-graph` (without `--timeout-s`, "
         "with which Oxigraph 0.5 starts a thread per query and, under wrk at concurrency 8 on "
         "this machine, failed to create threads, answered 500s and died); "
-        "rdflib-endpoint on the same N-Quads. A query is first sent once per peer (bounded in "
+        "rdflib-endpoint on the same N-Quads. A query is first sent twice per peer, once "
+        "untimed to bring the store's pages into memory and once timed (bounded in "
         "time, the row counts compared); a peer whose single answer takes longer than a wrk "
         "run is not loaded with wrk. Throughput in requests/s; latency p50 and p99 in ms; the "
         "ratio is cpgraph's throughput over the peer's (below 1: cpgraph is slower).",

@@ -10,8 +10,12 @@ from __future__ import annotations
 import functools
 import gzip
 import json
+import os
 import shutil
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -266,3 +270,24 @@ def test_the_suite_runs_at_a_small_size_and_reports_every_part(tmp_path: Path) -
     assert render(report) == text
     if missing:
         pytest.skip(f"endpoint part not run: {', '.join(missing)} missing")
+
+
+def test_a_process_tree_s_cpu_time_counts_its_busy_descendants() -> None:
+    from harness import tree_cpu_seconds
+
+    # A parent that only waits, and a child of it that burns half a second of CPU.
+    burn = "import time\nend = time.process_time() + 0.5\nwhile time.process_time() < end: pass"
+    wait = (
+        "import subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, '-c', {burn!r} + '\\ntime.sleep(30)'])\n"
+        "time.sleep(30)"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", wait], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while tree_cpu_seconds(parent.pid) < 0.45:
+            assert time.monotonic() < deadline, "the child's CPU time was not counted"
+            time.sleep(0.1)
+    finally:
+        os.killpg(parent.pid, signal.SIGKILL)
+        parent.wait()

@@ -240,8 +240,8 @@ class _Answer:
             if len(content) < GZIP_MINIMUM or b"gzip" not in self.headers.get(
                 b"accept-encoding", b""
             ):
-                self._write(200, _head_lines(head, settings), content)
                 self._release()
+                self._write(200, _head_lines(head, settings), content)
                 return
         try:
             head, chunks = pool.outcome(job, kind, payload)
