@@ -266,7 +266,7 @@ def test_the_suite_runs_at_a_small_size_and_reports_every_part(tmp_path: Path) -
     ):
         assert heading in text
     assert "median" in text
-    assert "shared" in text
+    assert "1-minute load average" in text  # how idle the machine was, whichever it was
     assert render(report) == text
     if missing:
         pytest.skip(f"endpoint part not run: {', '.join(missing)} missing")
