@@ -7,6 +7,7 @@ the base as an argument rather than reading settings, so they stay pure.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final
 
@@ -71,6 +72,13 @@ def instance_iri(kind: str, slug: str, base: str = DEFAULT_BASE) -> str:
         if not _SLUG.fullmatch(part):
             raise ValueError(f"not a slug: {part!r}")
     return f"{base}id/{kind}/{slug}"
+
+
+@functools.lru_cache(maxsize=8)
+def prefix_pairs(base: str = DEFAULT_BASE) -> tuple[tuple[str, str], ...]:
+    """:func:`prefixes` as (prefix, namespace) pairs, made once per base: every query is
+    handed them."""
+    return tuple(prefixes(base).items())
 
 
 def prefixes(base: str = DEFAULT_BASE) -> dict[str, str]:

@@ -177,12 +177,8 @@ def _answer(conn: _ThreadEnd, request: QueryRequest) -> None:
     if cap is not None and not limited_within(request.query, cap):
         assert isinstance(fmt, ResultsFormat)
         body, truncated = result.serialize_capped(fmt, max_rows=cap, check=conn.check)
-        head = QueryHead(fmt.media_type, result.kind.value, truncated, cap)
-        if len(body) < CHUNK_BYTES:
-            conn.send(("whole", (head, body)))
-            return
-        sender = _ChunkSender(conn, head)
-        sender.write(body)
+        sender = _ChunkSender(conn, QueryHead(fmt.media_type, result.kind.value, truncated, cap))
+        sender.write(body)  # a small one goes as one message, see _ChunkSender.finish
     else:
         # A query whose own LIMIT keeps it within the row limit streams as it is, the row
         # limit announced all the same.

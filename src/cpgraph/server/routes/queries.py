@@ -21,7 +21,7 @@ from cpgraph.config import Settings
 from cpgraph.errors import NotAcceptableError, NotFoundError, ParameterError
 from cpgraph.gallery import PageLinks, gallery_page, labels_of, query_page
 from cpgraph.linked import representation, serialize
-from cpgraph.namespaces import graph_iri, prefixes
+from cpgraph.namespaces import graph_iri, prefix_pairs
 from cpgraph.query import parse_accept
 from cpgraph.saved import QUERIES_GRAPH, Library, QueryForm, SavedQuery, result_table
 from cpgraph.server.deps import SettingsDep, StoreDep
@@ -268,7 +268,7 @@ async def answer(request: Request, name: str, *, svg: bool = False) -> Response:
         store=request.app.state.store,
         accept=request.headers.get("accept"),
         format=request_format,
-        prefixes=tuple(prefixes(settings.base_iri).items()),
+        prefixes=prefix_pairs(settings.base_iri),
         row_limit=per_page if paged else None,
         substitutions=wire,
     )

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cpgraph.config import Settings
 from cpgraph.errors import InputError, PayloadTooLargeError, UnsupportedFormatError
-from cpgraph.namespaces import prefixes
+from cpgraph.namespaces import prefix_pairs
 from cpgraph.query import negotiate
 from cpgraph.rdfio import RdfFormat
 from cpgraph.server.deps import (
@@ -219,14 +219,9 @@ def query_request(
         format=params["format"][0] if "format" in params else None,
         default_graphs=tuple(params.get("default-graph-uri", ())),
         named_graphs=tuple(params["named-graph-uri"]) if "named-graph-uri" in params else None,
-        prefixes=_prefixes(settings.base_iri),
+        prefixes=prefix_pairs(settings.base_iri),
         row_limit=None if authorised else settings.row_limit,
     )
-
-
-@functools.lru_cache(maxsize=8)
-def _prefixes(base: str) -> tuple[tuple[str, str], ...]:
-    return tuple(prefixes(base).items())
 
 
 def result_headers(head: QueryHead, settings: Settings) -> dict[str, str]:
