@@ -103,14 +103,17 @@ def test_a_get_query_error_is_the_same_problem_as_the_application_gives(server_u
     assert by_get.json() == by_post.json()
 
 
+def plain_and_zipped(url: str, query: str) -> tuple[httpx.Response, httpx.Response]:
+    """A GET query's answer asked for without compression, then with gzip."""
+    return tuple(  # type: ignore[return-value]
+        httpx.get(url + "/sparql", params={"query": query}, headers={"Accept-Encoding": coding})
+        for coding in ("identity", "gzip")
+    )
+
+
 def test_a_large_get_answer_is_gzipped_and_streams_whole(server_url: str) -> None:
     query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 3000"
-    plain = httpx.get(
-        server_url + "/sparql", params={"query": query}, headers={"Accept-Encoding": "identity"}
-    )
-    zipped = httpx.get(
-        server_url + "/sparql", params={"query": query}, headers={"Accept-Encoding": "gzip"}
-    )
+    plain, zipped = plain_and_zipped(server_url, query)
     assert "content-encoding" not in plain.headers
     assert zipped.headers["content-encoding"] == "gzip"
     assert plain.json() == zipped.json()
@@ -181,3 +184,49 @@ def test_a_client_that_goes_away_frees_its_query_slots_at_once(limited: str) -> 
     assert after.status_code in (200, 503)
     if after.status_code == 503:
         assert "stopped after 2 s" in after.json()["detail"]
+
+
+def test_a_single_pattern_too_big_to_answer_at_once_comes_whole_from_the_pool(
+    server_url: str,
+) -> None:
+    # One pattern over everything is answered on the event loop only while its answer stays
+    # small; this one outgrows that and is answered by a pool thread, in full, like a query
+    # that is not one scan (the FILTER makes it a different plan with the same solutions).
+    scan = httpx.get(server_url + "/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"})
+    planned = httpx.get(
+        server_url + "/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o FILTER(true) }"}
+    )
+    assert scan.status_code == planned.status_code == 200
+    assert len(scan.content) > 64 * 1024
+
+    def solutions(response: httpx.Response) -> set[tuple[str, ...]]:
+        return {
+            tuple(row[name]["value"] for name in ("s", "p", "o"))
+            for row in response.json()["results"]["bindings"]
+        }
+
+    assert solutions(scan) == solutions(planned)
+    assert scan.headers.get("cpgraph-truncated") == planned.headers.get("cpgraph-truncated")
+
+
+def test_a_lookup_answered_at_once_is_gzipped_when_asked_and_big_enough(server_url: str) -> None:
+    query = "SELECT ?s ?label WHERE { ?s rdfs:label ?label } LIMIT 40"
+    plain, zipped = plain_and_zipped(server_url, query)
+    assert len(plain.content) > 1024
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert plain.json() == zipped.json()
+    assert len(plain.json()["results"]["bindings"]) == 40
+
+
+def test_relative_iris_in_a_get_query_resolve_against_the_endpoint(server_url: str) -> None:
+    lookup = httpx.get(
+        server_url + "/sparql", params={"query": "SELECT ?p WHERE { <missing> ?p ?o }"}
+    )
+    bound = httpx.get(
+        server_url + "/sparql", params={"query": "SELECT ?x WHERE { BIND(<here> AS ?x) }"}
+    )
+    assert lookup.status_code == 200
+    assert lookup.json()["results"]["bindings"] == []
+    [row] = bound.json()["results"]["bindings"]
+    assert row["x"]["value"] == server_url + "/here"

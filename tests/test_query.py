@@ -9,17 +9,19 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from cpgraph.errors import NotAcceptableError
+from cpgraph.errors import NotAcceptableError, QuerySyntaxError
 from cpgraph.query import (
     QueryFormat,
     limited_within,
     negotiate,
     parse_accept,
     render_table,
+    single_scan,
     write_result,
 )
 from cpgraph.rdfio import RdfFormat
 from cpgraph.store import GraphStore, QueryKind, ResultsFormat
+from cpgraph.workers import QueryRequest, answer_at_once
 
 EX = "http://example.org/"
 
@@ -175,3 +177,120 @@ def test_a_capped_select_stops_when_its_check_says_so(store: GraphStore) -> None
     query = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
     with pytest.raises(StoppedError):
         store.query(query).serialize_capped(ResultsFormat.JSON, max_rows=10_000, check=stop)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT ?p ?o WHERE { <http://e/a> ?p ?o }",
+        "select ?o { <http://e/a> <http://e/p> ?o . } limit 3",
+        "PREFIX ex: <http://e/>\nSELECT * WHERE {\n  ex:a ex:p ?o\n}",
+        "SELECT ?s WHERE { ?s a <http://e/C> }",
+        'SELECT ?s WHERE { ?s ?p "two"@en }',
+        'SELECT ?s WHERE { ?s ?p "1"^^<http://www.w3.org/2001/XMLSchema#integer> }',
+        "ASK { <http://e/a> ?p ?o }",
+        "BASE <http://e/> SELECT ?o WHERE { <a> ?p ?o }",
+        "SELECT ?s ?p ?o WHERE { ?s ?p ?o }",  # a scan of everything still yields steadily
+    ],
+)
+def test_a_single_pattern_query_is_recognised_as_one_scan(query: str) -> None:
+    assert single_scan(query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT DISTINCT ?p WHERE { ?s ?p ?o }",  # the scan may run long between new values
+        "SELECT REDUCED ?p WHERE { ?s ?p ?o }",
+        "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s",  # a sort: nothing until the end
+        "SELECT ?s WHERE { ?s ?p ?o } OFFSET 100000",  # skipping is work without output
+        "SELECT ?s WHERE { ?s ?p ?o FILTER(?o = 1) }",
+        "SELECT ?s WHERE { ?s ?p ?o . ?o ?q ?r }",
+        "SELECT ?s WHERE { ?s <http://e/p>/<http://e/q> ?o }",  # a path
+        "SELECT ?s WHERE { ?s <http://e/p>* ?o }",
+        "SELECT ?s WHERE { ?s ?p ?s }",  # a repeated variable filters the scan
+        "SELECT ?s WHERE { ?s ?p $s }",
+        "SELECT ?s WHERE { ?s ?p ?o # }\n . ?a ?b ?c }",  # a comment could hide anything
+        "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+        "SELECT ?s WHERE { ?s ?p ?o } GROUP BY ?s",
+        "SELECT ?s WHERE { OPTIONAL { ?s ?p ?o } }",
+        "SELECT ?s WHERE { { SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s } }",
+        "SELECT ?s WHERE { ?s ?p ?o } VALUES ?s { <http://e/a> }",
+        "SELECT ?s WHERE { GRAPH ?g { ?s ?p ?o } }",
+        "SELECT ?s WHERE { SERVICE <http://e/> { ?s ?p ?o } }",
+        "CONSTRUCT WHERE { <http://e/a> ?p ?o }",
+        "DESCRIBE <http://e/a>",
+        'SELECT ?s WHERE { ?s ?p "a\\"b" }',  # an escape in a literal: not worth the doubt
+    ],
+)
+def test_a_query_that_can_work_without_output_is_not_one_scan(query: str) -> None:
+    assert not single_scan(query)
+
+
+def _request(store: GraphStore, query: str, **fields: object) -> QueryRequest:
+    return QueryRequest(query=query, store=store, **fields)  # type: ignore[arg-type]
+
+
+def test_a_lookup_answered_at_once_is_the_answer_the_pool_would_give(store: GraphStore) -> None:
+    query = "SELECT ?p ?o WHERE { <http://example.org/b> ?p ?o }"
+    answer = answer_at_once(
+        _request(store, query, accept="application/sparql-results+xml", row_limit=1000)
+    )
+    assert answer is not None
+    head, body = answer
+    assert (head.media_type, head.kind, head.truncated, head.row_limit) == (
+        "application/sparql-results+xml",
+        "solutions",
+        False,
+        1000,
+    )
+    rows = [tuple(s) for s in ox.parse_query_results(body, ox.QueryResultsFormat.XML)]
+    assert rows == [(ox.NamedNode(EX + "p"), ox.Literal("two", language="en"))]
+
+
+def test_an_ask_is_answered_at_once_in_the_format_asked_for(store: GraphStore) -> None:
+    answer = answer_at_once(_request(store, "ASK { ?s ?p 'one' }", format="json"))
+    assert answer is not None
+    assert json.loads(answer[1]) == {"head": {}, "boolean": True}
+
+
+def test_only_single_scans_are_answered_at_once(store: GraphStore) -> None:
+    assert answer_at_once(_request(store, "SELECT DISTINCT ?p WHERE { ?s ?p ?o }")) is None
+
+
+def test_an_answer_too_big_for_at_once_is_left_to_the_pool(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    query = "SELECT ?s ?o WHERE { ?s <http://example.org/p> ?o }"
+    assert answer_at_once(_request(store, query)) is not None
+    monkeypatch.setattr("cpgraph.workers.AT_ONCE_BYTES", 40)  # less than the two rows take
+    assert answer_at_once(_request(store, query)) is None
+
+
+def test_a_capped_answer_is_given_at_once_only_while_the_cap_cannot_cut_it(
+    store: GraphStore,
+) -> None:
+    # Every row takes a byte at least: an answer within ``row_limit`` bytes has fewer rows.
+    query = "SELECT ?s WHERE { ?s <http://example.org/p> ?o }"
+    assert answer_at_once(_request(store, query, row_limit=1)) is None
+    assert answer_at_once(_request(store, query, row_limit=10_000)) is not None
+
+
+def test_a_malformed_single_pattern_is_refused_with_its_position(store: GraphStore) -> None:
+    with pytest.raises(QuerySyntaxError) as raised:
+        answer_at_once(_request(store, "SELECT ?o WHERE { undeclared:a ?p ?o }"))
+    assert raised.value.line == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT ?o WHERE { <a> ?p ?o }",  # a relative IRI
+        "SELECT ?o WHERE { ?s ?p ?o FILTER(?s = IRI('a')) }",  # IRI() resolves strings too
+    ],
+)
+def test_a_query_with_relative_iris_resolves_them_against_the_base(
+    store: GraphStore, query: str
+) -> None:
+    rows = list(store.query(query, base_iri=EX).rows())
+    assert [row["o"] for row in rows] == [ox.Literal("one")]

@@ -112,6 +112,49 @@ def limited_within(query: str, max_rows: int) -> bool:
     return int(match.group(1)) <= max_rows
 
 
+# One triple pattern, as a SELECT or an ASK: the shape :func:`single_scan` recognises. Only
+# terms, whitespace, braces, a dot and the keywords: no comment, filter, path or modifier
+# beyond LIMIT can hide in a text that matches.
+_WS = r"[ \t\r\n]"
+_VAR = r"[?$]\w+"
+_IRIREF = r"<[^<>\"{}|^`\\\x00-\x20]*>"
+_PNAME = r"(?:[A-Za-z][\w.-]*)?:(?:\w(?:[\w.-]*[\w-])?)?"
+_LITERAL = (
+    r"(?:\"[^\"\\\r\n]*\"|'[^'\\\r\n]*')"
+    rf"(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^(?:{_IRIREF}|{_PNAME}))?"
+)
+_SINGLE_SCAN = re.compile(
+    rf"{_WS}*(?:(?:PREFIX{_WS}+(?:[A-Za-z][\w.-]*)?:{_WS}*{_IRIREF}|BASE{_WS}*{_IRIREF}){_WS}*)*"
+    rf"(?:SELECT{_WS}+(?:\*|(?:{_VAR}{_WS}*)+)|ASK){_WS}*"
+    rf"(?:WHERE{_WS}*)?\{{{_WS}*"
+    rf"(?P<s>{_VAR}|{_IRIREF}|{_PNAME}){_WS}*"
+    rf"(?P<p>{_VAR}|{_IRIREF}|{_PNAME}|a(?=[ \t\r\n<?$]))"
+    rf"{_WS}*(?P<o>{_VAR}|{_IRIREF}|{_PNAME}|{_LITERAL})"
+    rf"{_WS}*\.?{_WS}*\}}{_WS}*(?:LIMIT{_WS}+\d+{_WS}*)?",
+    re.IGNORECASE,
+)
+
+
+def single_scan(query: str) -> bool:
+    """Whether a query is one triple pattern, evaluated as a single scan of one index.
+
+    Such a query (a SELECT, with a LIMIT or without, or an ASK, of one pattern whose
+    variables are all different) yields its solutions at the pace of the scan: there is
+    no step (a sort, a group, a filter, a join, DISTINCT or REDUCED, an OFFSET) that works for long
+    without output. So it may be evaluated where it cannot be interrupted, provided its
+    output is bounded (see :func:`cpgraph.workers.answer_at_once`). Anything else, or any
+    doubt, is no. A text that matches but is not valid SPARQL is refused by the parser as
+    usual.
+    """
+    if len(query) > 4096:
+        return False
+    match = _SINGLE_SCAN.fullmatch(query)
+    if match is None:
+        return False
+    names = [term[1:] for term in match.group("s", "p", "o") if term[0] in "?$"]
+    return len(names) == len(set(names))
+
+
 def parse_accept(header: str | None) -> list[tuple[str, float]]:
     """An Accept header as (media range, q) pairs, best first, q=0 dropped.
 

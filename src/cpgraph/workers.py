@@ -26,20 +26,23 @@ import hashlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from cpgraph import errors
 from cpgraph.errors import CpgraphError, QueryTimeoutError, StoreError, TooManyQueriesError
-from cpgraph.query import QueryFormat, limited_within, negotiate
+from cpgraph.query import QueryFormat, limited_within, negotiate, single_scan
 from cpgraph.rdfio import RdfFormat, parse_term
-from cpgraph.store import GraphStore, QueryKind, ResultsFormat
+from cpgraph.store import GraphStore, QueryKind, QueryResult, ResultsFormat
 
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 64 * 1024
 IN_FLIGHT = 8  # chunks of one result waiting for a slow client
+AT_ONCE_BYTES = 64 * 1024  # the largest answer given on the event loop (see answer_at_once)
+AT_ONCE_SECONDS = 0.02  # and the longest it may take there
 STUCK_GRACE = 1.0  # seconds a stopped query's thread has to end before it counts as stuck
 
 
@@ -155,8 +158,8 @@ def _negotiated(accept: str | None, kind: QueryKind) -> ResultsFormat | RdfForma
     return negotiate(accept, kind)
 
 
-def _answer(conn: _ThreadEnd, request: QueryRequest) -> None:
-    result = request.store.query(
+def _evaluate(request: QueryRequest) -> QueryResult:
+    return request.store.query(
         request.query,
         base_iri=request.base_iri,
         default_graphs=request.default_graphs,
@@ -164,15 +167,24 @@ def _answer(conn: _ThreadEnd, request: QueryRequest) -> None:
         prefixes=dict(request.prefixes),
         substitutions={k: parse_term(v) for k, v in request.substitutions} or None,
     )
+
+
+def _format(request: QueryRequest, kind: QueryKind) -> ResultsFormat | RdfFormat:
+    """The format of the answer: the ``format`` parameter's, else the Accept header's."""
     if request.format:
         try:
-            fmt = QueryFormat(request.format).concrete(result.kind)
+            fmt = QueryFormat(request.format).concrete(kind)
         except ValueError:
-            fmt = negotiate(request.format, result.kind)
+            fmt = negotiate(request.format, kind)
         if fmt is None:
             raise errors.NotAcceptableError("format=table is for the command line")
-    else:
-        fmt = _negotiated(request.accept, result.kind)
+        return fmt
+    return _negotiated(request.accept, kind)
+
+
+def _answer(conn: _ThreadEnd, request: QueryRequest) -> None:
+    result = _evaluate(request)
+    fmt = _format(request, result.kind)
     cap = request.row_limit if result.kind is QueryKind.SOLUTIONS else None
     if cap is not None and not limited_within(request.query, cap):
         assert isinstance(fmt, ResultsFormat)
@@ -185,6 +197,73 @@ def _answer(conn: _ThreadEnd, request: QueryRequest) -> None:
         sender = _ChunkSender(conn, QueryHead(fmt.media_type, result.kind.value, False, cap))
         result.serialize(sender, fmt)
     sender.finish()
+
+
+class _TooBigError(Exception):
+    """Raised by :class:`_Bounded` when an answer outgrows what may be written at once."""
+
+
+class _Bounded:
+    """A binary sink that keeps at most ``limit`` bytes and refuses more, or any after
+    ``deadline`` (``time.monotonic()``)."""
+
+    __slots__ = ("_deadline", "_limit", "_parts")
+
+    def __init__(self, limit: int, deadline: float) -> None:
+        self._limit = limit
+        self._deadline = deadline
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._limit -= len(data)
+        if self._limit < 0 or time.monotonic() > self._deadline:
+            raise _TooBigError
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to flush: the parts are joined at the end."""
+
+    def getvalue(self) -> bytes:
+        return b"".join(self._parts)
+
+
+def answer_at_once(request: QueryRequest) -> tuple[QueryHead, bytes] | None:
+    """The answer to a query that costs less than handing it to a thread, or None.
+
+    Handing a query to a pool thread and its answer back costs more than a point lookup
+    itself (tens of microseconds each way). A query that is a single scan of one index
+    (:func:`cpgraph.query.single_scan`) is therefore evaluated here, on the caller's thread
+    (the event loop), and kept only while its answer stays within ``AT_ONCE_BYTES`` and
+    ``AT_ONCE_SECONDS``: a scan yields its solutions steadily, so this bounds the time it
+    holds the thread too. Past either bound the evaluation is dropped and None returned: the
+    query then goes to the pool like any other (a point lookup never gets there).
+
+    A capped (anonymous) SELECT is kept only while its answer has fewer bytes than the row
+    limit allows rows (every row costs a byte at least, in every results format), so the
+    row limit never needs to cut what is answered here.
+
+    Raises:
+        QuerySyntaxError, NotAcceptableError, StoreError: as the evaluation raises them.
+    """
+    if request.substitutions or not single_scan(request.query):
+        return None
+    result = _evaluate(request)
+    fmt = _format(request, result.kind)
+    cap = request.row_limit if result.kind is QueryKind.SOLUTIONS else None
+    sink = _Bounded(
+        AT_ONCE_BYTES if cap is None else min(AT_ONCE_BYTES, cap),
+        time.monotonic() + AT_ONCE_SECONDS,
+    )
+    try:
+        result.serialize(sink, fmt)
+    except _TooBigError:
+        return None
+    except CpgraphError:
+        raise
+    except Exception as exc:
+        raise StoreError(f"query failed: {exc}") from exc
+    return QueryHead(fmt.media_type, result.kind.value, False, cap), sink.getvalue()
 
 
 class QueryJob:
@@ -489,10 +568,31 @@ class ClientLimiter:
             if running < self.limit:
                 self._running[client] = running + 1
         if running >= self.limit:
-            raise TooManyQueriesError(
-                f"{running} of your queries are still running (the limit is {self.limit}); "
-                "wait for one to finish"
-            )
+            raise self._refusal(running)
+
+    def check(self, client: str) -> None:
+        """Refuse a query of ``client`` at its limit, without counting it.
+
+        For a query answered at once (:func:`answer_at_once`): it holds no thread and ends
+        before the event loop does anything else, but a client at its limit gets no more.
+        The shared count is read without its lock (a glance: it may miss a change made at
+        that instant by another process).
+
+        Raises:
+            TooManyQueriesError: if ``client`` has ``limit`` queries running.
+        """
+        if self._shared is not None:
+            running = self._shared.peek(client)
+        else:
+            running = self._running.get(client, 0)
+        if running >= self.limit:
+            raise self._refusal(running)
+
+    def _refusal(self, running: int) -> TooManyQueriesError:
+        return TooManyQueriesError(
+            f"{running} of your queries are still running (the limit is {self.limit}); "
+            "wait for one to finish"
+        )
 
     def release(self, client: str) -> None:
         """Count one query of ``client`` as finished."""
@@ -570,8 +670,12 @@ class SharedCounts:
 
     def running(self, client: str) -> int:
         """How many queries ``client`` has running."""
-        key = self._key(client)
         with self._lock:
-            index = self._slot(key, claim=False)
-            held = index == self._slots or self._table[2 * index] == key
-            return int(self._table[2 * index + 1]) if held else 0
+            return self.peek(client)
+
+    def peek(self, client: str) -> int:
+        """:meth:`running` without taking the lock (a count changing meanwhile may be missed)."""
+        key = self._key(client)
+        index = self._slot(key, claim=False)
+        held = index == self._slots or self._table[2 * index] == key
+        return int(self._table[2 * index + 1]) if held else 0

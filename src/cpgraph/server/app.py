@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -67,6 +68,11 @@ def create_app(settings: Settings, *, client_counts: SharedCounts | None = None)
             settings.contributors_file, operator_token=settings.token
         )
         await app.state.pool.start()
+        # What start-up made (the validation context, the figures, the modules) stays for the
+        # process's life: out of the collector's way, a full collection no longer walks it
+        # (that took 70 ms at 1M triples, during which no query was answered).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

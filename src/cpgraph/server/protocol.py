@@ -48,7 +48,14 @@ from cpgraph.server.routes.sparql import (
     result_response,
     with_charset,
 )
-from cpgraph.workers import ClientLimiter, QueryHead, QueryJob, QueryPool
+from cpgraph.workers import (
+    ClientLimiter,
+    QueryHead,
+    QueryJob,
+    QueryPool,
+    WholeBody,
+    answer_at_once,
+)
 
 log = logging.getLogger(__name__)
 
@@ -181,9 +188,15 @@ class _Answer:
                 base_iri=endpoint_base(self._endpoint()),
             )
             limiter: ClientLimiter = app.state.limiter
-            limiter.acquire(self.client)
+            limiter.check(self.client)
+            answer = answer_at_once(request)
+            if answer is None:
+                limiter.acquire(self.client)
         except CpgraphError as exc:
             self._send_response(problem_response(exc, base=settings.base_iri))
+            return
+        if answer is not None:
+            self._whole(*answer)
             return
         self.limiter = limiter
         self.job = app.state.pool.submit(request, self._first)
@@ -236,13 +249,8 @@ class _Answer:
             self._release()
             return
         if kind == "whole":
-            head, content = payload
-            if len(content) < GZIP_MINIMUM or b"gzip" not in self.headers.get(
-                b"accept-encoding", b""
-            ):
-                self._release()
-                self._write(200, _head_lines(head, settings), content)
-                return
+            self._whole(*payload)
+            return
         try:
             head, chunks = pool.outcome(job, kind, payload)
         except CpgraphError as exc:
@@ -250,6 +258,15 @@ class _Answer:
             self._send_response(problem_response(exc, base=settings.base_iri))
             return
         self._send_response(result_response(head, chunks, settings, done=self._release))
+
+    def _whole(self, head: QueryHead, content: bytes) -> None:
+        """Send an answer that is all there: written here unless it is to be compressed."""
+        settings: Settings = self.protocol.cpgraph_app.state.settings
+        if len(content) < GZIP_MINIMUM or b"gzip" not in self.headers.get(b"accept-encoding", b""):
+            self._release()
+            self._write(200, _head_lines(head, settings), content)
+            return
+        self._send_response(result_response(head, WholeBody(content), settings, done=self._release))
 
     def _cors(self) -> list[tuple[bytes, bytes]]:
         if b"origin" not in self.headers:
