@@ -294,3 +294,11 @@ def test_a_query_with_relative_iris_resolves_them_against_the_base(
 ) -> None:
     rows = list(store.query(query, base_iri=EX).rows())
     assert [row["o"] for row in rows] == [ox.Literal("one")]
+
+
+def test_a_scan_limited_to_more_rows_than_fit_goes_straight_to_the_pool(
+    store: GraphStore,
+) -> None:
+    query = "SELECT ?s ?o WHERE { ?s <http://example.org/p> ?o }"
+    assert answer_at_once(_request(store, query + " LIMIT 1000")) is not None
+    assert answer_at_once(_request(store, query + " LIMIT 1001")) is None

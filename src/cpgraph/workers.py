@@ -43,6 +43,7 @@ CHUNK_BYTES = 64 * 1024
 IN_FLIGHT = 8  # chunks of one result waiting for a slow client
 AT_ONCE_BYTES = 64 * 1024  # the largest answer given on the event loop (see answer_at_once)
 AT_ONCE_SECONDS = 0.02  # and the longest it may take there
+AT_ONCE_ROWS = 1000  # a LIMIT above this is not tried at once (64 KiB is 65 bytes a row)
 STUCK_GRACE = 1.0  # seconds a stopped query's thread has to end before it counts as stuck
 
 
@@ -246,8 +247,11 @@ def answer_at_once(request: QueryRequest) -> tuple[QueryHead, bytes] | None:
     Raises:
         QuerySyntaxError, NotAcceptableError, StoreError: as the evaluation raises them.
     """
-    if request.substitutions or not single_scan(request.query):
+    query = request.query
+    if request.substitutions or not single_scan(query):
         return None
+    if "limit" in query.lower() and not limited_within(query, AT_ONCE_ROWS):
+        return None  # asks for more rows than fit: trying would only delay the pool's answer
     result = _evaluate(request)
     fmt = _format(request, result.kind)
     cap = request.row_limit if result.kind is QueryKind.SOLUTIONS else None
