@@ -22,6 +22,7 @@ from cpgraph.errors import InputError, ValidationFailedError
 from cpgraph.namespaces import DEFAULT_BASE, graph_iri
 from cpgraph.rdfio import RdfFormat, iter_quads, read_quads, to_rdflib_triples
 from cpgraph.saved import saved_query_quads
+from cpgraph.service import build_figures
 from cpgraph.store import GraphStore, discard_build, new_build_dir, publish_build
 from cpgraph.validate import ValidationOutcome, validate_graph
 
@@ -255,6 +256,7 @@ def build_store(
         store.flush()
         report = BuildReport(path=build, validation=outcome)
         report.graphs.update(store.graph_sizes())
+        build_figures(store, build, base=settings.base_iri)  # so servers start without counting
         del store  # close the database before it is published
     except BaseException:
         discard_build(build)

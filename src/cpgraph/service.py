@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -13,6 +17,7 @@ from cpgraph.store import GraphStore
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
 FORMATS = "http://www.w3.org/ns/formats/"
+FIGURES_FILE = "cpgraph-figures.json"  # in a build's folder, beside the database's own files
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,40 @@ def dataset_figures(store: GraphStore, *, base: str) -> DatasetFigures:
         source_extracts=int(extracts["n"].value),
         entities=int(entities["n"].value),
     )
+
+
+def build_figures(store: GraphStore, build: Path, *, base: str) -> DatasetFigures:
+    """The figures of one build of the store, counted once and kept in its folder.
+
+    A build never changes (see :mod:`cpgraph.store`), so neither do its figures, and counting
+    them means reading every statement: seconds from ten million on, which every server
+    process would otherwise spend at each start and after each write. The first to count
+    (``cpgraph build``, or the first server process on a build made by a write) keeps them in
+    the build's folder (:data:`FIGURES_FILE`, written whole or not at all); the database
+    ignores a file it did not write, and the figures go when the build goes. Figures kept
+    for another base IRI, or unreadable, are counted again; a folder that cannot be written
+    to (a read-only disk) only means they are not kept.
+    """
+    kept = kept_figures(build, base=base)
+    if kept is not None:
+        return kept
+    figures = dataset_figures(store, base=base)
+    scratch = build / f".{FIGURES_FILE}.{os.getpid()}"
+    with contextlib.suppress(OSError):
+        scratch.write_text(json.dumps({"base": base, "figures": asdict(figures)}), encoding="utf-8")
+        os.replace(scratch, build / FIGURES_FILE)
+    return figures
+
+
+def kept_figures(build: Path, *, base: str) -> DatasetFigures | None:
+    """The figures kept in a build's folder by :func:`build_figures`, or None."""
+    try:
+        kept = json.loads((build / FIGURES_FILE).read_text(encoding="utf-8"))
+        if kept["base"] == base:
+            return DatasetFigures(**kept["figures"])
+    except (OSError, ValueError, TypeError, KeyError):
+        pass  # not counted yet, or not readable
+    return None
 
 
 def service_description(

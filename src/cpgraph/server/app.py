@@ -33,7 +33,7 @@ from cpgraph.server.routes import (
     sparql,
 )
 from cpgraph.server.static import mount_static
-from cpgraph.service import dataset_figures
+from cpgraph.service import build_figures
 from cpgraph.store import GraphStore, current_build, open_current, store_link
 from cpgraph.workers import ClientLimiter, QueryPool, SharedCounts
 
@@ -54,7 +54,7 @@ def create_app(settings: Settings, *, client_counts: SharedCounts | None = None)
             raise StoreError(f"no store at {settings.store_dir}: run 'cpgraph build' first")
         app.state.store_path = str(build)
         app.state.store = GraphStore(build, read_only=True)
-        app.state.figures = dataset_figures(app.state.store, base=settings.base_iri)
+        app.state.figures = build_figures(app.state.store, build, base=settings.base_iri)
         app.state.store_link = store_link(settings.store_dir)
         app.state.pool = QueryPool(
             size=settings.query_workers,

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import hmac
+import logging
+import threading
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 
 from cpgraph.config import Settings
-from cpgraph.errors import PayloadTooLargeError, UnauthorizedError
+from cpgraph.errors import CpgraphError, PayloadTooLargeError, UnauthorizedError
+from cpgraph.service import build_figures, kept_figures
 from cpgraph.store import GraphStore, current_build, store_link
+
+log = logging.getLogger(__name__)
 
 
 async def get_store(request: Request) -> GraphStore:
@@ -81,14 +87,35 @@ def follow_current_build(app: FastAPI) -> None:
 
 def reload_store(app: FastAPI) -> None:
     """Point the app at the store's current build after a write, by this server process or
-    another (queries follow by path)."""
-    from cpgraph.service import dataset_figures
+    another (queries follow by path).
 
+    The new build's figures (home page, service description) are counted in a thread of
+    their own unless they were kept with it: counting reads every statement (seconds from
+    ten million on), and the request that noticed the new build must not wait for that.
+    Until they are counted, the previous build's figures are shown.
+    """
     settings: Settings = app.state.settings
     app.state.store_link = store_link(settings.store_dir)
     build = current_build(settings.store_dir)
     if build is None or str(build) == app.state.store_path:
         return
-    app.state.store = GraphStore(build, read_only=True)
+    store = GraphStore(build, read_only=True)
+    app.state.store = store
     app.state.store_path = str(build)
-    app.state.figures = dataset_figures(app.state.store, base=settings.base_iri)
+    kept = kept_figures(build, base=settings.base_iri)
+    if kept is not None:
+        app.state.figures = kept
+        return
+    threading.Thread(
+        target=_count_figures, args=(app, store, build), name="cpgraph-figures", daemon=True
+    ).start()
+
+
+def _count_figures(app: FastAPI, store: GraphStore, build: Path) -> None:
+    try:
+        figures = build_figures(store, build, base=app.state.settings.base_iri)
+    except CpgraphError:
+        log.exception("counting the figures of %s failed", build)
+        return
+    if app.state.store_path == str(build):  # not overtaken by a newer build meanwhile
+        app.state.figures = figures
