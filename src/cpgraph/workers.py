@@ -24,7 +24,6 @@ import collections
 import functools
 import hashlib
 import logging
-import queue
 import threading
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable
@@ -385,7 +384,20 @@ class WholeBody:
         yield self.content
 
 
-_CLOSE = None  # what a pool thread takes from the queue as its cue to end
+_CLOSE = None  # what a pool thread takes as its cue to end
+_Item = tuple[QueryJob, QueryRequest] | None
+
+
+class _Worker:
+    """A pool thread's mailbox: ``wake`` is held until a query (or ``_CLOSE``) is left in
+    ``item`` for it."""
+
+    __slots__ = ("item", "wake")
+
+    def __init__(self) -> None:
+        self.item: _Item = _CLOSE
+        self.wake = threading.Lock()
+        self.wake.acquire()
 
 
 class QueryPool:
@@ -408,7 +420,9 @@ class QueryPool:
         self.size = size
         self.timeout = timeout
         self.on_stuck = on_stuck
-        self._queue: queue.SimpleQueue[tuple[QueryJob, QueryRequest] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._waiting: collections.deque[_Item] = collections.deque()  # queries with no thread
+        self._idle: list[_Worker] = []  # a stack: the thread that last finished goes first
         self._threads: list[threading.Thread] = []
         self._closed = False
         self.stopped = 0  # queries stopped for their time limit or an abandoned result
@@ -418,13 +432,35 @@ class QueryPool:
         """Start the threads."""
         for number in range(self.size):
             thread = threading.Thread(
-                target=self._serve, name=f"cpgraph-query-{number}", daemon=True
+                target=self._serve, args=(_Worker(),), name=f"cpgraph-query-{number}", daemon=True
             )
             thread.start()
             self._threads.append(thread)
 
-    def _serve(self) -> None:
-        while (item := self._queue.get()) is not _CLOSE:
+    def _hand(self, item: _Item) -> None:
+        """Give ``item`` to the idle thread that finished last, or queue it for the first to
+        finish. Last in, first out: at low concurrency one thread, whose caches (the
+        allocator's, the database's per-thread state, the CPU's) are warm, answers query
+        after query; with four taking turns a 1 ms join took 10% longer."""
+        with self._lock:
+            if not self._idle:
+                self._waiting.append(item)
+                return
+            worker = self._idle.pop()
+        worker.item = item
+        worker.wake.release()
+
+    def _next(self, worker: _Worker) -> _Item:
+        with self._lock:
+            if self._waiting:
+                return self._waiting.popleft()
+            self._idle.append(worker)
+        worker.wake.acquire()
+        item, worker.item = worker.item, _CLOSE
+        return item
+
+    def _serve(self, worker: _Worker) -> None:
+        while (item := self._next(worker)) is not _CLOSE:
             job, request = item
             if self._closed:
                 job.conn.stopped = True
@@ -435,7 +471,7 @@ class QueryPool:
         """Stop taking queries; queued ones are dropped, running ones end as they finish."""
         self._closed = True
         for _ in self._threads:
-            self._queue.put(_CLOSE)
+            self._hand(_CLOSE)
 
     def submit(self, request: QueryRequest, first: Callable[[str, Any], None]) -> QueryJob:
         """Start a query; ``first`` gets its first message on the event loop.
@@ -448,7 +484,7 @@ class QueryPool:
         """
         loop = asyncio.get_running_loop()
         job = QueryJob(loop, loop.time() + self.timeout, first)
-        self._queue.put((job, request))
+        self._hand((job, request))
         return job
 
     async def run(self, request: QueryRequest) -> tuple[QueryHead, AsyncIterable[bytes]]:
