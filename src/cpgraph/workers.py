@@ -1,10 +1,11 @@
 """Queries with a time limit that holds: evaluation in threads, and a process that hands over.
 
 pyoxigraph releases the GIL while it evaluates, so a query runs in a thread of the server
-process: no copy of the result between processes, and a point lookup costs little more than
-Oxigraph's own evaluation. Each thread opens the current build of the store read-only (builds
-are immutable, see :mod:`cpgraph.store`) and streams the serialised result to the event loop
-in chunks.
+process, with no copy of the result between processes. Each thread reads the current build of
+the store (builds are immutable, see :mod:`cpgraph.store`) and streams the serialised result
+to the event loop in chunks. A point lookup costs less than the hand-over to a thread and
+back: one that is a single scan of an index is answered on the event loop instead
+(:func:`answer_at_once`).
 
 A query past its deadline is answered with 503 at once, and its thread is told to stop: a
 query that is streaming rows stops at its next chunk. One that is stuck inside a single

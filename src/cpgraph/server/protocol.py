@@ -2,8 +2,9 @@
 
 A point lookup costs Oxigraph a few tens of microseconds. Under uvicorn, the ASGI round of a
 request (a task, the scope, the middleware stack, the response messages) costs several times
-that, so the endpoint's most frequent request is answered here, in the protocol: the query
-goes to the worker pool with a callback (:meth:`cpgraph.workers.QueryPool.submit`) and a
+that, so the endpoint's most frequent request is answered here, in the protocol: a point
+lookup is evaluated on the spot (:func:`cpgraph.workers.answer_at_once`), any other query
+goes to the worker pool with a callback (:meth:`cpgraph.workers.QueryPool.submit`), and a
 result that came in one piece is written straight to the connection, with the same headers
 the application would send (those of :func:`cpgraph.server.routes.sparql.result_response`,
 the CORS ones, uvicorn's own). Everything else takes uvicorn's usual way into the
