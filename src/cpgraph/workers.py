@@ -270,6 +270,25 @@ def answer_at_once(request: QueryRequest) -> tuple[QueryHead, bytes] | None:
     return QueryHead(fmt.media_type, result.kind.value, False, cap), sink.getvalue()
 
 
+def answer_or_admit(
+    request: QueryRequest, limiter: ClientLimiter, client: str
+) -> tuple[QueryHead, bytes] | None:
+    """The answer given at once (:func:`answer_at_once`), or None with a place taken for
+    ``client`` under its limit, for a query that goes to the pool (``limiter.release`` gives
+    it back). A client at its limit is refused either way; only a query that goes to the pool
+    holds a place.
+
+    Raises:
+        TooManyQueriesError: if ``client`` already has ``limiter.limit`` queries running.
+        QuerySyntaxError, NotAcceptableError, StoreError: as the evaluation raises them.
+    """
+    limiter.check(client)
+    answer = answer_at_once(request)
+    if answer is None:
+        limiter.acquire(client)
+    return answer
+
+
 class QueryJob:
     """One query on its way through the pool: the thread's end, the loop's end, the deadline.
 

@@ -55,7 +55,7 @@ from cpgraph.workers import (
     QueryJob,
     QueryPool,
     WholeBody,
-    answer_at_once,
+    answer_or_admit,
 )
 
 log = logging.getLogger(__name__)
@@ -189,10 +189,7 @@ class _Answer:
                 base_iri=endpoint_base(self._endpoint()),
             )
             limiter: ClientLimiter = app.state.limiter
-            limiter.check(self.client)
-            answer = answer_at_once(request)
-            if answer is None:
-                limiter.acquire(self.client)
+            answer = answer_or_admit(request, limiter, self.client)
         except CpgraphError as exc:
             self._send_response(problem_response(exc, base=settings.base_iri))
             return

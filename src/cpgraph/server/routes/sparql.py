@@ -37,7 +37,7 @@ from cpgraph.workers import (
     QueryPool,
     QueryRequest,
     WholeBody,
-    answer_at_once,
+    answer_or_admit,
 )
 
 router = APIRouter(tags=["SPARQL"])
@@ -186,11 +186,9 @@ async def _answer(request: Request, settings: Settings, params: dict[str, list[s
     pool: QueryPool = request.app.state.pool
     limiter: ClientLimiter = request.app.state.limiter
     client = request.client.host if request.client else "unknown"
-    limiter.check(client)
-    answer = answer_at_once(query)
+    answer = answer_or_admit(query, limiter, client)
     if answer is not None:
         return result_response(answer[0], WholeBody(answer[1]), settings, done=_nothing)
-    limiter.acquire(client)
     try:
         head, chunks = await pool.run(query)
     except BaseException:
