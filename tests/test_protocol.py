@@ -12,10 +12,13 @@ from __future__ import annotations
 import json
 import socket
 import time
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
+import pytest
 from tests.conftest import QUICK, RUNAWAY
+
+from cpgraph.server.protocol import query_params
 
 ORIGIN = "https://example.org"
 
@@ -230,3 +233,84 @@ def test_relative_iris_in_a_get_query_resolve_against_the_endpoint(server_url: s
     assert lookup.json()["results"]["bindings"] == []
     [row] = bound.json()["results"]["bindings"]
     assert row["x"]["value"] == server_url + "/here"
+
+
+def lookups(server_url: str) -> list[str]:
+    """Point lookups of a few resources of the shipped graph (answered on the event loop)."""
+    found = httpx.post(
+        server_url + "/sparql",
+        data={"query": "SELECT DISTINCT ?org WHERE { ?org cp:acronym ?a } ORDER BY ?org LIMIT 6"},
+        headers={"Accept": "application/sparql-results+json"},
+    ).json()["results"]["bindings"]
+    assert len(found) == 6
+    return [f"SELECT ?p ?o WHERE {{ <{row['org']['value']}> ?p ?o }}" for row in found]
+
+
+def test_lookups_arriving_together_each_get_their_own_answer(server_url: str) -> None:
+    # Lookups read in one turn of the event loop are evaluated together and answered after;
+    # each connection must still get the answer to its own query.
+    queries = lookups(server_url)
+    expected = [
+        httpx.post(
+            server_url + "/sparql",
+            data={"query": q},
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        for q in queries
+    ]
+    sockets = [connect(server_url) for _ in queries]
+    try:
+        for sock, query in zip(sockets, queries, strict=True):
+            sock.sendall(get_line(query, headers="Accept-Encoding: identity\r\n"))
+        answers = [read_response(sock, bytearray()) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+    for (status, _, body), wanted in zip(answers, expected, strict=True):
+        assert status == 200
+        assert wanted.status_code == 200
+        assert json.loads(body) == wanted.json()
+
+
+def test_clients_that_leave_before_their_answer_keep_their_count_of_queries_exact(
+    limited: str,
+) -> None:
+    # Lookups (answered on the event loop, holding no place) and planned queries (holding a
+    # place while they run) whose connections close at once. Afterwards the client has
+    # exactly its limit of two places: two runaway queries run, a third is refused.
+    lookup = "SELECT ?p ?o WHERE { <https://w3id.org/cpgraph/id/org/cncpc> ?p ?o }"
+    for query in [lookup, QUICK] * 10:
+        with connect(limited) as sock:
+            sock.sendall(get_line(query))
+    time.sleep(0.5)
+    sockets = [connect(limited) for _ in range(2)]
+    try:
+        for sock in sockets:
+            sock.sendall(get_line(RUNAWAY))
+        time.sleep(0.5)  # both are running
+        third = httpx.get(limited + "/sparql", params={"query": QUICK}, timeout=30)
+        assert third.status_code == 429
+        for sock in sockets:
+            status, _, _ = read_response(sock, bytearray())
+            assert status == 503  # stopped at the 2 s limit, not refused
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+@pytest.mark.parametrize(
+    "query_string",
+    [
+        "query=SELECT%20%3Fs%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D",
+        "query=a+b&format=json&query=second",
+        "default-graph-uri=&named-graph-uri=http%3A%2F%2Fe%2Fg&flag",
+        "&&query=%E4%B8%AD%E6%96%87&",
+        "q%75ery=x%2By&bad=%zz%4&=empty-name",
+        "query=caf\xe9",  # a raw byte beyond ASCII, as latin-1 text
+    ],
+)
+def test_query_parameters_are_read_as_the_application_reads_them(query_string: str) -> None:
+    expected: dict[str, list[str]] = {}
+    for name, value in parse_qsl(query_string, keep_blank_values=True):
+        expected.setdefault(name, []).append(value)
+    assert query_params(query_string) == expected

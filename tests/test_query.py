@@ -302,3 +302,50 @@ def test_a_scan_limited_to_more_rows_than_fit_goes_straight_to_the_pool(
     query = "SELECT ?s ?o WHERE { ?s <http://example.org/p> ?o }"
     assert answer_at_once(_request(store, query + " LIMIT 1000")) is not None
     assert answer_at_once(_request(store, query + " LIMIT 1001")) is None
+
+
+@pytest.mark.parametrize(
+    ("query", "ask", "limit"),
+    [
+        ("SELECT ?p ?o WHERE { <http://e/a> ?p ?o }", False, None),
+        ("select ?o { <http://e/a> <http://e/p> ?o . } limit 3", False, 3),
+        ("ASK { <http://e/a> ?p ?o }", True, None),
+        ("PREFIX ex: <http://e/> ask WHERE { ex:a ?p ?o }", True, None),
+    ],
+)
+def test_a_single_scan_tells_an_ask_from_a_select_and_its_limit(
+    query: str, ask: bool, limit: int | None
+) -> None:
+    scan = single_scan(query)
+    assert scan is not None
+    assert (scan.ask, scan.limit) == (ask, limit)
+
+
+def test_an_answer_within_bounds_is_the_whole_answer_and_none_past_them(
+    store: GraphStore,
+) -> None:
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+    whole = store.answer_within(query, ResultsFormat.CSV, max_bytes=1 << 20, seconds=10)
+    assert whole is not None
+    expected = io.BytesIO()
+    store.query(query).serialize(expected, ResultsFormat.CSV)
+    assert whole == expected.getvalue()
+    assert store.answer_within(query, ResultsFormat.CSV, max_bytes=10, seconds=10) is None
+    assert store.answer_within(query, ResultsFormat.CSV, max_bytes=1 << 20, seconds=-1) is None
+
+
+def test_an_answer_within_bounds_is_for_solutions_and_booleans_only(store: GraphStore) -> None:
+    ask = store.answer_within("ASK { ?s ?p ?o }", ResultsFormat.JSON, max_bytes=100, seconds=10)
+    assert ask is not None
+    assert json.loads(ask)["boolean"] is True
+    with pytest.raises(NotAcceptableError):
+        store.answer_within(
+            "CONSTRUCT WHERE { ?s ?p ?o }", ResultsFormat.JSON, max_bytes=100, seconds=10
+        )
+
+
+def test_a_lookup_in_a_format_nobody_offers_is_left_to_the_pool(store: GraphStore) -> None:
+    # The pool evaluates first and then negotiates, so a malformed query is told as such
+    # whatever the Accept header; the answer at once must not say 406 first.
+    query = "SELECT ?p ?o WHERE { <http://example.org/b> ?p ?o }"
+    assert answer_at_once(_request(store, query, accept="image/png")) is None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, NamedTuple
 
 import pyoxigraph as ox
 
@@ -125,34 +125,45 @@ _LITERAL = (
 )
 _SINGLE_SCAN = re.compile(
     rf"{_WS}*(?:(?:PREFIX{_WS}+(?:[A-Za-z][\w.-]*)?:{_WS}*{_IRIREF}|BASE{_WS}*{_IRIREF}){_WS}*)*"
-    rf"(?:SELECT{_WS}+(?:\*|(?:{_VAR}{_WS}*)+)|ASK){_WS}*"
+    rf"(?:SELECT{_WS}+(?:\*|(?:{_VAR}{_WS}*)+)|(?P<ask>ASK)){_WS}*"
     rf"(?:WHERE{_WS}*)?\{{{_WS}*"
     rf"(?P<s>{_VAR}|{_IRIREF}|{_PNAME}){_WS}*"
     rf"(?P<p>{_VAR}|{_IRIREF}|{_PNAME}|a(?=[ \t\r\n<?$]))"
     rf"{_WS}*(?P<o>{_VAR}|{_IRIREF}|{_PNAME}|{_LITERAL})"
-    rf"{_WS}*\.?{_WS}*\}}{_WS}*(?:LIMIT{_WS}+\d+{_WS}*)?",
+    rf"{_WS}*\.?{_WS}*\}}{_WS}*(?:LIMIT{_WS}+(?P<limit>\d+){_WS}*)?",
     re.IGNORECASE,
 )
 
 
-def single_scan(query: str) -> bool:
-    """Whether a query is one triple pattern, evaluated as a single scan of one index.
+class SingleScan(NamedTuple):
+    """What :func:`single_scan` found: an ASK or a SELECT, and the SELECT's LIMIT if any."""
+
+    ask: bool
+    limit: int | None
+
+
+def single_scan(query: str) -> SingleScan | None:
+    """The shape of a query that is one triple pattern, evaluated as a single scan of one
+    index; None for any other query.
 
     Such a query (a SELECT, with a LIMIT or without, or an ASK, of one pattern whose
     variables are all different) yields its solutions at the pace of the scan: there is
     no step (a sort, a group, a filter, a join, DISTINCT or REDUCED, an OFFSET) that works for long
     without output. So it may be evaluated where it cannot be interrupted, provided its
     output is bounded (see :func:`cpgraph.workers.answer_at_once`). Anything else, or any
-    doubt, is no. A text that matches but is not valid SPARQL is refused by the parser as
+    doubt, is None. A text that matches but is not valid SPARQL is refused by the parser as
     usual.
     """
     if len(query) > 4096:
-        return False
+        return None
     match = _SINGLE_SCAN.fullmatch(query)
     if match is None:
-        return False
-    names = [term[1:] for term in match.group("s", "p", "o") if term[0] in "?$"]
-    return len(names) == len(set(names))
+        return None
+    s, p, o, ask, limit = match.group("s", "p", "o", "ask", "limit")
+    names = [term[1:] for term in (s, p, o) if term[0] in "?$"]
+    if len(names) != len(set(names)):
+        return None
+    return SingleScan(ask is not None, None if limit is None else int(limit))
 
 
 def parse_accept(header: str | None) -> list[tuple[str, float]]:

@@ -216,9 +216,74 @@ class _LineCap:
 # Where a query may need its base IRI: an IRI reference without a scheme (a superset of
 # SPARQL's IRIREF: anything between angle brackets without spaces, a comparison such as
 # ``?a<?b&&?c>?d`` included), or the IRI()/URI() functions, which resolve strings against it.
-_MAY_BE_RELATIVE = re.compile(
-    r"<(?![A-Za-z][A-Za-z0-9+.-]*:)[^<>\x00-\x20]*>|\b(?:IRI|URI)[ \t\r\n]*\(", re.IGNORECASE
-)
+_RELATIVE_IRIREF = re.compile(r"<(?![A-Za-z][A-Za-z0-9+.-]*:)[^<>\x00-\x20]*>")
+_IRI_CALL = re.compile(r"\b(?:IRI|URI)[ \t\r\n]*\(", re.IGNORECASE)
+
+
+def _may_be_relative(sparql: str) -> bool:
+    """Whether a query may need a base IRI: a relative IRI reference, or IRI() / URI()."""
+    return ("<" in sparql and _RELATIVE_IRIREF.search(sparql) is not None) or (
+        "(" in sparql and _IRI_CALL.search(sparql) is not None
+    )
+
+
+def _options(
+    sparql: str,
+    union_default_graph: bool,
+    default_graphs: Iterable[str] | None,
+    named_graphs: Iterable[str] | None,
+    base_iri: str | None,
+    substitutions: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal] | None,
+    prefixes: dict[str, str] | None,
+) -> dict[str, Any]:
+    """pyoxigraph's query options for ``sparql`` (see :meth:`GraphStore.query`)."""
+    options: dict[str, Any] = {}
+    if base_iri is not None and _may_be_relative(sparql):
+        options["base_iri"] = base_iri  # parsing it costs Oxigraph 8 µs a query
+    if prefixes:
+        # Only those the text can use: Oxigraph reads every predeclared prefix per query.
+        used = {k: v for k, v in prefixes.items() if k + ":" in sparql}
+        if used:
+            options["prefixes"] = used
+    default = [ox.NamedNode(iri) for iri in default_graphs] if default_graphs is not None else []
+    if default:
+        options["default_graph"] = default
+    else:
+        options["use_default_graph_as_union"] = union_default_graph
+    if named_graphs is not None:
+        options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs]
+    if substitutions:
+        options["substitutions"] = {ox.Variable(k): v for k, v in substitutions.items()}
+    return options
+
+
+class _PastBoundError(Exception):
+    """Raised by :class:`_BoundedSink` when an answer passes its size or its time."""
+
+
+class _BoundedSink:
+    """A binary sink that keeps at most ``limit`` bytes and refuses more, or any after
+    ``deadline`` (``time.monotonic()``)."""
+
+    __slots__ = ("_deadline", "_limit", "_parts")
+
+    def __init__(self, limit: int, deadline: float) -> None:
+        self._limit = limit
+        self._deadline = deadline
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._limit -= len(data)
+        if self._limit < 0 or time.monotonic() > self._deadline:
+            raise _PastBoundError
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to flush: the parts are joined at the end."""
+
+    def getvalue(self) -> bytes:
+        return b"".join(self._parts)
 
 
 class GraphStore:
@@ -272,34 +337,71 @@ class GraphStore:
             QuerySyntaxError: if the query is malformed, with its line and column.
             StoreError: if the store fails while evaluating.
         """
-        options: dict[str, Any] = {}
-        if base_iri is not None and _MAY_BE_RELATIVE.search(sparql):
-            options["base_iri"] = base_iri  # parsing it costs Oxigraph 8 µs a query
-        if prefixes:
-            # Only those the text can use: Oxigraph reads every predeclared prefix per query.
-            options["prefixes"] = {k: v for k, v in prefixes.items() if k + ":" in sparql}
-        default = list(default_graphs or [])
-        if default:
-            options["default_graph"] = [ox.NamedNode(iri) for iri in default]
-        else:
-            options["use_default_graph_as_union"] = union_default_graph
-        if named_graphs is not None:
-            options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs]
-        if substitutions:
-            options["substitutions"] = {ox.Variable(k): v for k, v in substitutions.items()}
+        raw = self._evaluate(
+            sparql,
+            _options(
+                sparql,
+                union_default_graph,
+                default_graphs,
+                named_graphs,
+                base_iri,
+                substitutions,
+                prefixes,
+            ),
+        )
+        if isinstance(raw, ox.QuerySolutions):
+            return QueryResult(QueryKind.SOLUTIONS, raw)
+        if isinstance(raw, ox.QueryBoolean):
+            return QueryResult(QueryKind.BOOLEAN, raw)
+        return QueryResult(QueryKind.GRAPH, raw)
+
+    def answer_within(
+        self,
+        sparql: str,
+        fmt: ResultsFormat,
+        *,
+        max_bytes: int,
+        seconds: float,
+        default_graphs: Iterable[str] | None = None,
+        named_graphs: Iterable[str] | None = None,
+        base_iri: str | None = None,
+        prefixes: dict[str, str] | None = None,
+    ) -> bytes | None:
+        """The results of a SELECT or an ASK in ``fmt``, or None as soon as they pass
+        ``max_bytes`` or take longer than ``seconds``.
+
+        For an answer that must stay small and quick (a point lookup answered where it
+        arrives): the evaluation is abandoned at the first bound it passes. The dataset and
+        prefixes are as for :meth:`query`.
+
+        Raises:
+            QuerySyntaxError: if the query is malformed, with its line and column.
+            NotAcceptableError: if the query is a CONSTRUCT or a DESCRIBE.
+            StoreError: if the store fails while evaluating.
+        """
+        raw = self._evaluate(
+            sparql, _options(sparql, True, default_graphs, named_graphs, base_iri, None, prefixes)
+        )
+        if not isinstance(raw, (ox.QuerySolutions, ox.QueryBoolean)):
+            raise NotAcceptableError(f"a graph result cannot be written as {fmt.value}")
+        sink = _BoundedSink(max_bytes, time.monotonic() + seconds)
         try:
-            raw = self._store.query(sparql, **options)
+            raw.serialize(cast("IO[bytes]", sink), fmt.oxigraph)
+        except _PastBoundError:
+            return None
+        except Exception as exc:  # an evaluation error, raised as the solutions are written
+            raise StoreError(f"query failed: {exc}") from exc
+        return sink.getvalue()
+
+    def _evaluate(self, sparql: str, options: dict[str, Any]) -> Any:
+        try:
+            return self._store.query(sparql, **options)
         except SyntaxError as exc:
             raise query_syntax_error(exc) from None
         except ValueError as exc:
             raise QuerySyntaxError(str(exc)) from None
         except OSError as exc:
             raise StoreError(f"query failed: {exc}") from exc
-        if isinstance(raw, ox.QuerySolutions):
-            return QueryResult(QueryKind.SOLUTIONS, raw)
-        if isinstance(raw, ox.QueryBoolean):
-            return QueryResult(QueryKind.BOOLEAN, raw)
-        return QueryResult(QueryKind.GRAPH, raw)
 
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
         """Run a SPARQL update atomically.

@@ -26,7 +26,6 @@ import functools
 import hashlib
 import logging
 import threading
-import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -165,7 +164,7 @@ def _evaluate(request: QueryRequest) -> QueryResult:
         base_iri=request.base_iri,
         default_graphs=request.default_graphs,
         named_graphs=request.named_graphs,
-        prefixes=dict(request.prefixes),
+        prefixes=_prefix_dict(request.prefixes),
         substitutions={k: parse_term(v) for k, v in request.substitutions} or None,
     )
 
@@ -200,35 +199,6 @@ def _answer(conn: _ThreadEnd, request: QueryRequest) -> None:
     sender.finish()
 
 
-class _TooBigError(Exception):
-    """Raised by :class:`_Bounded` when an answer outgrows what may be written at once."""
-
-
-class _Bounded:
-    """A binary sink that keeps at most ``limit`` bytes and refuses more, or any after
-    ``deadline`` (``time.monotonic()``)."""
-
-    __slots__ = ("_deadline", "_limit", "_parts")
-
-    def __init__(self, limit: int, deadline: float) -> None:
-        self._limit = limit
-        self._deadline = deadline
-        self._parts: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self._limit -= len(data)
-        if self._limit < 0 or time.monotonic() > self._deadline:
-            raise _TooBigError
-        self._parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        """Nothing to flush: the parts are joined at the end."""
-
-    def getvalue(self) -> bytes:
-        return b"".join(self._parts)
-
-
 def answer_at_once(request: QueryRequest) -> tuple[QueryHead, bytes] | None:
     """The answer to a query that costs less than handing it to a thread, or None.
 
@@ -236,9 +206,10 @@ def answer_at_once(request: QueryRequest) -> tuple[QueryHead, bytes] | None:
     itself (tens of microseconds each way). A query that is a single scan of one index
     (:func:`cpgraph.query.single_scan`) is therefore evaluated here, on the caller's thread
     (the event loop), and kept only while its answer stays within ``AT_ONCE_BYTES`` and
-    ``AT_ONCE_SECONDS``: a scan yields its solutions steadily, so this bounds the time it
-    holds the thread too. Past either bound the evaluation is dropped and None returned: the
-    query then goes to the pool like any other (a point lookup never gets there).
+    ``AT_ONCE_SECONDS`` (:meth:`GraphStore.answer_within`): a scan yields its solutions
+    steadily, so this bounds the time it holds the thread too. Past either bound the
+    evaluation is dropped and None returned: the query then goes to the pool like any other
+    (a point lookup never gets there).
 
     A capped (anonymous) SELECT is kept only while its answer has fewer bytes than the row
     limit allows rows (every row costs a byte at least, in every results format), so the
@@ -247,27 +218,44 @@ def answer_at_once(request: QueryRequest) -> tuple[QueryHead, bytes] | None:
     Raises:
         QuerySyntaxError, NotAcceptableError, StoreError: as the evaluation raises them.
     """
-    query = request.query
-    if request.substitutions or not single_scan(query):
+    if request.substitutions:
         return None
-    if "limit" in query.lower() and not limited_within(query, AT_ONCE_ROWS):
-        return None  # asks for more rows than fit: trying would only delay the pool's answer
-    result = _evaluate(request)
-    fmt = _format(request, result.kind)
-    cap = request.row_limit if result.kind is QueryKind.SOLUTIONS else None
-    sink = _Bounded(
-        AT_ONCE_BYTES if cap is None else min(AT_ONCE_BYTES, cap),
-        time.monotonic() + AT_ONCE_SECONDS,
-    )
+    scan = single_scan(request.query)
+    if scan is None or (scan.limit is not None and scan.limit > AT_ONCE_ROWS):
+        return None  # more rows than fit would only delay the pool's answer
+    kind = QueryKind.BOOLEAN if scan.ask else QueryKind.SOLUTIONS
     try:
-        result.serialize(sink, fmt)
-    except _TooBigError:
-        return None
+        fmt = _format(request, kind)
     except CpgraphError:
-        raise
-    except Exception as exc:
-        raise StoreError(f"query failed: {exc}") from exc
-    return QueryHead(fmt.media_type, result.kind.value, False, cap), sink.getvalue()
+        return None  # the pool's answer says what is wrong first: the query or the format
+    assert isinstance(fmt, ResultsFormat)  # what SELECT and ASK negotiate to
+    cap = request.row_limit if not scan.ask else None
+    content = request.store.answer_within(
+        request.query,
+        fmt,
+        max_bytes=AT_ONCE_BYTES if cap is None else min(AT_ONCE_BYTES, cap),
+        seconds=AT_ONCE_SECONDS,
+        default_graphs=request.default_graphs,
+        named_graphs=request.named_graphs,
+        base_iri=request.base_iri,
+        prefixes=_prefix_dict(request.prefixes),
+    )
+    if content is None:
+        return None
+    return _head(fmt, kind, cap), content
+
+
+@functools.lru_cache(maxsize=8)
+def _prefix_dict(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """The prefixes as a dictionary, made once per set (a service has one); not to be
+    changed by its users."""
+    return dict(pairs)
+
+
+@functools.lru_cache(maxsize=64)
+def _head(fmt: ResultsFormat, kind: QueryKind, cap: int | None) -> QueryHead:
+    """The head of an answer given at once (a few kinds per service, made once each)."""
+    return QueryHead(fmt.media_type, kind.value, False, cap)
 
 
 def answer_or_admit(

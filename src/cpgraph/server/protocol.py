@@ -19,9 +19,10 @@ in flight, uvicorn queues the requests behind it, as it does behind its own.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 import httptools
 from fastapi import FastAPI
@@ -43,7 +44,6 @@ from cpgraph.server.routes.sparql import (
     CORS_EXPOSED,
     GZIP_MINIMUM,
     endpoint_base,
-    multi_params,
     query_request,
     result_headers,
     result_response,
@@ -54,6 +54,7 @@ from cpgraph.workers import (
     QueryHead,
     QueryJob,
     QueryPool,
+    QueryRequest,
     WholeBody,
     answer_or_admit,
 )
@@ -61,12 +62,17 @@ from cpgraph.workers import (
 log = logging.getLogger(__name__)
 
 _EXPOSED = ", ".join(CORS_EXPOSED).encode("latin-1")
+_CORS_LINES = (
+    b"access-control-allow-origin: *\r\naccess-control-expose-headers: " + _EXPOSED + b"\r\n"
+)
 
 
 def sparql_protocol(app: FastAPI) -> type[asyncio.Protocol]:
     """uvicorn's HTTP protocol (``uvicorn.Config(http=...)``) answering GET queries for
     ``app``, which must be the application uvicorn runs."""
-    return type("SparqlHttpProtocol", (SparqlHttpProtocol,), {"cpgraph_app": app})
+    return type(
+        "SparqlHttpProtocol", (SparqlHttpProtocol,), {"cpgraph_app": app, "cpgraph_turn": _Turn()}
+    )
 
 
 class _NoWaiter:
@@ -95,6 +101,7 @@ class SparqlHttpProtocol(HttpToolsProtocol):
     """See the module's description; made for an app by :func:`sparql_protocol`."""
 
     cpgraph_app: FastAPI
+    cpgraph_turn: _Turn  # the GET queries that arrived in this turn of the event loop
     answering: _Answer | None = None  # the GET query in flight on this connection
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -120,7 +127,7 @@ class SparqlHttpProtocol(HttpToolsProtocol):
         if url.path != b"/sparql" or not url.query:
             return False
         query_string: bytes = url.query
-        params = multi_params(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+        params = query_params(query_string.decode("latin-1"))
         if "query" not in params or "update" in params:
             return False  # the application answers (an update by GET is its error to give)
         version = parser.get_http_version()
@@ -148,11 +155,50 @@ class SparqlHttpProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
 
+class _Turn:
+    """The GET queries that arrived in one turn of the event loop, evaluated together.
+
+    Requests come in bursts (one turn of the loop reads every connection that has one), and
+    a point lookup costs Oxigraph far less when it follows another lookup than when it
+    follows the parsing and writing of HTTP, which push its code and data out of the CPU's
+    caches: at concurrency 8 evaluating the turn's queries one after another, then writing
+    their answers, takes 10% less CPU per request than answering each as it is read.
+    The wait is one turn of the loop, microseconds.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[_Answer, QueryRequest]] = []
+
+    def add(self, answer: _Answer, request: QueryRequest) -> None:
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._run)
+        self._pending.append((answer, request))
+
+    def _run(self) -> None:
+        pending, self._pending = self._pending, []
+        # Connections that went meanwhile are skipped (their answers were abandoned).
+        pending = [(answer, request) for answer, request in pending if not answer.gone]
+        if not pending:
+            return
+        state = pending[0][0].protocol.cpgraph_app.state
+        limiter: ClientLimiter = state.limiter
+        outcomes = [answer.evaluate(request, limiter) for answer, request in pending]
+        settings: Settings = state.settings
+        pool: QueryPool = state.pool
+        for (answer, request), outcome in zip(pending, outcomes, strict=True):
+            try:
+                answer.respond(request, outcome, settings, limiter, pool)
+            except Exception:  # a defect here: the client must not wait for ever
+                log.exception("answering a GET query failed")
+                answer.protocol.transport.close()
+
+
 class _Answer:
     """One GET query answered by the protocol, from its parameters to its response."""
 
     __slots__ = (
         "client",
+        "gone",
         "headers",
         "in_flight",
         "job",
@@ -169,14 +215,18 @@ class _Answer:
         self.in_flight = in_flight
         self.params = params
         self.scope: Any = protocol.scope
-        self.headers = {name: value for name, value in protocol.headers}
+        self.headers = dict(protocol.headers)
         client = protocol.client
         self.client = client[0] if client else "unknown"
         self.limiter: ClientLimiter | None = None
         self.job: QueryJob | None = None
+        self.gone = False  # the connection went before the answer
 
     def start(self) -> None:
-        app = self.protocol.cpgraph_app
+        """Make the query's request and queue it for this turn of the event loop (see
+        :class:`_Turn`); a request that is wrong is answered at once."""
+        protocol = self.protocol
+        app = protocol.cpgraph_app
         settings: Settings = app.state.settings
         headers = self.headers
         try:
@@ -186,18 +236,47 @@ class _Answer:
                 self.params,
                 accept=_text(headers.get(b"accept")),
                 authorised=token_matches(_text(headers.get(b"authorization")), settings),
-                base_iri=endpoint_base(self._endpoint()),
+                base_iri=_endpoint_base(
+                    self.scope["scheme"], headers.get(b"host"), self.scope["server"]
+                ),
             )
-            limiter: ClientLimiter = app.state.limiter
-            answer = answer_or_admit(request, limiter, self.client)
         except CpgraphError as exc:
             self._send_response(problem_response(exc, base=settings.base_iri))
             return
-        if answer is not None:
-            self._whole(*answer)
+        protocol.cpgraph_turn.add(self, request)
+
+    def evaluate(
+        self, request: QueryRequest, limiter: ClientLimiter
+    ) -> tuple[QueryHead, bytes] | CpgraphError | None:
+        """The answer given at once, the error the query raised, or None when the query goes
+        to the pool, with a place taken under the client's limit (:func:`answer_or_admit`)."""
+        try:
+            return answer_or_admit(request, limiter, self.client)
+        except CpgraphError as exc:
+            return exc
+
+    def respond(
+        self,
+        request: QueryRequest,
+        outcome: tuple[QueryHead, bytes] | CpgraphError | None,
+        settings: Settings,
+        limiter: ClientLimiter,
+        pool: QueryPool,
+    ) -> None:
+        """Send what :meth:`evaluate` gave, or hand the query to the pool."""
+        if outcome is None:
+            self.limiter = limiter
+            if self.gone:
+                self._release()
+                return
+            self.job = pool.submit(request, self._first)
+        elif self.gone:
             return
-        self.limiter = limiter
-        self.job = app.state.pool.submit(request, self._first)
+        elif isinstance(outcome, CpgraphError):
+            self._send_response(problem_response(outcome, base=settings.base_iri))
+        else:
+            head, content = outcome
+            self._whole(head, content, settings)
 
     def _first(self, kind: str, payload: Any) -> None:
         """The query's first message (see :meth:`QueryPool.submit`)."""
@@ -213,25 +292,11 @@ class _Answer:
 
     def abandon(self) -> None:
         """The connection went before the answer: stop the query and free the client's slot."""
+        self.gone = True
         job, self.job = self.job, None
         if job is not None:
             self.protocol.cpgraph_app.state.pool.stop(job)
         self._release()
-
-    def _endpoint(self) -> str:
-        """The endpoint's URL as the client addressed it (as Starlette's ``request.url``)."""
-        scheme = self.scope["scheme"]
-        host = self.headers.get(b"host")
-        if host is not None:
-            return f"{scheme}://{host.decode('latin-1')}/sparql"
-        server = self.scope["server"]
-        if server is None:
-            return "/sparql"
-        name, port = server
-        default = 443 if scheme == "https" else 80
-        return (
-            f"{scheme}://{name}/sparql" if port == default else f"{scheme}://{name}:{port}/sparql"
-        )
 
     def _release(self) -> None:
         if self.limiter is not None:
@@ -247,7 +312,8 @@ class _Answer:
             self._release()
             return
         if kind == "whole":
-            self._whole(*payload)
+            head, content = payload
+            self._whole(head, content, settings)
             return
         try:
             head, chunks = pool.outcome(job, kind, payload)
@@ -257,12 +323,11 @@ class _Answer:
             return
         self._send_response(result_response(head, chunks, settings, done=self._release))
 
-    def _whole(self, head: QueryHead, content: bytes) -> None:
+    def _whole(self, head: QueryHead, content: bytes, settings: Settings) -> None:
         """Send an answer that is all there: written here unless it is to be compressed."""
-        settings: Settings = self.protocol.cpgraph_app.state.settings
         if len(content) < GZIP_MINIMUM or b"gzip" not in self.headers.get(b"accept-encoding", b""):
             self._release()
-            self._write(200, _head_lines(head, settings), content)
+            self._write(_head_block(head, settings), content)
             return
         self._send_response(result_response(head, WholeBody(content), settings, done=self._release))
 
@@ -274,21 +339,22 @@ class _Answer:
             (b"access-control-expose-headers", _EXPOSED),
         ]
 
-    def _write(self, status: int, lines: list[tuple[bytes, bytes]], body: bytes) -> None:
-        """Write a whole response to the connection and finish the request."""
+    def _write(self, head_block: bytes, body: bytes) -> None:
+        """Write a whole 200 response to the connection and finish the request."""
         protocol = self.protocol
         protocol.answering = None
-        in_flight = self.in_flight
-        lines = protocol.server_state.default_headers + lines + self._cors()
-        lines.append((b"content-length", str(len(body)).encode()))
-        if not in_flight.keep_alive:
-            lines.append((b"connection", b"close"))
-        parts = [STATUS_LINE[status]]
-        for name, value in lines:
+        parts = [STATUS_LINE[200]]
+        for name, value in protocol.server_state.default_headers:
             parts += (name, b": ", value, b"\r\n")
+        parts.append(head_block)
+        if b"origin" in self.headers:
+            parts.append(_CORS_LINES)
+        parts += (b"content-length: ", str(len(body)).encode(), b"\r\n")
+        if not self.in_flight.keep_alive:
+            parts.append(b"connection: close\r\n")
         parts += (b"\r\n", body)
         if protocol.access_log:
-            self._log(status)
+            self._log(200)
         protocol.transport.write(b"".join(parts))
         self._finish()
 
@@ -348,15 +414,64 @@ def _text(value: bytes | None) -> str | None:
     return None if value is None else value.decode("latin-1")
 
 
-def _head_lines(head: QueryHead, settings: Settings) -> list[tuple[bytes, bytes]]:
-    """The header lines of an answer written here: the application's, and Vary: Origin
-    (the CORS middleware's)."""
-    lines = [(b"content-type", with_charset(head.media_type).encode("latin-1"))]
-    for name, value in result_headers(head, settings).items():
-        if name == "Vary":
-            value = f"{value}, Origin"
-        lines.append((name.lower().encode("latin-1"), value.encode("latin-1")))
-    return lines
+_HEAD_BLOCKS: dict[tuple[QueryHead, str], bytes] = {}
+
+
+def _head_block(head: QueryHead, settings: Settings) -> bytes:
+    """The header lines of an answer written here, as sent: the application's, and Vary:
+    Origin (the CORS middleware's). A service sends few kinds of head: each is made once."""
+    key = (head, settings.base_iri)
+    block = _HEAD_BLOCKS.get(key)
+    if block is None:
+        lines = [(b"content-type", with_charset(head.media_type).encode("latin-1"))]
+        for name, value in result_headers(head, settings).items():
+            if name == "Vary":
+                value = f"{value}, Origin"
+            lines.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+        block = b"".join(name + b": " + value + b"\r\n" for name, value in lines)
+        if len(_HEAD_BLOCKS) >= 64:
+            _HEAD_BLOCKS.clear()
+        _HEAD_BLOCKS[key] = block
+    return block
+
+
+@functools.lru_cache(maxsize=64)
+def _endpoint_base(
+    scheme: str, host: bytes | None, server: tuple[str, int | None] | None
+) -> str | None:
+    """The endpoint's URL as the client addressed it (as Starlette's ``request.url``), as
+    a base IRI (see :func:`endpoint_base`); a service is addressed by few names."""
+    if host is not None:
+        return endpoint_base(f"{scheme}://{host.decode('latin-1')}/sparql")
+    if server is None:
+        return endpoint_base("/sparql")
+    name, port = server
+    default = 443 if scheme == "https" else 80
+    url = f"{scheme}://{name}/sparql" if port == default else f"{scheme}://{name}:{port}/sparql"
+    return endpoint_base(url)
+
+
+def query_params(query_string: str) -> dict[str, list[str]]:
+    """A URL's query parameters by name, each with every value given, as
+    ``urllib.parse.parse_qsl(query_string, keep_blank_values=True)`` reads them (so as the
+    application reads them), with less work per parameter."""
+    params: dict[str, list[str]] = {}
+    for field in query_string.split("&"):
+        if not field:
+            continue
+        name, _, value = field.partition("=")
+        if "+" in field:
+            name = name.replace("+", " ")
+            value = value.replace("+", " ")
+        if "%" in name:
+            name = unquote(name)
+        if "%" in value:
+            value = unquote(value)
+        if name in params:
+            params[name].append(value)
+        else:
+            params[name] = [value]
+    return params
 
 
 async def _send_prepared(scope: Scope, receive: Receive, send: Send) -> None:
