@@ -12,6 +12,10 @@ application: other requests, and a GET query whose answer streams, must be compr
 error, which is sent through an ASGI cycle of its own once the query has answered. The rules
 (limits, the row limit, negotiation, the base IRI) are the application's, called from here.
 
+The GET queries read in one turn of the event loop are evaluated together at the end of it,
+then answered (:class:`_Turn`): Oxigraph's code and data stay in the CPU's caches from one
+lookup to the next instead of being pushed out by the HTTP work between them.
+
 Requests pipelined on one connection are answered in order: while a query answered here is
 in flight, uvicorn queues the requests behind it, as it does behind its own.
 """
