@@ -9,15 +9,19 @@ client libraries would hide the connection.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 import socket
 import time
+from types import SimpleNamespace
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 import pytest
 from tests.conftest import QUICK, RUNAWAY
 
+from cpgraph.server import protocol
 from cpgraph.server.protocol import query_params
 
 ORIGIN = "https://example.org"
@@ -314,3 +318,66 @@ def test_query_parameters_are_read_as_the_application_reads_them(query_string: s
     for name, value in parse_qsl(query_string, keep_blank_values=True):
         expected.setdefault(name, []).append(value)
     assert query_params(query_string) == expected
+
+
+class _Recorded:
+    """Stands in for a GET query of :class:`cpgraph.server.protocol._Turn`: records when it is
+    evaluated (which takes 4 ms) and answered."""
+
+    def __init__(self, number: int, events: list[tuple[str, int]], *, gone: bool = False) -> None:
+        self.number = number
+        self.events = events
+        self.gone = gone
+        state = SimpleNamespace(limiter=None, settings=None, pool=None)
+        self.protocol = SimpleNamespace(cpgraph_app=SimpleNamespace(state=state))
+
+    def evaluate(self, request: object, limiter: object) -> None:
+        time.sleep(0.004)
+        self.events.append(("evaluate", self.number))
+
+    def respond(self, request: object, outcome: object, *context: object) -> None:
+        self.events.append(("respond", self.number))
+
+
+def test_a_turn_evaluates_for_a_bounded_time_and_leaves_the_rest_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(protocol, "TURN_SECONDS", 0.005)
+    events: list[tuple[str, int]] = []
+    queries = [_Recorded(n, events, gone=n == 3) for n in range(7)]
+
+    async def arrive_together() -> None:
+        turn = protocol._Turn()
+        for query in queries:
+            turn.add(query, None)  # type: ignore[arg-type]
+        while sum(kind == "respond" for kind, _ in events) < 6:
+            await asyncio.sleep(0.001)
+
+    asyncio.run(asyncio.wait_for(arrive_together(), timeout=10))
+    answered = [0, 1, 2, 4, 5, 6]  # the one whose connection went is skipped
+    assert [n for kind, n in events if kind == "evaluate"] == answered
+    assert [n for kind, n in events if kind == "respond"] == answered
+    # Two evaluations pass the 5 ms a turn may take: the answers so far go out first.
+    evaluated_in_a_row = []
+    count = 0
+    for kind, _ in events:
+        if kind == "evaluate":
+            count += 1
+        elif count:
+            evaluated_in_a_row.append(count)
+            count = 0
+    assert max(evaluated_in_a_row) <= 2
+    assert len(evaluated_in_a_row) >= 3
+
+
+def test_percent_escapes_are_decoded_as_urllib_decodes_them() -> None:
+    # Texts made of escapes valid and not (a lone %, a non-hex digit), UTF-8 sequences whole
+    # and cut, backslashes, pluses and raw characters beyond ASCII.
+    pieces = ["a", "%", "\\", "x", "0", "4", "F", "%C3%A9", "%E4%B8%AD", "%E4", "%zz", "%5C", "é"]
+    rng = random.Random(4)
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        expected: dict[str, list[str]] = {}
+        for name, value in parse_qsl(f"q={text}", keep_blank_values=True):
+            expected.setdefault(name, []).append(value)
+        assert query_params(f"q={text}") == expected, text

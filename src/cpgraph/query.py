@@ -151,10 +151,11 @@ def single_scan(query: str) -> SingleScan | None:
     no step (a sort, a group, a filter, a join, DISTINCT or REDUCED, an OFFSET) that works for long
     without output. So it may be evaluated where it cannot be interrupted, provided its
     output is bounded (see :func:`cpgraph.workers.answer_at_once`). Anything else, or any
-    doubt, is None. A text that matches but is not valid SPARQL is refused by the parser as
-    usual.
+    doubt, is None (a literal holding a parenthesis, a semicolon or a brace among them: such
+    characters say at a glance, without the pattern, that most queries are no single scan).
+    A text that matches but is not valid SPARQL is refused by the parser as usual.
     """
-    if len(query) > 4096:
+    if len(query) > 4096 or "(" in query or ";" in query or query.count("{") != 1:
         return None
     match = _SINGLE_SCAN.fullmatch(query)
     if match is None:

@@ -222,9 +222,12 @@ _IRI_CALL = re.compile(r"\b(?:IRI|URI)[ \t\r\n]*\(", re.IGNORECASE)
 
 def _may_be_relative(sparql: str) -> bool:
     """Whether a query may need a base IRI: a relative IRI reference, or IRI() / URI()."""
-    return ("<" in sparql and _RELATIVE_IRIREF.search(sparql) is not None) or (
-        "(" in sparql and _IRI_CALL.search(sparql) is not None
-    )
+    if "<" in sparql and _RELATIVE_IRIREF.search(sparql) is not None:
+        return True
+    if "(" not in sparql:
+        return False
+    lowered = sparql.lower()  # cheaper than the case-insensitive pattern at every position
+    return ("iri" in lowered or "uri" in lowered) and _IRI_CALL.search(sparql) is not None
 
 
 def _options(

@@ -23,8 +23,10 @@ in flight, uvicorn queues the requests behind it, as it does behind its own.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import functools
 import logging
+import time
 from typing import Any
 from urllib.parse import unquote
 
@@ -159,6 +161,9 @@ class SparqlHttpProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
 
+TURN_SECONDS = 0.005  # the longest the queries of one turn are evaluated before answering
+
+
 class _Turn:
     """The GET queries that arrived in one turn of the event loop, evaluated together.
 
@@ -167,7 +172,9 @@ class _Turn:
     follows the parsing and writing of HTTP, which push its code and data out of the CPU's
     caches: at concurrency 8 evaluating the turn's queries one after another, then writing
     their answers, takes 10% less CPU per request than answering each as it is read.
-    The wait is one turn of the loop, microseconds.
+    The wait is one turn of the loop, microseconds. A turn evaluates for ``TURN_SECONDS``
+    at most (an answer given at once may take up to 20 ms): the queries left are evaluated
+    in the next turn, in the order they came, after the answers so far are written.
     """
 
     def __init__(self) -> None:
@@ -186,10 +193,20 @@ class _Turn:
             return
         state = pending[0][0].protocol.cpgraph_app.state
         limiter: ClientLimiter = state.limiter
-        outcomes = [answer.evaluate(request, limiter) for answer, request in pending]
+        outcomes = []
+        deadline = time.monotonic() + TURN_SECONDS
+        for answer, request in pending:
+            outcomes.append(answer.evaluate(request, limiter))
+            if time.monotonic() > deadline:
+                break
+        left = pending[len(outcomes) :]
+        if left:
+            if not self._pending:
+                asyncio.get_running_loop().call_soon(self._run)
+            self._pending[:0] = left
         settings: Settings = state.settings
         pool: QueryPool = state.pool
-        for (answer, request), outcome in zip(pending, outcomes, strict=True):
+        for (answer, request), outcome in zip(pending, outcomes, strict=False):
             try:
                 answer.respond(request, outcome, settings, limiter, pool)
             except Exception:  # a defect here: the client must not wait for ever
@@ -455,6 +472,18 @@ def _endpoint_base(
     return endpoint_base(url)
 
 
+def _unquote(text: str) -> str:
+    """``urllib.parse.unquote(text)``, for ASCII text in one pass of C code instead of a
+    Python step per escape (a query of 350 characters: 16 -> 2.5 µs)."""
+    if not text.isascii():
+        return unquote(text)  # a raw character beyond ASCII stays as it is
+    try:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\x")
+        return codecs.decode(escaped, "unicode_escape").encode("latin-1").decode("utf-8", "replace")
+    except UnicodeDecodeError:  # a % not followed by two hex digits
+        return unquote(text)
+
+
 def query_params(query_string: str) -> dict[str, list[str]]:
     """A URL's query parameters by name, each with every value given, as
     ``urllib.parse.parse_qsl(query_string, keep_blank_values=True)`` reads them (so as the
@@ -468,9 +497,9 @@ def query_params(query_string: str) -> dict[str, list[str]]:
             name = name.replace("+", " ")
             value = value.replace("+", " ")
         if "%" in name:
-            name = unquote(name)
+            name = _unquote(name)
         if "%" in value:
-            value = unquote(value)
+            value = _unquote(value)
         if name in params:
             params[name].append(value)
         else:
