@@ -10,8 +10,9 @@ side in the same session, run by run:
   validation is measured on its own, bounded in time;
 - the endpoint: four query kinds (a point lookup on an enterprise, a join with a filter, an
   aggregate over the whole store, a 10,000-row result) at concurrency 1 and 8 with wrk, against
-  ``oxigraph serve`` and rdflib-endpoint, with the load generator's own ceiling, and the peak
-  RSS of each server;
+  ``oxigraph serve``, rdflib-endpoint and the Python floor (``floor_server.py``: the least a
+  Python server over pyoxigraph does, to show what a Python server can reach at all), with the
+  load generator's own ceiling, and the peak RSS of each server;
 - the saved queries (``queries/*.rq``) through :class:`cpgraph.store.GraphStore`, on the shipped
   graph and on the synthetic one;
 - contribution validation: a 1,000-statement contribution against the store, with full-store
@@ -68,6 +69,7 @@ PREFIXES = (
 )
 ACCEPT = "application/sparql-results+json"
 QUERY_TIMEOUT_S = 30
+FLOOR = "python floor"  # floor_server.py: the least a Python server over pyoxigraph does
 
 
 class DidNotFinishError(Exception):
@@ -421,7 +423,8 @@ class Servers:
 def endpoint_peers(
     work: Path, data: Path, triples: int, settings: Settings
 ) -> tuple[list[Peer], dict[str, str]]:
-    """cpgraph, oxigraph serve and (up to a size) rdflib-endpoint over the same data.
+    """cpgraph, oxigraph serve, the Python floor (``floor_server.py``) and (up to a size)
+    rdflib-endpoint over the same data.
 
     ``oxigraph serve`` runs without ``--timeout-s``: with it, Oxigraph 0.5 starts a thread per
     query, and under wrk at concurrency 8 here thread creation failed ("failed to set up
@@ -465,6 +468,21 @@ def endpoint_peers(
         )
     else:
         skipped["oxigraph"] = "the oxigraph command or its store is missing"
+    port = free_port()
+    peers.append(
+        Peer(
+            FLOOR,
+            (
+                sys.executable,
+                str(HERE / "floor_server.py"),
+                "--store",
+                str(work / "stores" / "cpgraph-serving"),
+                "--port",
+                str(port),
+            ),
+            f"http://127.0.0.1:{port}/sparql",
+        )
+    )
     rdflib_endpoint = PYTHON_BIN / "rdflib-endpoint"
     if not rdflib_endpoint.exists():
         skipped["rdflib-endpoint"] = "rdflib-endpoint is not installed"
@@ -543,6 +561,7 @@ def bench_endpoint(settings: Settings, work: Path, data: Path, stats: Stats) -> 
                 p99: dict[str, list[float]] = {p.name: [] for p in peers}
                 failures = {p.name: 0 for p in peers}
                 ratios: dict[str, list[float]] = {p.name: [] for p in peers if p.name != "cpgraph"}
+                to_oxigraph: dict[str, list[float]] = {p.name: [] for p in peers}
                 too_slow: dict[str, str | None] = {}
                 for peer in peers:
                     s = single[peer.name]
@@ -581,6 +600,9 @@ def bench_endpoint(settings: Settings, work: Path, data: Path, stats: Stats) -> 
                     for name in ratios:
                         if this.get("cpgraph") and this.get(name):
                             ratios[name].append(this["cpgraph"] / this[name])
+                    for name in to_oxigraph:
+                        if this.get(name) and this.get("oxigraph"):
+                            to_oxigraph[name].append(this[name] / this["oxigraph"])
                 results[key] = {
                     p.name: {
                         "rows": rows[p.name],
@@ -591,6 +613,9 @@ def bench_endpoint(settings: Settings, work: Path, data: Path, stats: Stats) -> 
                         "failures": failures[p.name],
                         "did_not_finish": too_slow[p.name],
                         "cpgraph_rps_ratio": summary(ratios[p.name]) if p.name in ratios else None,
+                        "oxigraph_rps_ratio": summary(to_oxigraph[p.name])
+                        if to_oxigraph[p.name]
+                        else None,
                     }
                     for p in peers
                 }

@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph
@@ -33,6 +34,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import run as suite  # noqa: E402
 import synthetic  # noqa: E402
+from harness import free_port, server  # noqa: E402
 from report import render  # noqa: E402
 
 CP = "https://w3id.org/cpgraph/ontology#"
@@ -291,3 +293,57 @@ def test_a_process_tree_s_cpu_time_counts_its_busy_descendants() -> None:
     finally:
         os.killpg(parent.pid, signal.SIGKILL)
         parent.wait()
+
+
+def test_the_python_floor_answers_select_and_ask_as_pyoxigraph_does(tmp_path: Path) -> None:
+    """The floor server is a measuring stick: its answers must be the real ones."""
+    ex = "http://example.org/"
+    store_dir = tmp_path / "store"
+    store = ox.Store(str(store_dir))
+    store.extend(
+        ox.Quad(
+            ox.NamedNode(f"{ex}s{i}"),
+            ox.NamedNode(f"{ex}p"),
+            ox.Literal(str(i)),
+            ox.NamedNode(f"{ex}g"),
+        )
+        for i in range(5)
+    )
+    store.flush()
+    select = f"SELECT ?s ?o WHERE {{ ?s <{ex}p> ?o }} ORDER BY ?o"
+    expected = json.loads(
+        store.query(select, use_default_graph_as_union=True).serialize(
+            format=ox.QueryResultsFormat.JSON
+        )
+    )
+    del store  # the floor opens it read-only
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/sparql"
+    command = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "floor_server.py"),
+        "--store",
+        str(store_dir),
+        "--port",
+        str(port),
+        "--processes",
+        "1",
+    ]
+
+    with (
+        server(command, ready_url=f"{url}?query=ASK%20%7B%7D", startup=60),
+        httpx.Client() as client,
+    ):
+        answer = client.get(url, params={"query": select})
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == "application/sparql-results+json"
+        assert answer.json() == expected
+        assert client.get(url, params={"query": f"ASK {{ <{ex}s1> ?p ?o }}"}).json()["boolean"]
+        assert not client.get(url, params={"query": f"ASK {{ <{ex}s9> ?p ?o }}"}).json()["boolean"]
+        wrong = client.get(url, params={"query": "SELEC"})
+        assert wrong.status_code == 400
+        assert "1:" in wrong.text  # the parser's position
+        assert (
+            client.get(url, params={"query": "ASK {}"}, headers={"Accept": "text/csv"}).status_code
+            == 406
+        )
