@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 import pytest
-from tests.conftest import QUICK, RUNAWAY
+from tests.conftest import LIMITED_TOKEN, QUICK, RUNAWAY
 
 from cpgraph.server import protocol
 from cpgraph.server.protocol import query_params
@@ -381,3 +381,64 @@ def test_percent_escapes_are_decoded_as_urllib_decodes_them() -> None:
         for name, value in parse_qsl(f"q={text}", keep_blank_values=True):
             expected.setdefault(name, []).append(value)
         assert query_params(f"q={text}") == expected, text
+
+
+def test_a_streamed_get_answer_has_the_headers_the_application_gives(server_url: str) -> None:
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 3000"
+    headers = {"Origin": ORIGIN, "Accept-Encoding": "identity"}
+    by_get = httpx.get(server_url + "/sparql", params={"query": query}, headers=headers)
+    by_post = httpx.post(server_url + "/sparql", data={"query": query}, headers=headers)
+    assert by_get.status_code == by_post.status_code == 200
+    assert by_get.headers["transfer-encoding"] == "chunked"  # it streamed
+    assert by_get.json() == by_post.json()
+    for name in (
+        "content-type",
+        "cpgraph-row-limit",
+        "access-control-allow-origin",
+        "access-control-expose-headers",
+        "transfer-encoding",
+    ):
+        assert by_get.headers[name] == by_post.headers[name], name
+    assert {v.strip() for v in by_get.headers["vary"].split(",")} >= {"Accept", "Origin"}
+
+
+def test_a_client_that_reads_a_streamed_answer_slowly_gets_all_of_it(server_url: str) -> None:
+    # The client stops reading after sending, long enough for the socket buffers (~10 MB on
+    # loopback) to fill and the query thread to wait for the client; then it reads the rest.
+    # Were the thread not let go on when the client reads again, the answer would stop at the
+    # time limit.
+    query = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 60000"
+    sock = connect(server_url)
+    with sock:
+        sock.sendall(get_line(query))
+        time.sleep(1.5)
+        status, headers, body = read_response(sock, bytearray())
+    assert status == 200
+    assert headers["transfer-encoding"] == "chunked"
+    assert len(body) > 20_000_000  # more than the socket buffers hold
+    assert len(json.loads(body)["results"]["bindings"]) == 60000
+
+
+def test_a_streamed_answer_past_its_time_limit_is_cut_short_and_others_are_answered(
+    limited: str,
+) -> None:
+    # A client that stops reading holds its query's thread until the time limit (2 s here),
+    # then its answer ends without the last chunk and the connection is closed.
+    query = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 500000"
+    sock = connect(limited)
+    with sock:
+        sock.sendall(
+            get_line(query, headers=f"Authorization: Bearer {LIMITED_TOKEN}\r\n")
+        )  # no row limit
+        time.sleep(0.5)
+        other = httpx.get(limited + "/sparql", params={"query": QUICK}, timeout=30)
+        assert other.status_code == 200
+        time.sleep(2.5)  # past the limit
+        received = bytearray()
+        while data := sock.recv(1 << 20):
+            received += data
+    head, _, body = bytes(received).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b"transfer-encoding: chunked" in head.lower()
+    assert len(body) > 64 * 1024  # chunks were sent before the limit
+    assert not body.endswith(b"\r\n0\r\n\r\n")  # the last chunk never came

@@ -316,6 +316,12 @@ class QueryJob:
         self._timer = None
         self.first_message("timeout", None)
 
+    def ack(self) -> None:
+        """A chunk of the result is on its way to the client: the thread may send another
+        (see :meth:`QueryPool.follow`)."""
+        assert self.conn.slots is not None  # made before the first chunk was sent
+        self.conn.slots.release()
+
 
 def _run_job(job: QueryJob, request: QueryRequest) -> None:
     """Answer one query in a pool thread; every outcome goes to the channel."""
@@ -352,13 +358,23 @@ class _Channel:
         self._job = job
         self._items: collections.deque[tuple[str, Any]] = collections.deque()
         self._waiter: asyncio.Future[None] | None = None
+        self._listener: Callable[[tuple[str, Any]], None] | None = None
 
     def deliver(self, message: tuple[str, Any]) -> None:
         if self._job.first_message(*message):
             return
+        if self._listener is not None:
+            self._listener(message)
+            return
         self._items.append(message)
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+
+    def listen(self, listener: Callable[[tuple[str, Any]], None]) -> None:
+        """From now on, hand each message to ``listener`` as it comes (those waiting first)."""
+        self._listener = listener
+        while self._items:
+            listener(self._items.popleft())
 
     async def get(self, deadline: float) -> tuple[str, Any]:
         """The next message; TimeoutError if none came by ``deadline`` (``loop.time()``)."""
@@ -538,6 +554,35 @@ class QueryPool:
         assert kind == "head"
         return payload, self._body(job)
 
+    def follow(self, job: QueryJob, listener: Callable[[str, Any], None]) -> None:
+        """Hand the rest of a streamed result (a job whose first message was ``head``) to
+        ``listener`` on the event loop, message by message, instead of through
+        :meth:`outcome`'s iterator: a caller that writes each chunk as it comes needs no task.
+
+        The messages are ``("data", chunk)``, then ``("end", None)``, or ``("error", exc)``
+        at any point (``QueryTimeoutError`` when the deadline passes first: the query is then
+        already told to stop). Each chunk holds one of the thread's places for chunks in
+        flight until the listener gives it back with :meth:`QueryJob.ack`, which it does once
+        the chunk is on its way (so a client that reads slowly holds the thread, not memory).
+        """
+        timer = asyncio.get_running_loop().call_at(job.deadline, self._overdue, job, listener)
+
+        def deliver(message: tuple[str, Any]) -> None:
+            if job.conn.stopped:
+                timer.cancel()
+                return  # stopped meanwhile: what was still on its way means nothing
+            if message[0] != "data":
+                timer.cancel()
+            listener(*message)
+
+        job.channel.listen(deliver)
+
+    def _overdue(self, job: QueryJob, listener: Callable[[str, Any], None]) -> None:
+        if job.conn.stopped:
+            return
+        self.stop(job)
+        listener("error", QueryTimeoutError(self._timeout_message()))
+
     async def _body(self, job: QueryJob) -> AsyncIterator[bytes]:
         finished = False
         try:
@@ -547,8 +592,7 @@ class QueryPool:
                 except TimeoutError:
                     raise QueryTimeoutError(self._timeout_message()) from None
                 if kind == "data":
-                    assert job.conn.slots is not None  # made before the first chunk was sent
-                    job.conn.slots.release()
+                    job.ack()
                     yield payload
                 elif kind == "end":
                     finished = True

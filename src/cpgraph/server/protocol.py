@@ -7,9 +7,11 @@ lookup is evaluated on the spot (:func:`cpgraph.workers.answer_at_once`), any ot
 goes to the worker pool with a callback (:meth:`cpgraph.workers.QueryPool.submit`), and a
 result that came in one piece is written straight to the connection, with the same headers
 the application would send (those of :func:`cpgraph.server.routes.sparql.result_response`,
-the CORS ones, uvicorn's own). Everything else takes uvicorn's usual way into the
-application: other requests, and a GET query whose answer streams, must be compressed or is an
-error, which is sent through an ASGI cycle of its own once the query has answered. The rules
+the CORS ones, uvicorn's own). An answer that streams is written here too, chunk by chunk as
+the query thread sends them (:meth:`cpgraph.workers.QueryPool.follow`), holding the thread
+back while the client does not read. Everything else takes uvicorn's usual way into the
+application: other requests, and a GET query whose answer must be compressed or is an error,
+which is sent through an ASGI cycle of its own once the query has answered. The rules
 (limits, the row limit, negotiation, the base IRI) are the application's, called from here.
 
 The GET queries read in one turn of the event loop are evaluated together at the end of it,
@@ -109,6 +111,11 @@ class SparqlHttpProtocol(HttpToolsProtocol):
     cpgraph_app: FastAPI
     cpgraph_turn: _Turn  # the GET queries that arrived in this turn of the event loop
     answering: _Answer | None = None  # the GET query in flight on this connection
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self.answering is not None:
+            self.answering.resumed()  # a streamed answer may go on
 
     def connection_lost(self, exc: Exception | None) -> None:
         answer = self.answering
@@ -224,6 +231,7 @@ class _Answer:
         "in_flight",
         "job",
         "limiter",
+        "owed",
         "params",
         "protocol",
         "scope",
@@ -242,6 +250,7 @@ class _Answer:
         self.limiter: ClientLimiter | None = None
         self.job: QueryJob | None = None
         self.gone = False  # the connection went before the answer
+        self.owed = 0  # chunks of a streamed answer written while the client was not reading
 
     def start(self) -> None:
         """Make the query's request and queue it for this turn of the event loop (see
@@ -336,6 +345,9 @@ class _Answer:
             head, content = payload
             self._whole(head, content, settings)
             return
+        if kind == "head" and b"gzip" not in self.headers.get(b"accept-encoding", b""):
+            self._stream(pool, job, payload, settings)
+            return
         try:
             head, chunks = pool.outcome(job, kind, payload)
         except CpgraphError as exc:
@@ -343,6 +355,59 @@ class _Answer:
             self._send_response(problem_response(exc, base=settings.base_iri))
             return
         self._send_response(result_response(head, chunks, settings, done=self._release))
+
+    def _stream(self, pool: QueryPool, job: QueryJob, head: QueryHead, settings: Settings) -> None:
+        """Write a streamed answer chunk by chunk as the query thread sends them (chunked
+        transfer coding), with no ASGI cycle: the head now, each chunk from
+        :meth:`_streamed`. While the client is not reading (the transport's buffer is full)
+        the chunks written are owed to the thread, and given back when it reads again
+        (:meth:`resumed`), so the thread waits instead of the memory growing."""
+        self.job = job  # a connection that goes stops the query (see abandon)
+        parts = [STATUS_LINE[200]]
+        for name, value in self.protocol.server_state.default_headers:
+            parts += (name, b": ", value, b"\r\n")
+        parts.append(_head_block(head, settings))
+        if b"origin" in self.headers:
+            parts.append(_CORS_LINES)
+        parts.append(b"transfer-encoding: chunked\r\n")
+        if not self.in_flight.keep_alive:
+            parts.append(b"connection: close\r\n")
+        parts.append(b"\r\n")
+        self.protocol.transport.write(b"".join(parts))
+        pool.follow(job, self._streamed)
+
+    def _streamed(self, kind: str, payload: Any) -> None:
+        """One message of a streamed answer (see :meth:`QueryPool.follow`)."""
+        job = self.job
+        if job is None:
+            return  # abandoned
+        protocol = self.protocol
+        if kind == "data":
+            protocol.transport.writelines((b"%x\r\n" % len(payload), payload, b"\r\n"))
+            if protocol.flow.write_paused:
+                self.owed += 1
+            else:
+                job.ack()
+            return
+        self.job = None
+        protocol.answering = None
+        self._release()
+        if kind == "end":
+            protocol.transport.write(b"0\r\n\r\n")
+            if protocol.access_log:
+                self._log(200)
+            self._finish()
+            return
+        # An error once the answer is under way: it can only be cut short, as uvicorn does.
+        log.warning("a streamed answer was cut short: %s", payload)
+        protocol.transport.close()
+
+    def resumed(self) -> None:
+        """The client reads again: give the query thread back the chunks it is owed."""
+        job = self.job
+        while self.owed and job is not None:
+            self.owed -= 1
+            job.ack()
 
     def _whole(self, head: QueryHead, content: bytes, settings: Settings) -> None:
         """Send an answer that is all there: written here unless it is to be compressed."""
