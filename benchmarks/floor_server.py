@@ -36,6 +36,8 @@ import httptools
 import pyoxigraph as ox
 import uvloop
 
+from cpgraph.store import current_build
+
 JSON = "application/sparql-results+json"
 _STATUS = {
     200: b"200 OK",
@@ -44,12 +46,6 @@ _STATUS = {
     406: b"406 Not Acceptable",
     500: b"500 Internal Server Error",
 }
-
-
-def store_path(path: Path) -> Path:
-    """The store itself: a cpgraph store folder's current build, or ``path`` as it is."""
-    current = path / "current"
-    return current.resolve() if current.is_symlink() else path
 
 
 def response(status: int, body: bytes, media_type: str, keep_alive: bool) -> bytes:
@@ -192,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     sock.bind(("127.0.0.1", args.port))
     sock.listen(1024)
     sock.setblocking(False)
-    store = store_path(args.store)
+    store = current_build(args.store) or args.store  # a cpgraph store, or a store
     context = multiprocessing.get_context("spawn")
     processes = [
         context.Process(target=serve, args=(sock, store, args.threads), daemon=True)

@@ -345,7 +345,7 @@ class _Answer:
             head, content = payload
             self._whole(head, content, settings)
             return
-        if kind == "head" and b"gzip" not in self.headers.get(b"accept-encoding", b""):
+        if kind == "head" and not self._gzip():
             self._stream(pool, job, payload, settings)
             return
         try:
@@ -363,17 +363,9 @@ class _Answer:
         the chunks written are owed to the thread, and given back when it reads again
         (:meth:`resumed`), so the thread waits instead of the memory growing."""
         self.job = job  # a connection that goes stops the query (see abandon)
-        parts = [STATUS_LINE[200]]
-        for name, value in self.protocol.server_state.default_headers:
-            parts += (name, b": ", value, b"\r\n")
-        parts.append(_head_block(head, settings))
-        if b"origin" in self.headers:
-            parts.append(_CORS_LINES)
-        parts.append(b"transfer-encoding: chunked\r\n")
-        if not self.in_flight.keep_alive:
-            parts.append(b"connection: close\r\n")
-        parts.append(b"\r\n")
-        self.protocol.transport.write(b"".join(parts))
+        self.protocol.transport.write(
+            self._head(_head_block(head, settings), b"transfer-encoding: chunked\r\n")
+        )
         pool.follow(job, self._streamed)
 
     def _streamed(self, kind: str, payload: Any) -> None:
@@ -411,11 +403,16 @@ class _Answer:
 
     def _whole(self, head: QueryHead, content: bytes, settings: Settings) -> None:
         """Send an answer that is all there: written here unless it is to be compressed."""
-        if len(content) < GZIP_MINIMUM or b"gzip" not in self.headers.get(b"accept-encoding", b""):
+        if len(content) < GZIP_MINIMUM or not self._gzip():
             self._release()
             self._write(_head_block(head, settings), content)
             return
         self._send_response(result_response(head, WholeBody(content), settings, done=self._release))
+
+    def _gzip(self) -> bool:
+        """Whether the client takes gzip (its answer then goes through the application's
+        gzip middleware)."""
+        return b"gzip" in self.headers.get(b"accept-encoding", b"")
 
     def _cors(self) -> list[tuple[bytes, bytes]]:
         if b"origin" not in self.headers:
@@ -429,20 +426,27 @@ class _Answer:
         """Write a whole 200 response to the connection and finish the request."""
         protocol = self.protocol
         protocol.answering = None
+        if protocol.access_log:
+            self._log(200)
+        length = b"content-length: %d\r\n" % len(body)
+        protocol.transport.write(self._head(head_block, length) + body)
+        self._finish()
+
+    def _head(self, head_block: bytes, framing: bytes) -> bytes:
+        """The status line and headers of a 200 answer written here, up to the blank line:
+        uvicorn's own, the answer's (``head_block``), the CORS ones, and ``framing`` (its
+        content-length or its transfer coding)."""
         parts = [STATUS_LINE[200]]
-        for name, value in protocol.server_state.default_headers:
+        for name, value in self.protocol.server_state.default_headers:
             parts += (name, b": ", value, b"\r\n")
         parts.append(head_block)
         if b"origin" in self.headers:
             parts.append(_CORS_LINES)
-        parts += (b"content-length: ", str(len(body)).encode(), b"\r\n")
+        parts.append(framing)
         if not self.in_flight.keep_alive:
             parts.append(b"connection: close\r\n")
-        parts += (b"\r\n", body)
-        if protocol.access_log:
-            self._log(200)
-        protocol.transport.write(b"".join(parts))
-        self._finish()
+        parts.append(b"\r\n")
+        return b"".join(parts)
 
     def _finish(self) -> None:
         self.in_flight.response_complete = True
