@@ -1,4 +1,4 @@
-"""Shared parts of cpgraph's benchmarks: the machine, versions, servers, wrk, statistics.
+"""Shared parts of cpgraph's benchmarks: the machine, versions, servers, wrk.
 
 Every figure is the median of several runs with its spread (min-max); peers run side by side
 in the same session and ratios are taken run by run, so that a noisy machine does not decide
@@ -17,14 +17,13 @@ import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -86,21 +85,6 @@ def versions(names: Sequence[str]) -> dict[str, str]:
         out = subprocess.run([wrk, "--version"], capture_output=True, text=True, check=False)
         found["wrk"] = (out.stdout or out.stderr).split("[", 1)[0].strip() or "wrk"
     return found
-
-
-@dataclass
-class Figure:
-    """Several runs of one measurement: the values and their summary."""
-
-    values: list[float] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.values) if self.values else float("nan")
-
-    @property
-    def spread(self) -> tuple[float, float]:
-        return (min(self.values), max(self.values)) if self.values else (float("nan"),) * 2
 
 
 @dataclass

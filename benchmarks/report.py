@@ -169,12 +169,24 @@ def _endpoint(report: dict[str, Any]) -> list[str]:
         "ratio is cpgraph's throughput over the peer's (below 1: cpgraph is slower).",
         "",
     ]
+    blocks: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None]] = []
+    shipped = report.get("shipped_endpoint")
+    if shipped:
+        blocks.append(
+            (
+                f"The shipped graph ({shipped.get('statements', 0):,} statements, with the "
+                "ontology and shapes; queries on its own entities)",
+                shipped,
+                None,
+            )
+        )
     for size, entry in report["sizes"].items():
-        e = entry.get("endpoint")
+        blocks.append((size_name(size), entry.get("endpoint"), entry.get("endpoint_second_run")))
+    for title, e, second in blocks:
         if not e:
             continue
         if "skipped" in e:
-            out += [f"**{size_name(size)}**: not measured: {e['skipped']}", ""]
+            out += [f"**{title}**: not measured: {e['skipped']}", ""]
             continue
         mine = max(
             (
@@ -192,7 +204,7 @@ def _endpoint(report: dict[str, Any]) -> list[str]:
             f"{_n(mine, 0)}, far below the ceiling, so wrk does not limit cpgraph's"
         )
         out += [
-            f"**{size_name(size)}**. Load generator ceiling (wrk, `ASK {{}}` on "
+            f"**{title}**. Load generator ceiling (wrk, `ASK {{}}` on "
             f"oxigraph, c=8): {_n(e['load_generator_ceiling_rps'], 0)} requests/s; the "
             f"highest figure below is {_n(e['highest_measured_rps'], 0)}, {verdict}. "
             "Server start-up: "
@@ -222,7 +234,6 @@ def _endpoint(report: dict[str, Any]) -> list[str]:
                     f"{fig(f['rps'])} | {fig(f['p50_ms'], 2)} | {fig(f['p99_ms'], 2)} | "
                     f"{ratio} | {notes} |"
                 )
-        second = entry.get("endpoint_second_run")
         if second:
             out += [
                 "",

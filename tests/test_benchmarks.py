@@ -217,7 +217,7 @@ def test_the_suite_runs_at_a_small_size_and_reports_every_part(tmp_path: Path) -
     missing = [tool for tool in ("wrk",) if shutil.which(tool) is None]
     if not (Path(sys.executable).parent / "oxigraph").exists():
         missing.append("the oxigraph command (pip install oxigraph)")
-    parts = ["build", "saved", "validation"] + ([] if missing else ["endpoint"])
+    parts = ["build", "saved", "validation"] + ([] if missing else ["endpoint", "shipped-endpoint"])
     settings = suite.Settings(
         sizes=[8_000],
         runs=1,
@@ -257,6 +257,15 @@ def test_the_suite_runs_at_a_small_size_and_reports_every_part(tmp_path: Path) -
                 rows = {f["rows"] for f in figures.values() if f["rows"] is not None}
                 assert len(rows) == 1, figures  # the peers agree
         assert endpoint["server_peak_rss_mib"]["cpgraph"] > 0
+        shipped = raw["shipped_endpoint"]
+        assert shipped["statements"] > 5_000
+        assert set(shipped["results"]) == {f"{k} @ c=8" for k in suite.shipped_queries()}
+        for key, figures in shipped["results"].items():
+            assert figures["cpgraph"]["rps"]["median"] > 0, key
+            rows = {f["rows"] for f in figures.values() if f["rows"] is not None}
+            assert len(rows) == 1, figures  # the same quads, the same answers
+            assert rows.pop() > 0, figures
+        assert shipped["results"]["10,000 rows @ c=8"]["cpgraph"]["rows"] == shipped["statements"]
     text = (tmp_path / "out" / "RESULTS.md").read_text()
     for heading in (
         "## Machine and versions",
@@ -268,6 +277,8 @@ def test_the_suite_runs_at_a_small_size_and_reports_every_part(tmp_path: Path) -
     ):
         assert heading in text
     assert "median" in text
+    if "shipped-endpoint" in parts:
+        assert "**The shipped graph (" in text
     assert "1-minute load average" in text  # how idle the machine was, whichever it was
     assert render(report) == text
     if missing:
