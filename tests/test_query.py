@@ -191,6 +191,10 @@ def test_a_capped_select_stops_when_its_check_says_so(store: GraphStore) -> None
         "ASK { <http://e/a> ?p ?o }",
         "BASE <http://e/> SELECT ?o WHERE { <a> ?p ?o }",
         "SELECT ?s ?p ?o WHERE { ?s ?p ?o }",  # a scan of everything still yields steadily
+        # DISTINCT keeping every variable drops only a statement met again in another graph
+        "SELECT DISTINCT ?p ?o WHERE { <http://e/a> ?p ?o }",
+        "select distinct ?o ?p { <http://e/a> ?p ?o } LIMIT 10",
+        "SELECT REDUCED * WHERE { ?s a <http://e/C> }",
     ],
 )
 def test_a_single_pattern_query_is_recognised_as_one_scan(query: str) -> None:
@@ -202,6 +206,8 @@ def test_a_single_pattern_query_is_recognised_as_one_scan(query: str) -> None:
     [
         "SELECT DISTINCT ?p WHERE { ?s ?p ?o }",  # the scan may run long between new values
         "SELECT REDUCED ?p WHERE { ?s ?p ?o }",
+        "SELECT DISTINCT ?p WHERE { <http://e/a> ?p ?o }",  # a hub: many ?o per ?p
+        "SELECT DISTINCT ?p ?p WHERE { <http://e/a> ?p ?o }",
         "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s",  # a sort: nothing until the end
         "SELECT ?s WHERE { ?s ?p ?o } OFFSET 100000",  # skipping is work without output
         "SELECT ?s WHERE { ?s ?p ?o FILTER(?o = 1) }",
@@ -252,6 +258,21 @@ def test_an_ask_is_answered_at_once_in_the_format_asked_for(store: GraphStore) -
     answer = answer_at_once(_request(store, "ASK { ?s ?p 'one' }", format="json"))
     assert answer is not None
     assert json.loads(answer[1]) == {"head": {}, "boolean": True}
+
+
+def test_a_distinct_lookup_answered_at_once_gives_a_statement_of_two_graphs_once(
+    store: GraphStore,
+) -> None:
+    # The union default graph matches a statement once per graph that holds it.
+    a, p = ox.NamedNode(EX + "a"), ox.NamedNode(EX + "p")
+    store.load_quads([ox.Quad(a, p, ox.Literal("one"), ox.NamedNode(EX + "g3"))])
+    plain = answer_at_once(_request(store, f"SELECT ?p ?o WHERE {{ <{EX}a> ?p ?o }}"))
+    distinct = answer_at_once(_request(store, f"SELECT DISTINCT ?p ?o WHERE {{ <{EX}a> ?p ?o }}"))
+    assert plain is not None
+    assert distinct is not None
+    rows = [tuple(s) for s in ox.parse_query_results(distinct[1], ox.QueryResultsFormat.JSON)]
+    assert rows == [(p, ox.Literal("one"))]
+    assert len(list(ox.parse_query_results(plain[1], ox.QueryResultsFormat.JSON))) == 2
 
 
 def test_only_single_scans_are_answered_at_once(store: GraphStore) -> None:

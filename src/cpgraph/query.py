@@ -125,7 +125,8 @@ _LITERAL = (
 )
 _SINGLE_SCAN = re.compile(
     rf"{_WS}*(?:(?:PREFIX{_WS}+(?:[A-Za-z][\w.-]*)?:{_WS}*{_IRIREF}|BASE{_WS}*{_IRIREF}){_WS}*)*"
-    rf"(?:SELECT{_WS}+(?:\*|(?:{_VAR}{_WS}*)+)|(?P<ask>ASK)){_WS}*"
+    rf"(?:SELECT{_WS}+(?P<distinct>(?:DISTINCT|REDUCED){_WS}+)?(?:\*|(?P<vars>(?:{_VAR}{_WS}*)+))"
+    rf"|(?P<ask>ASK)){_WS}*"
     rf"(?:WHERE{_WS}*)?\{{{_WS}*"
     rf"(?P<s>{_VAR}|{_IRIREF}|{_PNAME}){_WS}*"
     rf"(?P<p>{_VAR}|{_IRIREF}|{_PNAME}|a(?=[ \t\r\n<?$]))"
@@ -148,12 +149,18 @@ def single_scan(query: str) -> SingleScan | None:
 
     Such a query (a SELECT, with a LIMIT or without, or an ASK, of one pattern whose
     variables are all different) yields its solutions at the pace of the scan: there is
-    no step (a sort, a group, a filter, a join, DISTINCT or REDUCED, an OFFSET) that works for long
-    without output. So it may be evaluated where it cannot be interrupted, provided its
-    output is bounded (see :func:`cpgraph.workers.answer_at_once`). Anything else, or any
-    doubt, is None (a literal holding a parenthesis, a semicolon or a brace among them: such
-    characters say at a glance, without the pattern, that most queries are no single scan).
-    A text that matches but is not valid SPARQL is refused by the parser as usual.
+    no step (a sort, a group, a filter, a join, an OFFSET) that works for long without
+    output. DISTINCT (or REDUCED) is let in only when the SELECT keeps every variable of the
+    pattern: a solution it drops is then a statement already answered, met again in another
+    graph of the default graph (a union, or a merge of ``default-graph-uri`` graphs), so the
+    scan reads at most as many statements per answered row as there are graphs. Projecting
+    fewer variables could drop almost everything the scan reads (``SELECT DISTINCT ?p``).
+
+    So such a query may be evaluated where it cannot be interrupted, provided its output is
+    bounded (see :func:`cpgraph.workers.answer_at_once`). Anything else, or any doubt, is None
+    (a literal holding a parenthesis, a semicolon or a brace among them: such characters say
+    at a glance, without the pattern, that most queries are no single scan). A text that
+    matches but is not valid SPARQL is refused by the parser as usual.
     """
     if len(query) > 4096 or "(" in query or ";" in query or query.count("{") != 1:
         return None
@@ -164,6 +171,10 @@ def single_scan(query: str) -> SingleScan | None:
     names = [term[1:] for term in (s, p, o) if term[0] in "?$"]
     if len(names) != len(set(names)):
         return None
+    if match.group("distinct") and match.group("vars"):
+        kept = {v[1:] for v in match.group("vars").split()}
+        if kept != set(names):
+            return None
     return SingleScan(ask is not None, None if limit is None else int(limit))
 
 
