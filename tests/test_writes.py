@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,6 +13,7 @@ import rdflib
 from rdflib.compare import isomorphic
 from tests.conftest import built_mini_store, running_server
 
+from cpgraph.store import BuildWatch, write_transaction
 from cpgraph.update import with_protocol_dataset
 
 TOKEN = "writer-token-for-the-tests"
@@ -61,6 +65,50 @@ def test_a_failing_update_request_leaves_the_store_as_it_was(writable: str) -> N
     response = httpx.post(writable + "/sparql", data={"update": update}, headers=AUTH)
     assert response.status_code == 400
     assert not ask(writable, "ASK { GRAPH ?g { <http://example.org/x> ?p ?o } }")
+
+
+ADD_ANN = f"""
+import sys
+from pathlib import Path
+import pyoxigraph as ox
+from cpgraph.store import write_transaction
+with write_transaction(Path(sys.argv[1])) as store:
+    store.load_quads([ox.Quad(ox.NamedNode("http://example.org/ann"), ox.NamedNode(
+        "http://xmlns.com/foaf/0.1/name"), ox.Literal("Ann"), ox.NamedNode("{G}"))])
+"""
+
+
+def _write_in_another_process(store_dir: Path) -> None:
+    subprocess.run([sys.executable, "-c", ADD_ANN, str(store_dir)], check=True, timeout=120)
+
+
+def test_a_publication_by_another_process_changes_the_build_watch_and_a_failed_write_does_not(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    settings = built_mini_store(tmp_path_factory)
+    watch = BuildWatch(settings.store_dir)
+    try:
+        before = watch.stamp()
+        assert watch.stamp() == before  # reading changes nothing
+        with pytest.raises(RuntimeError), write_transaction(settings.store_dir):
+            raise RuntimeError("the write fails: its build is discarded, not published")
+        assert watch.stamp() == before
+        _write_in_another_process(settings.store_dir)
+        assert watch.stamp() != before  # seen through the mapping, without reading the link
+    finally:
+        watch.close()
+
+
+def test_a_server_follows_a_write_by_another_process_at_once(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    settings = built_mini_store(tmp_path_factory)
+    query = f"ASK {{ GRAPH <{G}> {{ <http://example.org/ann> ?p 'Ann' }} }}"
+    with running_server(settings, CPGRAPH_PROCESSES="2") as url:
+        assert not ask(url, query)
+        _write_in_another_process(settings.store_dir)  # e.g. a command-line contribution
+        # Each on a new connection, so that both server processes answer some of them.
+        assert all(ask(url, query) for _ in range(12))
 
 
 def test_graph_store_put_get_delete_round_trip(writable: str) -> None:

@@ -11,9 +11,12 @@ On disk, a store folder holds immutable builds and a ``current`` link::
     store_dir/
         builds/20261123T180102-4242/    one Oxigraph database per build
         current -> builds/20261123T180102-4242
+        .generation                     a counter, one more at every publication
 
 A build writes a new folder and then moves the link in one atomic ``rename``: readers never
-see half a store, and a build that fails or is killed leaves ``current`` as it was.
+see half a store, and a build that fails or is killed leaves ``current`` as it was. The
+counter lets a server notice a build another process published by reading memory (see
+:class:`BuildWatch`) rather than asking the file system at every request.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import contextlib
 import enum
 import fcntl
 import io
+import mmap
 import os
 import re
 import shutil
@@ -614,6 +618,77 @@ def store_link(store_dir: Path) -> str | None:
         return None
 
 
+GENERATION = ".generation"
+_GENERATION_BYTES = 8
+
+
+def _open_generation(store_dir: Path) -> int:
+    """The counter file's descriptor (created, 8 bytes of zero, when missing)."""
+    fd = os.open(store_dir / GENERATION, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if os.fstat(fd).st_size < _GENERATION_BYTES:
+            os.ftruncate(fd, _GENERATION_BYTES)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _bump_generation(store_dir: Path) -> None:
+    """Count one more publication, after the link has moved (see :class:`BuildWatch`).
+
+    Under the counter file's own lock: two publishers each add one, so a reader that saw the
+    first never mistakes the second for it.
+    """
+    fd = _open_generation(store_dir)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        count = int.from_bytes(os.pread(fd, _GENERATION_BYTES, 0), "little")
+        os.pwrite(fd, ((count + 1) % (1 << 64)).to_bytes(_GENERATION_BYTES, "little"), 0)
+    finally:
+        os.close(fd)  # and the lock with it
+
+
+class BuildWatch:
+    """Tells a server, at the cost of a memory read, whether a new build may be current.
+
+    Every publication (:func:`publish_build`, by any process: a server's write, a
+    ``cpgraph build``, a contribution from the command line) moves the ``current`` link and
+    then adds one to a counter in the store folder. The watch maps that counter into memory:
+    :meth:`stamp` reads it without a system call, where reading the link took one per request
+    (and, in a server, a hand-over of the interpreter lock to the query threads and back).
+    Where the counter cannot be mapped (a store folder the server may not write, where
+    nothing is published meanwhile either), the stamp is the link itself, read each time.
+    """
+
+    def __init__(self, store_dir: Path) -> None:
+        self.store_dir = store_dir
+        self._map: mmap.mmap | None = None
+        try:
+            fd = _open_generation(store_dir)
+        except OSError:
+            return
+        try:
+            self._map = mmap.mmap(fd, _GENERATION_BYTES, prot=mmap.PROT_READ)
+        except OSError:
+            self._map = None
+        finally:
+            os.close(fd)  # the mapping stays valid without it
+
+    def stamp(self) -> int | str | None:
+        """A value that changes whenever a build is published; read it *before* the link,
+        so that a publication between the two is seen at the next request."""
+        if self._map is None:
+            return store_link(self.store_dir)
+        return int.from_bytes(self._map[:_GENERATION_BYTES], "little")
+
+    def close(self) -> None:
+        """Unmap the counter."""
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+
+
 def current_build(store_dir: Path) -> Path | None:
     """The folder of the store's current build, or None when nothing was ever built."""
     link = store_dir / CURRENT
@@ -665,6 +740,7 @@ def publish_build(store_dir: Path, build: Path) -> None:
     tmp.symlink_to(build.relative_to(store_dir))
     os.replace(tmp, link)  # atomic on POSIX: readers see the old or the new build
     _fsync_dir(store_dir)
+    _bump_generation(store_dir)  # after the link: a reader that sees it finds the new build
     if previous is not None:
         os.utime(previous)  # the moment it stopped being current
     now = time.time()

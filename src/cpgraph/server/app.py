@@ -34,7 +34,7 @@ from cpgraph.server.routes import (
 )
 from cpgraph.server.static import mount_static
 from cpgraph.service import build_figures
-from cpgraph.store import GraphStore, current_build, open_current, store_link
+from cpgraph.store import BuildWatch, GraphStore, current_build, open_current, store_link
 from cpgraph.workers import ClientLimiter, QueryPool, SharedCounts
 
 log = logging.getLogger(__name__)
@@ -49,13 +49,17 @@ def create_app(settings: Settings, *, client_counts: SharedCounts | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The stamp, then the link, then the build it points to: a build published between
+        # any two of them is followed at the first request (see follow_current_build).
+        app.state.build_watch = BuildWatch(settings.store_dir)
+        app.state.build_stamp = app.state.build_watch.stamp()
+        app.state.store_link = store_link(settings.store_dir)
         build = current_build(settings.store_dir)
         if build is None:
             raise StoreError(f"no store at {settings.store_dir}: run 'cpgraph build' first")
         app.state.store_path = str(build)
         app.state.store = GraphStore(build, read_only=True)
         app.state.figures = build_figures(app.state.store, build, base=settings.base_iri)
-        app.state.store_link = store_link(settings.store_dir)
         app.state.pool = QueryPool(
             size=settings.query_workers,
             timeout=settings.query_timeout,
@@ -77,6 +81,7 @@ def create_app(settings: Settings, *, client_counts: SharedCounts | None = None)
             yield
         finally:
             await app.state.pool.close()
+            app.state.build_watch.close()
             app.state.store = None
 
     app = FastAPI(
@@ -113,8 +118,9 @@ def create_app(settings: Settings, *, client_counts: SharedCounts | None = None)
 
 
 class FollowCurrentBuild:
-    """ASGI middleware: before each request, follow a build another server process published
-    (a write through it); one ``readlink`` when nothing changed."""
+    """ASGI middleware: before each request, follow a build another process published (a
+    write through another server process, a command-line build); a memory read when nothing
+    changed."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -79,10 +79,14 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def follow_current_build(app: FastAPI) -> None:
-    """Follow a build another server process published (a write through it) before answering;
-    one ``readlink`` when nothing changed."""
-    if store_link(app.state.settings.store_dir) != app.state.store_link:
-        reload_store(app)
+    """Follow a build another process published (a write through another server process, a
+    command-line build or contribution) before answering; a memory read when nothing changed
+    (:class:`cpgraph.store.BuildWatch`)."""
+    stamp = app.state.build_watch.stamp()
+    if stamp != app.state.build_stamp:
+        app.state.build_stamp = stamp
+        if store_link(app.state.settings.store_dir) != app.state.store_link:
+            reload_store(app)
 
 
 def reload_store(app: FastAPI) -> None:
