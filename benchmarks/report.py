@@ -68,10 +68,10 @@ def render(report: dict[str, Any]) -> str:
         ]
         for number, run in enumerate(runs, 1):
             rs = run["settings"]
+            sized = " ".join(size_name(n) for n in rs["sizes"])
             out.append(
-                f"{number}. {run['machine']['date']}: `--sizes "
-                f"{' '.join(size_name(n) for n in rs['sizes'])} --parts "
-                f"{' '.join(rs['parts'])}`"
+                f"{number}. {run['machine']['date']}: `--sizes {sized + ' ' if sized else ''}"
+                f"--parts {' '.join(rs['parts'])}`"
             )
         out.append("")
     out += [
