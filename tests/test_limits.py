@@ -94,6 +94,22 @@ def test_a_result_under_the_row_limit_is_whole_and_not_marked_cut(limited: str) 
     assert len(response.json()["results"]["bindings"]) == 2
 
 
+@pytest.mark.parametrize(("values", "cut"), [(5, False), (6, True)])
+def test_rows_that_look_like_more_are_counted_exactly_at_the_row_limit(
+    limited: str, values: int, cut: bool
+) -> None:
+    # Braces in the literals make the cheap count of a JSON answer overcount (10 for 5 rows):
+    # the answer is then counted exactly, and cut only when it has more rows than the limit.
+    settle(limited)
+    literals = " ".join(f'"{{row {i}}}"' for i in range(values))
+    query = f"SELECT ?x WHERE {{ VALUES ?x {{ {literals} }} }}"
+    response = httpx.get(limited + "/sparql", params={"query": query})
+    assert response.status_code == 200
+    assert ("cpgraph-truncated" in response.headers) is cut
+    got = [b["x"]["value"] for b in response.json()["results"]["bindings"]]
+    assert got == [f"{{row {i}}}" for i in range(5)]
+
+
 @pytest.mark.parametrize(("limit", "rows", "cut"), [(3, 3, False), (5, 5, False), (9, 5, True)])
 def test_a_query_s_own_limit_is_honoured_and_the_row_limit_still_announced(
     limited: str, limit: int, rows: int, cut: bool

@@ -167,6 +167,46 @@ def test_a_capped_select_keeps_at_most_the_cap_and_says_whether_it_cut(
     assert [tuple(s) for s in parsed] == [tuple(s) for s in expected]
 
 
+@pytest.mark.parametrize("fmt", list(ResultsFormat))
+@pytest.mark.parametrize(("max_rows", "whole"), [(1, False), (2, True), (5, True)])
+def test_an_answer_within_the_row_bound_is_written_once_and_none_past_it(
+    store: GraphStore, fmt: ResultsFormat, max_rows: int, whole: bool
+) -> None:
+    query = "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s"  # two rows
+    body = store.query(query).serialize_within(fmt, max_rows=max_rows)
+    if not whole:
+        assert body is None
+        return
+    direct = io.BytesIO()
+    store.query(query).serialize(direct, fmt)
+    assert body == direct.getvalue()
+
+
+@pytest.mark.parametrize(
+    "fmt", [ResultsFormat.JSON, ResultsFormat.XML, ResultsFormat.CSV, ResultsFormat.TSV]
+)
+@pytest.mark.parametrize(
+    "literal",
+    [
+        '{"type":"uri","value":"x"}',  # what a bound value looks like, inside a string
+        "<result></result>\n{}\r\n",
+        'a "quoted" {brace} and a line\nbreak',
+    ],
+)
+def test_the_row_bound_never_counts_fewer_rows_than_there_are(
+    store: GraphStore, fmt: ResultsFormat, literal: str
+) -> None:
+    # Three rows whose values look like the formats' own row marks: the bound may
+    # overcount (None where the rows would fit), never undercount (bytes past the limit).
+    values = " ".join(ox.Literal(f"{literal}{i}").__str__() for i in range(3))
+    query = f"SELECT ?x ?y WHERE {{ VALUES ?x {{ {values} }} BIND(?x AS ?y) }}"
+    assert store.query(query).serialize_within(fmt, max_rows=2) is None
+    body = store.query(query).serialize_within(fmt, max_rows=1_000)
+    assert body is not None
+    if fmt is not ResultsFormat.CSV:
+        assert len(list(ox.parse_query_results(body, fmt.oxigraph))) == 3
+
+
 def test_a_capped_select_stops_when_its_check_says_so(store: GraphStore) -> None:
     class StoppedError(Exception):
         pass

@@ -151,6 +151,30 @@ class QueryResult:
         assert written is not None  # no output given: the bytes are returned
         return written, capped.truncated
 
+    def serialize_within(
+        self, fmt: ResultsFormat, *, max_rows: int, check: Callable[[], None] | None = None
+    ) -> bytes | None:
+        """A SELECT's solutions in ``fmt``, written once, if they are certainly no more than
+        ``max_rows``; None as soon as they might be more (evaluation then stops).
+
+        The cheap path of a row limit: :meth:`serialize_capped` counts rows exactly, through
+        TSV read back into ``fmt`` (for a small answer that costs as much again as writing
+        it, with the interpreter lock held). Here the bytes written in ``fmt`` are counted as
+        they come, for an upper bound of the rows they hold (:class:`_RowBound`); an answer
+        within the limit, the usual case, is the direct serialisation. None means: evaluate
+        again through :meth:`serialize_capped` (the bound overcounts only where literals
+        hold braces, or for RDF-star triples). ``check`` is called as the bytes come.
+        """
+        if self.kind is not QueryKind.SOLUTIONS or fmt is ResultsFormat.TSV:
+            body, truncated = self.serialize_capped(fmt, max_rows=max_rows, check=check)
+            return None if truncated else body  # TSV is counted exactly as it is written
+        bound = _RowBound(fmt, max_rows, check)
+        try:
+            self.raw.serialize(bound, fmt.oxigraph)
+        except _FullError:
+            return None
+        return bound.getvalue()
+
     def rows(self) -> Iterator[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
         """The solutions of a SELECT as dictionaries (unbound variables left out)."""
         if self.kind is not QueryKind.SOLUTIONS:
@@ -215,6 +239,72 @@ class _LineCap:
     def getvalue(self) -> bytes:
         """The lines kept."""
         return b"".join(self._parts)
+
+
+class _RowBound:
+    """A binary sink for SELECT results in JSON, XML or CSV that keeps what is written while
+    an upper bound of the rows in it stays within ``max_rows``, and refuses the write that
+    could pass it.
+
+    The bound, per format, from what the bytes must hold (never fewer than the rows):
+
+    - XML: ``<result>`` opens each solution; in text and attributes ``<`` is escaped, so the
+      count is exact.
+    - CSV: every row ends a line; a quoted value may hold line breaks, which only add.
+    - JSON: every solution is an object, so it opens a brace; so does each bound value,
+      whose object starts ``{"type":"``, which no string can hold (its quotes would be
+      escaped). Braces less those starts, less the three of the head, are the solutions
+      plus the braces inside literals plus one per RDF-star triple term. Whatever Oxigraph
+      writes differently (spacing, a start cut between two writes) lowers the count of
+      starts, so the bound only grows.
+    """
+
+    __slots__ = ("_bound", "_check", "_count", "_max", "_parts")
+
+    def __init__(
+        self, fmt: ResultsFormat, max_rows: int, check: Callable[[], None] | None = None
+    ) -> None:
+        self._max = max_rows
+        self._check = check
+        self._parts: list[bytes] = []
+        if fmt is ResultsFormat.JSON:
+            self._bound = -3  # the braces of the head: {"head":{...},"results":{...}}
+            self._count: Callable[[bytes], int] = _json_rows
+        elif fmt is ResultsFormat.XML:
+            self._bound = 0
+            self._count = _xml_rows
+        else:
+            self._bound = -1  # the header line
+            self._count = _lines
+
+    def write(self, data: bytes) -> int:
+        if self._check is not None:
+            self._check()
+        data = bytes(data)
+        self._bound += self._count(data)
+        if self._bound > self._max:
+            raise _FullError
+        self._parts.append(data)
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to flush: the parts are joined at the end."""
+
+    def getvalue(self) -> bytes:
+        """What was written."""
+        return b"".join(self._parts)
+
+
+def _json_rows(data: bytes) -> int:
+    return data.count(b"{") - data.count(b'{"type":"')
+
+
+def _xml_rows(data: bytes) -> int:
+    return data.count(b"<result>")
+
+
+def _lines(data: bytes) -> int:
+    return data.count(b"\n")
 
 
 # Where a query may need its base IRI: an IRI reference without a scheme (a superset of
