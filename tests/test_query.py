@@ -20,7 +20,7 @@ from cpgraph.query import (
     write_result,
 )
 from cpgraph.rdfio import RdfFormat
-from cpgraph.store import GraphStore, QueryKind, ResultsFormat
+from cpgraph.store import GraphStore, QueryKind, ResultsFormat, _FullError, _RowBound
 from cpgraph.workers import QueryRequest, answer_at_once
 
 EX = "http://example.org/"
@@ -205,6 +205,36 @@ def test_the_row_bound_never_counts_fewer_rows_than_there_are(
     assert body is not None
     if fmt is not ResultsFormat.CSV:
         assert len(list(ox.parse_query_results(body, fmt.oxigraph))) == 3
+
+
+@pytest.mark.parametrize("fmt", [ResultsFormat.JSON, ResultsFormat.XML, ResultsFormat.CSV])
+def test_the_row_bound_holds_however_the_bytes_are_cut_into_writes(
+    store: GraphStore, fmt: ResultsFormat
+) -> None:
+    # Oxigraph writes in pieces of its own choosing: a row mark may be cut between two.
+    values = " ".join(f'"v{i}"' for i in range(7))
+    query = f"SELECT ?x ?y WHERE {{ VALUES ?x {{ {values} }} BIND(STRLEN(?x) AS ?y) }}"
+    whole = io.BytesIO()
+    store.query(query).serialize(whole, fmt)
+    data = whole.getvalue()
+
+    def feed(sink: _RowBound, size: int) -> _RowBound:
+        for start in range(0, len(data), size):
+            sink.write(data[start : start + size])
+        return sink
+
+    def passes(sink: _RowBound, size: int) -> bool:
+        try:
+            feed(sink, size)
+        except _FullError:
+            return True
+        return not sink.within()
+
+    for size in (1, 2, 3, 5, 8, 9, 13, 4096):
+        exact = feed(_RowBound(fmt, 7), size)
+        assert exact.within()
+        assert exact.getvalue() == data
+        assert passes(_RowBound(fmt, 6), size)
 
 
 def test_a_capped_select_stops_when_its_check_says_so(store: GraphStore) -> None:

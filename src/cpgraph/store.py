@@ -173,7 +173,7 @@ class QueryResult:
             self.raw.serialize(bound, fmt.oxigraph)
         except _FullError:
             return None
-        return bound.getvalue()
+        return bound.getvalue() if bound.within() else None
 
     def rows(self) -> Iterator[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
         """The solutions of a SELECT as dictionaries (unbound variables left out)."""
@@ -255,11 +255,14 @@ class _RowBound:
       whose object starts ``{"type":"``, which no string can hold (its quotes would be
       escaped). Braces less those starts, less the three of the head, are the solutions
       plus the braces inside literals plus one per RDF-star triple term. Whatever Oxigraph
-      writes differently (spacing, a start cut between two writes) lowers the count of
-      starts, so the bound only grows.
+      writes differently (spacing) lowers the count of starts, so the bound only grows.
+
+    Oxigraph writes in pieces of its own choosing, and a mark may be cut between two: the
+    last bytes of each write, too few to hold a mark, are counted with the next one (and by
+    :meth:`within` at the end), so each mark is counted once, whole.
     """
 
-    __slots__ = ("_bound", "_check", "_count", "_max", "_parts")
+    __slots__ = ("_bound", "_braces", "_check", "_mark", "_max", "_parts", "_pending")
 
     def __init__(
         self, fmt: ResultsFormat, max_rows: int, check: Callable[[], None] | None = None
@@ -267,25 +270,40 @@ class _RowBound:
         self._max = max_rows
         self._check = check
         self._parts: list[bytes] = []
+        self._pending = b""  # the end of what was written, not counted yet
+        self._braces = fmt is ResultsFormat.JSON
         if fmt is ResultsFormat.JSON:
             self._bound = -3  # the braces of the head: {"head":{...},"results":{...}}
-            self._count: Callable[[bytes], int] = _json_rows
+            self._mark = b'{"type":"'  # subtracted: a bound value, not a row
         elif fmt is ResultsFormat.XML:
             self._bound = 0
-            self._count = _xml_rows
+            self._mark = b"<result>"
         else:
             self._bound = -1  # the header line
-            self._count = _lines
+            self._mark = b"\n"
 
     def write(self, data: bytes) -> int:
         if self._check is not None:
             self._check()
         data = bytes(data)
-        self._bound += self._count(data)
+        window = self._pending + data
+        keep = len(self._mark) - 1  # a mark that begins here is not whole yet
+        decided = window[: len(window) - keep] if len(window) > keep else b""
+        self._pending = window[len(decided) :]
+        # Every mark found in the window begins in ``decided`` (the rest is too short).
+        marks = window.count(self._mark)
+        self._bound += decided.count(b"{") - marks if self._braces else marks
         if self._bound > self._max:
             raise _FullError
         self._parts.append(data)
         return len(data)
+
+    def within(self) -> bool:
+        """Whether the whole answer stays within the bound, its last bytes counted too."""
+        if self._braces:
+            self._bound += self._pending.count(b"{")
+        self._pending = b""
+        return self._bound <= self._max
 
     def flush(self) -> None:
         """Nothing to flush: the parts are joined at the end."""
@@ -293,18 +311,6 @@ class _RowBound:
     def getvalue(self) -> bytes:
         """What was written."""
         return b"".join(self._parts)
-
-
-def _json_rows(data: bytes) -> int:
-    return data.count(b"{") - data.count(b'{"type":"')
-
-
-def _xml_rows(data: bytes) -> int:
-    return data.count(b"<result>")
-
-
-def _lines(data: bytes) -> int:
-    return data.count(b"\n")
 
 
 # Where a query may need its base IRI: an IRI reference without a scheme (a superset of
