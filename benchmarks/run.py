@@ -804,14 +804,8 @@ def shipped_endpoint(settings: Settings) -> dict[str, Any]:
     and the peers loaded from its N-Quads export, so that every server holds the same quads."""
     work = settings.work / "run-shipped"
     work.mkdir(parents=True, exist_ok=True)
-    store = fresh(work / "stores" / "cpgraph-serving")
+    store = build_shipped(fresh(work / "stores" / "cpgraph-serving"), log=work / "build.log")
     cpgraph = str(PYTHON_BIN / "cpgraph")
-    run_bounded(
-        [cpgraph, "--store", str(store), "build", "--trusted"],
-        timeout=600,
-        env={"CPGRAPH_SOURCE_DIR": str(ROOT)},
-        log=work / "build.log",
-    )
     data = work / "shipped.nq"
     # Without the dataset description, which an export adds and the store does not hold.
     run_bounded(
@@ -841,18 +835,23 @@ def shipped_endpoint(settings: Settings) -> dict[str, Any]:
     }
 
 
-def shipped_store(work: Path) -> Path:
-    """A store built from the repository's own data (``--trusted``: the test suite validates
+def build_shipped(store: Path, *, log: Path) -> Path:
+    """Build ``store`` from the repository's own data (``--trusted``: the test suite validates
     the shipped data, and the store is the same either way)."""
+    run_bounded(
+        [str(PYTHON_BIN / "cpgraph"), "--store", str(store), "build", "--trusted"],
+        timeout=600,
+        env={"CPGRAPH_SOURCE_DIR": str(ROOT)},
+        log=log,
+    )
+    return store
+
+
+def shipped_store(work: Path) -> Path:
+    """The store of the shipped data for the saved queries, built once and kept."""
     store = work / "shipped-store"
     if not (store / "current").exists():
-        fresh(store)
-        run_bounded(
-            [str(PYTHON_BIN / "cpgraph"), "--store", str(store), "build", "--trusted"],
-            timeout=600,
-            env={"CPGRAPH_SOURCE_DIR": str(ROOT)},
-            log=work / "shipped-build.log",
-        )
+        build_shipped(fresh(store), log=work / "shipped-build.log")
     return store
 
 

@@ -188,16 +188,18 @@ def _answer(conn: _ThreadEnd, request: QueryRequest) -> None:
     cap = request.row_limit if result.kind is QueryKind.SOLUTIONS else None
     if cap is not None and not limited_within(request.query, cap):
         assert isinstance(fmt, ResultsFormat)
-        body = None
-        if fmt is not ResultsFormat.TSV:  # TSV: counted exactly as it is written, once
-            body = result.serialize_within(fmt, max_rows=cap, check=conn.check)
-        truncated = False
-        if body is None:
-            # It may hold more rows than the limit: evaluated again, the rows counted exactly
-            # and cut at the limit. Twice the work, only for an answer near the limit or past
-            # it (one that the limit cuts does the most work it is allowed to, twice).
-            again = result if fmt is ResultsFormat.TSV else _evaluate(request)
-            body, truncated = again.serialize_capped(fmt, max_rows=cap, check=conn.check)
+        if fmt is ResultsFormat.TSV:  # counted exactly as it is written, once
+            body, truncated = result.serialize_capped(fmt, max_rows=cap, check=conn.check)
+        else:
+            within = result.serialize_within(fmt, max_rows=cap, check=conn.check)
+            if within is not None:
+                body, truncated = within, False
+            else:
+                # It may hold more rows than the limit: evaluated again, the rows counted
+                # exactly and cut at the limit. Twice the work, only for an answer near the
+                # limit or past it (one the limit cuts does the most work allowed, twice).
+                again = _evaluate(request)
+                body, truncated = again.serialize_capped(fmt, max_rows=cap, check=conn.check)
         sender = _ChunkSender(conn, QueryHead(fmt.media_type, result.kind.value, truncated, cap))
         sender.write(body)  # a small one goes as one message, see _ChunkSender.finish
     else:
