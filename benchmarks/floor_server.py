@@ -36,7 +36,7 @@ import httptools
 import pyoxigraph as ox
 import uvloop
 
-from cpgraph.store import current_build
+from cpgraph.store import MERGED_MARK, current_build
 
 JSON = "application/sparql-results+json"
 _STATUS = {
@@ -64,15 +64,19 @@ def response(status: int, body: bytes, media_type: str, keep_alive: bool) -> byt
     return head + b"\r\n" + body
 
 
-def answer(store: ox.Store, query_string: bytes, accept: str) -> tuple[int, bytes, str]:
-    """Status, body and media type for one request's query string."""
+def answer(
+    store: ox.Store, query_string: bytes, accept: str, union: bool
+) -> tuple[int, bytes, str]:
+    """Status, body and media type for one request's query string. ``union``: Oxigraph
+    computes the union of the graphs (a plain store) rather than reading the database's
+    default graph (a cpgraph build, where it is the merged union)."""
     params = parse_qs(query_string.decode("latin-1"))
     if "query" not in params:
         return 400, b"no query parameter", "text/plain"
     if accept and JSON not in accept and "*/*" not in accept:
         return 406, b"only SPARQL JSON results here", "text/plain"
     try:
-        result = store.query(params["query"][0], use_default_graph_as_union=True)
+        result = store.query(params["query"][0], use_default_graph_as_union=union)
         if isinstance(result, ox.QueryTriples):
             return 406, b"only SELECT and ASK here", "text/plain"
         body = result.serialize(format=ox.QueryResultsFormat.JSON)
@@ -87,8 +91,9 @@ def answer(store: ox.Store, query_string: bytes, accept: str) -> tuple[int, byte
 class _Connection(asyncio.Protocol):
     """One client connection: requests parsed by httptools, answered in order."""
 
-    def __init__(self, store: ox.Store, jobs: queue.SimpleQueue[Any]) -> None:
+    def __init__(self, store: ox.Store, union: bool, jobs: queue.SimpleQueue[Any]) -> None:
         self._store = store
+        self._union = union
         self._jobs = jobs
         self._loop = asyncio.get_running_loop()
         self._parser = httptools.HttpRequestParser(self)
@@ -138,7 +143,7 @@ class _Connection(asyncio.Protocol):
 
     def evaluate(self, query_string: bytes, accept: str, keep_alive: bool) -> None:
         """In a query thread: evaluate, then hand the answer to the event loop."""
-        outcome = answer(self._store, query_string, accept)
+        outcome = answer(self._store, query_string, accept, self._union)
         self._loop.call_soon_threadsafe(self._send, keep_alive, outcome)
 
     def _send(self, keep_alive: bool, outcome: tuple[int, bytes, str]) -> None:
@@ -161,6 +166,7 @@ def _query_thread(jobs: queue.SimpleQueue[Any]) -> None:
 def serve(sock: socket.socket, store: Path, threads: int) -> None:
     """One server process: an event loop on the shared socket and ``threads`` query threads."""
     opened = ox.Store.read_only(str(store))
+    union = not (store / MERGED_MARK).is_file()
     jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
     for _ in range(threads):
         threading.Thread(target=_query_thread, args=(jobs,), daemon=True).start()
@@ -169,7 +175,7 @@ def serve(sock: socket.socket, store: Path, threads: int) -> None:
         loop = asyncio.get_running_loop()
         stop = loop.create_future()
         loop.add_signal_handler(signal.SIGTERM, stop.set_result, None)
-        server = await loop.create_server(lambda: _Connection(opened, jobs), sock=sock)
+        server = await loop.create_server(lambda: _Connection(opened, union, jobs), sock=sock)
         async with server:
             await stop
 

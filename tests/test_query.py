@@ -330,19 +330,19 @@ def test_an_ask_is_answered_at_once_in_the_format_asked_for(store: GraphStore) -
     assert json.loads(answer[1]) == {"head": {}, "boolean": True}
 
 
-def test_a_distinct_lookup_answered_at_once_gives_a_statement_of_two_graphs_once(
+def test_a_lookup_answered_at_once_gives_a_statement_of_two_graphs_once(
     store: GraphStore,
 ) -> None:
-    # The union default graph matches a statement once per graph that holds it.
+    # The union default graph is their merge: a statement in two graphs is in it once.
     a, p = ox.NamedNode(EX + "a"), ox.NamedNode(EX + "p")
     store.load_quads([ox.Quad(a, p, ox.Literal("one"), ox.NamedNode(EX + "g3"))])
     plain = answer_at_once(_request(store, f"SELECT ?p ?o WHERE {{ <{EX}a> ?p ?o }}"))
     distinct = answer_at_once(_request(store, f"SELECT DISTINCT ?p ?o WHERE {{ <{EX}a> ?p ?o }}"))
     assert plain is not None
     assert distinct is not None
-    rows = [tuple(s) for s in ox.parse_query_results(distinct[1], ox.QueryResultsFormat.JSON)]
-    assert rows == [(p, ox.Literal("one"))]
-    assert len(list(ox.parse_query_results(plain[1], ox.QueryResultsFormat.JSON))) == 2
+    for answer in (plain, distinct):
+        rows = [tuple(s) for s in ox.parse_query_results(answer[1], ox.QueryResultsFormat.JSON)]
+        assert rows == [(p, ox.Literal("one"))]
 
 
 def test_only_single_scans_are_answered_at_once(store: GraphStore) -> None:

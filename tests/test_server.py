@@ -38,6 +38,22 @@ def test_get_query_answers_in_sparql_json(server_url: str) -> None:
     assert n >= 3
 
 
+def test_the_default_graph_holds_a_fact_of_several_sources_once(server_url: str) -> None:
+    # The shipped graph types and labels each law in the graph of every source that states it.
+    def n(query: str) -> int:
+        response = httpx.get(server_url + "/sparql", params={"query": query})
+        return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+    in_graphs = n("SELECT (COUNT(?law) AS ?n) WHERE { GRAPH ?g { ?law a cp:Law } }")
+    laws = n("SELECT (COUNT(DISTINCT ?law) AS ?n) WHERE { ?law a cp:Law }")
+    assert in_graphs > laws >= 3
+    assert n("SELECT (COUNT(?law) AS ?n) WHERE { ?law a cp:Law }") == laws
+    pairs = "{ ?law a cp:Law ; rdfs:label ?label }"
+    assert n(f"SELECT (COUNT(*) AS ?n) WHERE {pairs}") == n(
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?law ?label WHERE {pairs} }}"
+    )
+
+
 def test_post_form_and_post_body_give_the_same_answer(server_url: str) -> None:
     form = httpx.post(server_url + "/sparql", data={"query": COUNT_LAWS})
     direct = httpx.post(

@@ -17,6 +17,16 @@ A build writes a new folder and then moves the link in one atomic ``rename``: re
 see half a store, and a build that fails or is killed leaves ``current`` as it was. The
 counter lets a server notice a build another process published by reading memory (see
 :class:`BuildWatch`) rather than asking the file system at every request.
+
+Inside a database, the default graph of the dataset a user sees (the union of the graphs) is
+kept merged: the database's own default graph holds each statement of any graph once. A query
+reads it as one graph, so a statement that fifteen sources make is matched once, not fifteen
+times (Oxigraph's union of graphs is a bag: counts and joins over it were inflated, and slow).
+What users write to "the default graph" (the Graph Store Protocol's ``?default``, an update
+without ``GRAPH``) is kept in a reserved named graph, :data:`DEFAULT_GRAPH_NAME`, hidden from
+``GRAPH ?g``. Every write keeps the merge in step (see :class:`GraphStore`); a build marks its
+folder (:data:`MERGED_MARK`) so that a database made by an older cpgraph is still read as it was
+made (the union computed by Oxigraph) and is merged at its first write.
 """
 
 from __future__ import annotations
@@ -43,6 +53,10 @@ from cpgraph.rdfio import RdfFormat, query_syntax_error, rdf_errors
 CURRENT = "current"
 BUILDS = "builds"
 STALE_AFTER_SECONDS = 600
+MERGED_MARK = "cpgraph-merged-union"  # in a database's folder: its default graph is the merge
+DEFAULT_GRAPH_NAME = "urn:x-cpgraph:default-graph"  # where writes to the default graph are kept
+_DEFAULT = ox.DefaultGraph()
+_KEPT_DEFAULT = ox.NamedNode(DEFAULT_GRAPH_NAME)
 
 
 class BinarySink(Protocol):
@@ -330,6 +344,21 @@ def _may_be_relative(sparql: str) -> bool:
     return ("iri" in lowered or "uri" in lowered) and _IRI_CALL.search(sparql) is not None
 
 
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Where a database keeps the dataset's default graphs (see the module's docstring).
+
+    ``merged``: the database's default graph is the merge of every graph (else Oxigraph
+    computes the union at each query, as in builds of older cpgraph versions). ``kept``: the
+    graph that holds what users wrote to the default graph. ``visible``: the named graphs a
+    query sees, when that is not all of them (the kept default graph is then hidden).
+    """
+
+    merged: bool
+    kept: ox.NamedNode | ox.DefaultGraph
+    visible: list[ox.NamedNode] | None
+
+
 def _options(
     sparql: str,
     union_default_graph: bool,
@@ -338,6 +367,7 @@ def _options(
     base_iri: str | None,
     substitutions: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal] | None,
     prefixes: dict[str, str] | None,
+    layout: _Layout,
 ) -> dict[str, Any]:
     """pyoxigraph's query options for ``sparql`` (see :meth:`GraphStore.query`)."""
     options: dict[str, Any] = {}
@@ -351,10 +381,15 @@ def _options(
     default = [ox.NamedNode(iri) for iri in default_graphs] if default_graphs is not None else []
     if default:
         options["default_graph"] = default
-    else:
-        options["use_default_graph_as_union"] = union_default_graph
+    elif not union_default_graph:
+        options["default_graph"] = layout.kept
+    elif not layout.merged:
+        options["use_default_graph_as_union"] = True
+    # else the database's own default graph is the merged union: the default dataset.
     if named_graphs is not None:
         options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs]
+    elif layout.visible is not None:
+        options["named_graphs"] = layout.visible
     if substitutions:
         options["substitutions"] = {ox.Variable(k): v for k, v in substitutions.items()}
     return options
@@ -392,14 +427,26 @@ class _BoundedSink:
 class GraphStore:
     """An Oxigraph store on disk (or in memory when ``path`` is None).
 
+    The dataset it holds is the one users see: named graphs, and a default graph of what was
+    written to it without a name; a query's default graph is the union of all of them, each
+    statement once. Physically the union is kept merged in the database's default graph (see
+    the module's docstring): every write below keeps it in step, and the bulk loads, which
+    bypass transactions, merge it once at their end (at the next read, flush or optimize).
+
     >>> store = GraphStore(None)
-    >>> store.load_quads([])
-    >>> len(store)
-    0
+    >>> g1, g2 = ox.NamedNode("urn:g1"), ox.NamedNode("urn:g2")
+    >>> t = (ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.Literal("o"))
+    >>> store.load_quads([ox.Quad(*t, g1), ox.Quad(*t, g2)])
+    >>> len(store), next(store.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }").rows())["n"].value
+    (2, '1')
     """
 
     def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
         """Open the store at ``path`` (created if missing unless ``read_only``).
+
+        A database written by an older cpgraph (no :data:`MERGED_MARK`) is read as it was
+        written, its union computed by Oxigraph at each query; opened writable, it is merged
+        before its first read or write.
 
         Raises:
             StoreError: if the store cannot be opened (missing, locked by another writer,
@@ -416,6 +463,89 @@ class GraphStore:
                 self._store = ox.Store(str(path))
         except OSError as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+        marked = path is None or (path / MERGED_MARK).is_file()
+        # Writable and unmarked (new, or made by an older cpgraph): merged at first use.
+        self._stale = not marked and not read_only
+        self._merged = marked or not read_only
+        self._kept: ox.NamedNode | ox.DefaultGraph = _KEPT_DEFAULT if self._merged else _DEFAULT
+        self._layout = self._read_layout() if read_only else None
+
+    # -- the layout -------------------------------------------------------------------------
+
+    def _read_layout(self) -> _Layout:
+        visible = None
+        if self._merged and self._store.contains_named_graph(_KEPT_DEFAULT):
+            visible = [g for g in self._store.named_graphs() if g != _KEPT_DEFAULT]
+        return _Layout(self._merged, self._kept, visible)  # type: ignore[arg-type]
+
+    def _current_layout(self) -> _Layout:
+        """The layout a query reads: fixed for a read-only database, else read again."""
+        if self._layout is not None:
+            return self._layout
+        self._settle()
+        return self._read_layout()
+
+    def _unsettle(self) -> None:
+        """Before a bulk load: drop the merge (a range deletion, instant); see :meth:`_settle`."""
+        if not self._stale:
+            if self.path is not None:  # killed from here on, it reads as unmerged: it is
+                (self.path / MERGED_MARK).unlink(missing_ok=True)
+            self._store.clear_graph(_DEFAULT)
+            self._stale = True
+
+    def _settle(self) -> None:
+        """Merge the union if a bulk load (or an older cpgraph) left it unmerged.
+
+        What the database's default graph holds then is what was written to the dataset's
+        default graph: it moves to the kept default graph, and the merge is made anew.
+        """
+        if not self._stale:
+            return
+        written = [
+            ox.Quad(q.subject, q.predicate, q.object, _KEPT_DEFAULT)
+            for q in self._store.quads_for_pattern(None, None, None, _DEFAULT)
+        ]
+        if written:
+            self._store.extend(written)
+        self._merge()
+        self._stale = False
+        if self.path is not None:
+            (self.path / MERGED_MARK).write_text(
+                "The default graph of this database is the merge of its graphs (cpgraph).\n",
+                encoding="utf-8",
+            )
+
+    def _merge(self) -> None:
+        """Make the database's default graph the merge of every named graph, anew."""
+        self._store.clear_graph(_DEFAULT)
+        self._store.bulk_extend(
+            ox.Quad(q.subject, q.predicate, q.object, _DEFAULT)
+            for g in list(self._store.named_graphs())
+            for q in self._store.quads_for_pattern(None, None, None, g)
+        )
+
+    def _physical(self, graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
+        """The database's graph for a graph of the dataset (``None``: its default graph).
+
+        Raises:
+            InputError: if ``graph`` is the reserved name of the kept default graph.
+        """
+        if graph is None:
+            return self._kept
+        if graph == DEFAULT_GRAPH_NAME:
+            raise InputError(f"{DEFAULT_GRAPH_NAME} is reserved: it keeps the default graph")
+        return ox.NamedNode(graph)
+
+    def _unmerge(self, triples: Iterable[tuple[Any, Any, Any]]) -> None:
+        """Take out of the merge the statements that no graph holds any more."""
+        for s, p, o in triples:
+            if not any(
+                not isinstance(q.graph_name, ox.DefaultGraph)
+                for q in self._store.quads_for_pattern(s, p, o, None)
+            ):
+                self._store.remove(ox.Quad(s, p, o, _DEFAULT))
+
+    # -- queries ----------------------------------------------------------------------------
 
     def query(
         self,
@@ -450,6 +580,7 @@ class GraphStore:
                 base_iri,
                 substitutions,
                 prefixes,
+                self._current_layout(),
             ),
         )
         if isinstance(raw, ox.QuerySolutions):
@@ -483,7 +614,17 @@ class GraphStore:
             StoreError: if the store fails while evaluating.
         """
         raw = self._evaluate(
-            sparql, _options(sparql, True, default_graphs, named_graphs, base_iri, None, prefixes)
+            sparql,
+            _options(
+                sparql,
+                True,
+                default_graphs,
+                named_graphs,
+                base_iri,
+                None,
+                prefixes,
+                self._current_layout(),
+            ),
         )
         if not isinstance(raw, (ox.QuerySolutions, ox.QueryBoolean)):
             raise NotAcceptableError(f"a graph result cannot be written as {fmt.value}")
@@ -507,7 +648,13 @@ class GraphStore:
             raise StoreError(f"query failed: {exc}") from exc
 
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
-        """Run a SPARQL update atomically.
+        """Run a SPARQL update, all or nothing, then merge the union anew.
+
+        The update sees the dataset as it was written: its default graph is what was written
+        to the default graph (moved into the database's default graph for the update), and
+        ``GRAPH ?g`` ranges over the named graphs. Which statements an update changed is not
+        known from outside Oxigraph, so the merge is made again whole: a cost in proportion
+        to the store (about 15 s a million statements here), paid by the writer alone.
 
         Raises:
             QuerySyntaxError: if the update is malformed.
@@ -515,34 +662,70 @@ class GraphStore:
         """
         if self.read_only:
             raise StoreError("the store is open read-only")
+        self._settle()
+        self._swap(_KEPT_DEFAULT, _DEFAULT)
         try:
             self._store.update(sparql, base_iri=base_iri)
         except SyntaxError as exc:
             raise query_syntax_error(exc) from None
         except OSError as exc:
             raise StoreError(f"update failed: {exc}") from exc
+        finally:
+            self._swap(_DEFAULT, _KEPT_DEFAULT)
+            self._merge()
+
+    def _swap(
+        self, source: ox.NamedNode | ox.DefaultGraph, target: ox.NamedNode | ox.DefaultGraph
+    ) -> None:
+        """Move the kept default graph between its graph and the database's default graph
+        (whose content, the merge or the kept graph, ``target`` loses first)."""
+        moved = [
+            ox.Quad(q.subject, q.predicate, q.object, target)
+            for q in self._store.quads_for_pattern(None, None, None, source)
+        ]
+        self._store.clear_graph(target)
+        if isinstance(source, ox.DefaultGraph):
+            self._store.clear_graph(source)
+        elif self._store.contains_named_graph(source):
+            self._store.remove_graph(source)
+        if moved:
+            self._store.extend(moved)
 
     def load_quads(self, quads: Iterable[ox.Quad]) -> None:
-        """Add quads in one transaction (all or none).
+        """Add quads in one transaction (all or none), and their statements to the merge.
 
         Raises:
+            InputError: if a quad is in the reserved graph :data:`DEFAULT_GRAPH_NAME`.
             StoreError: if the store is read-only or the write fails.
         """
         if self.read_only:
             raise StoreError("the store is open read-only")
+        self._settle()
+        batch: list[ox.Quad] = []
+        for q in quads:
+            graph = q.graph_name
+            if isinstance(graph, ox.DefaultGraph):
+                q = ox.Quad(q.subject, q.predicate, q.object, _KEPT_DEFAULT)
+            elif graph == _KEPT_DEFAULT:
+                raise InputError(f"{DEFAULT_GRAPH_NAME} is reserved: it keeps the default graph")
+            batch.append(q)
+            batch.append(ox.Quad(q.subject, q.predicate, q.object, _DEFAULT))
         try:
-            self._store.extend(quads)
+            self._store.extend(batch)
         except OSError as exc:
             raise StoreError(f"writing to the store failed: {exc}") from exc
 
     def bulk_load_quads(self, quads: Iterable[ox.Quad]) -> None:
         """Add many quads fast, bypassing transactions: only for a store nobody reads yet.
 
+        The merge is made once, at the next read, :meth:`flush` or :meth:`optimize`.
+
         Raises:
             StoreError: if the store is read-only or the write fails.
         """
         if self.read_only:
             raise StoreError("the store is open read-only")
+        self._unsettle()
         try:
             self._store.bulk_extend(quads)
         except OSError as exc:
@@ -552,7 +735,8 @@ class GraphStore:
         """Load an RDF file straight from disk, streamed by Oxigraph (never whole in memory).
 
         For builds of large trusted data: the parse and the write both run in Rust, so a file
-        of tens of millions of statements needs no more memory than the loader's buffers.
+        of tens of millions of statements needs no more memory than the loader's buffers. The
+        merge is made once, as for :meth:`bulk_load_quads`.
 
         Raises:
             RdfSyntaxError: if the file is malformed (file, line and column in the message).
@@ -560,6 +744,7 @@ class GraphStore:
         """
         if self.read_only:
             raise StoreError("the store is open read-only")
+        self._unsettle()
         try:
             with rdf_errors(str(path)):
                 self._store.bulk_load(
@@ -569,17 +754,22 @@ class GraphStore:
             raise StoreError(f"writing to the store failed: {exc}") from exc
 
     def default_graph_sample(self) -> ox.Quad | None:
-        """One statement of the default graph (not the union), or None when it is empty."""
-        return next(iter(self._store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None)
+        """One statement written to the default graph (not the union), or None if none was."""
+        graphs = (_DEFAULT, self._kept) if self._stale else (self._kept,)
+        for graph in graphs:
+            for q in self._store.quads_for_pattern(None, None, None, graph):
+                return ox.Quad(q.subject, q.predicate, q.object, _DEFAULT)
+        return None
 
     def graph_sizes(self) -> dict[str, int]:
         """The number of statements in each named graph, counted inside Oxigraph."""
-        solutions = self._store.query(
-            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        solutions = self.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+            union_default_graph=False,
         )
         sizes: dict[str, int] = {}
-        for row in solutions:  # type: ignore[union-attr]
-            graph, count = row[0], row[1]
+        for row in solutions.rows():
+            graph, count = row["g"], row["n"]
             if isinstance(graph, ox.NamedNode) and isinstance(count, ox.Literal):
                 sizes[graph.value] = int(count.value)
         return sizes
@@ -593,6 +783,11 @@ class GraphStore:
         tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal]
     ]:
         """The distinct statements matching a pattern, over every graph (an index lookup)."""
+        self._settle()
+        if self._merged:
+            for quad in self._store.quads_for_pattern(subject, predicate, obj, _DEFAULT):
+                yield quad.subject, quad.predicate, quad.object  # type: ignore[misc]
+            return
         seen: set[tuple[Any, Any, Any]] = set()
         for quad in self._store.quads_for_pattern(subject, predicate, obj, None):
             triple = (quad.subject, quad.predicate, quad.object)
@@ -602,12 +797,27 @@ class GraphStore:
 
     def named_graphs(self) -> list[str]:
         """The IRIs of the store's named graphs, sorted."""
-        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+        self._settle()
+        return sorted(
+            g.value
+            for g in self._store.named_graphs()
+            if isinstance(g, ox.NamedNode) and g != _KEPT_DEFAULT
+        )
 
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
-        """Every quad, or those of one named graph."""
-        name = ox.NamedNode(graph) if graph is not None else None
-        return self._store.quads_for_pattern(None, None, None, name)
+        """Every quad of the dataset (what was written to the default graph first), or those
+        of one named graph."""
+        self._settle()
+        if graph is not None:
+            return self._store.quads_for_pattern(None, None, None, self._physical(graph))
+        return self._all_quads()
+
+    def _all_quads(self) -> Iterator[ox.Quad]:
+        for q in self._store.quads_for_pattern(None, None, None, self._kept):
+            yield ox.Quad(q.subject, q.predicate, q.object, _DEFAULT)
+        for g in self._store.named_graphs():
+            if g != _KEPT_DEFAULT:
+                yield from self._store.quads_for_pattern(None, None, None, g)
 
     def dump(
         self,
@@ -627,11 +837,16 @@ class GraphStore:
         """
         if graph is None and not fmt.holds_graphs:
             raise InputError(f"{fmt.value} holds one graph: name the graph to export")
-        options: dict[str, Any] = {"prefixes": prefixes}
-        if graph is not None:
-            options["from_graph"] = ox.NamedNode(graph)
+        self._settle()
         try:
-            self._store.dump(output, fmt.oxigraph, **options)
+            if graph is not None:
+                self._store.dump(
+                    output, fmt.oxigraph, from_graph=self._physical(graph), prefixes=prefixes
+                )
+            elif not self._merged:
+                self._store.dump(output, fmt.oxigraph, prefixes=prefixes)
+            else:  # the database's default graph is the merge: the dataset is written quad by quad
+                ox.serialize(self._all_quads(), output, fmt.oxigraph, prefixes=prefixes)
         except OSError as exc:
             raise StoreError(f"dumping the store failed: {exc}") from exc
 
@@ -639,29 +854,47 @@ class GraphStore:
         """Whether a named graph exists (``None``: the default graph, which always exists)."""
         if graph is None:
             return True
+        if graph == DEFAULT_GRAPH_NAME and self._merged:
+            return False
         return bool(self._store.contains_named_graph(ox.NamedNode(graph)))
 
     def drop_graph(self, graph: str | None) -> None:
-        """Remove a named graph and its statements (``None``: empty the default graph).
+        """Remove a named graph and its statements (``None``: empty the default graph); the
+        statements no other graph holds leave the merge.
 
         Raises:
+            InputError: if ``graph`` is the reserved name :data:`DEFAULT_GRAPH_NAME`.
             StoreError: if the store is read-only or the write fails.
         """
         if self.read_only:
             raise StoreError("the store is open read-only")
+        self._settle()
+        name = self._physical(graph)
         try:
-            if graph is None:
-                self._store.clear_graph(ox.DefaultGraph())
-            elif self._store.contains_named_graph(ox.NamedNode(graph)):
-                self._store.remove_graph(ox.NamedNode(graph))
+            if not self._store.contains_named_graph(name):
+                return
+            gone = [
+                (q.subject, q.predicate, q.object)
+                for q in self._store.quads_for_pattern(None, None, None, name)
+            ]
+            self._store.remove_graph(name)
+            self._unmerge(gone)
         except OSError as exc:
             raise StoreError(f"writing to the store failed: {exc}") from exc
 
     def add_graph(self, graph: str) -> None:
-        """Declare an empty named graph (it then exists even with no statements)."""
+        """Declare an empty named graph (it then exists even with no statements).
+
+        Raises:
+            InputError: if ``graph`` is the reserved name :data:`DEFAULT_GRAPH_NAME`.
+            StoreError: if the store is read-only.
+        """
         if self.read_only:
             raise StoreError("the store is open read-only")
-        self._store.add_graph(ox.NamedNode(graph))
+        self._settle()
+        name = self._physical(graph)
+        assert isinstance(name, ox.NamedNode)
+        self._store.add_graph(name)
 
     def dump_graph(self, output: BinarySink, fmt: RdfFormat, graph: str | None) -> None:
         """Stream the triples of one graph (``None``: the default graph) to ``output``.
@@ -669,11 +902,11 @@ class GraphStore:
         Raises:
             StoreError: if the store fails while reading.
         """
-        name: ox.NamedNode | ox.DefaultGraph = (
-            ox.DefaultGraph() if graph is None else ox.NamedNode(graph)
-        )
+        self._settle()
         try:
-            self._store.dump(cast("IO[bytes]", output), fmt.oxigraph, from_graph=name)
+            self._store.dump(
+                cast("IO[bytes]", output), fmt.oxigraph, from_graph=self._physical(graph)
+            )
         except OSError as exc:
             raise StoreError(f"dumping the graph failed: {exc}") from exc
 
@@ -683,21 +916,32 @@ class GraphStore:
         Raises:
             StoreError: if ``target`` exists or the copy fails.
         """
+        self._settle()
         try:
             self._store.backup(str(target))
+            if self._merged and self.path is not None:
+                shutil.copyfile(self.path / MERGED_MARK, target / MERGED_MARK)
         except OSError as exc:
             raise StoreError(f"cannot copy the store to {target}: {exc}") from exc
 
     def flush(self) -> None:
-        """Write everything to disk (after a bulk load)."""
+        """Merge the union if a bulk load left it unmerged, and write everything to disk."""
+        self._settle()
         self._store.flush()
 
     def optimize(self) -> None:
-        """Compact the database after a large load."""
+        """Merge the union if needed, and compact the database after a large load."""
+        self._settle()
         self._store.optimize()
 
     def __len__(self) -> int:
-        return len(self._store)
+        """The number of quads of the dataset (the merge is not counted)."""
+        self._settle()
+        total = len(self._store)
+        if self._merged:  # less the merge, counted inside Oxigraph
+            merge = self._store.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
+            total -= int(next(iter(merge))[0].value)  # type: ignore[arg-type]
+        return total
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,204 @@
+"""The default graph is the union of the graphs, each statement once (cpgraph.store).
+
+A statement that several sources make is in the named graph of each. The union a query reads
+is their merge, kept in the database's default graph: counts and joins over it see each
+statement once, ``GRAPH ?g`` still finds it in every graph, and every write keeps the merge
+in step. These tests pin that on small real stores, in memory and on disk.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from cpgraph.errors import InputError, QuerySyntaxError
+from cpgraph.rdfio import RdfFormat
+from cpgraph.store import (
+    DEFAULT_GRAPH_NAME,
+    MERGED_MARK,
+    GraphStore,
+    current_build,
+    new_build_dir,
+    publish_build,
+    write_transaction,
+)
+
+G1, G2, G3 = (ox.NamedNode(f"https://example.org/graph/{n}") for n in (1, 2, 3))
+LAW = ox.NamedNode("https://example.org/law")
+TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+LAW_CLASS = ox.NamedNode("https://example.org/Law")
+LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+NAME = ox.Literal("Cleaner Production Promotion Law", language="en")
+
+
+def count(store: GraphStore, where: str, **options: object) -> int:
+    row = next(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}", **options).rows())  # type: ignore[arg-type]
+    return int(row["n"].value)
+
+
+def two_sources() -> GraphStore:
+    """A law typed and labelled in two graphs, and labelled once more in a third."""
+    store = GraphStore(None)
+    store.load_quads(
+        [
+            ox.Quad(LAW, TYPE, LAW_CLASS, G1),
+            ox.Quad(LAW, LABEL, NAME, G1),
+            ox.Quad(LAW, TYPE, LAW_CLASS, G2),
+            ox.Quad(LAW, LABEL, NAME, G2),
+            ox.Quad(LAW, LABEL, NAME, G3),
+        ]
+    )
+    return store
+
+
+def test_a_statement_in_several_graphs_is_matched_once_in_the_default_graph() -> None:
+    store = two_sources()
+    assert count(store, "?law a ?type") == 1
+    assert count(store, "?law a ?type ; <http://www.w3.org/2000/01/rdf-schema#label> ?l") == 1
+    assert count(store, "GRAPH ?g { ?law a ?type }") == 2
+    assert len(store) == 5
+    assert list(store.triples(LAW, LABEL, None)) == [(LAW, LABEL, NAME)]
+
+
+def test_a_query_naming_its_default_graphs_still_reads_them_as_they_are() -> None:
+    store = two_sources()
+    assert count(store, "?s ?p ?o", default_graphs=[G1.value]) == 2
+    assert count(store, "?s ?p ?o", default_graphs=[G3.value]) == 1
+
+
+def test_dropping_a_graph_keeps_what_another_graph_still_says() -> None:
+    store = two_sources()
+    store.drop_graph(G1.value)
+    assert count(store, "?s a ?t") == 1
+    store.drop_graph(G2.value)
+    assert count(store, "?s a ?t") == 0
+    assert count(store, "?s ?p ?o") == 1  # the label, still in the third graph
+    store.drop_graph(G3.value)
+    assert count(store, "?s ?p ?o") == 0
+
+
+def test_writes_to_the_default_graph_are_kept_apart_and_hidden_from_graph_patterns() -> None:
+    store = two_sources()
+    extra = ox.Quad(LAW, ox.NamedNode("https://example.org/note"), ox.Literal("x"))
+    store.load_quads([extra, ox.Quad(LAW, TYPE, LAW_CLASS)])
+    assert count(store, "?s ?p ?o") == 3  # type, label, note: each once
+    assert count(store, "?s ?p ?o", union_default_graph=False) == 2
+    assert count(store, "GRAPH ?g { ?s ?p ?o }") == 5
+    assert DEFAULT_GRAPH_NAME not in store.named_graphs()
+    assert not store.has_graph(DEFAULT_GRAPH_NAME)
+    written = io.BytesIO()
+    store.dump_graph(written, RdfFormat.N_TRIPLES, None)
+    assert len(written.getvalue().splitlines()) == 2
+    store.drop_graph(None)
+    assert count(store, "?s ?p ?o") == 2
+
+
+def test_an_update_sees_the_written_default_graph_and_the_merge_follows_it() -> None:
+    store = two_sources()
+    # Without GRAPH, an update reads and writes the default graph as written: empty here.
+    store.update("DELETE WHERE { ?s ?p ?o }")
+    assert count(store, "?s ?p ?o") == 2
+    store.update('INSERT DATA { <https://example.org/a> <https://example.org/b> "c" }')
+    assert count(store, "?s ?p ?o", union_default_graph=False) == 1
+    assert count(store, "?s ?p ?o") == 3
+    store.update("DELETE WHERE { GRAPH ?g { ?s a ?t } }")
+    assert count(store, "?s a ?t") == 0
+    assert count(store, "?s ?p ?o") == 2
+    store.update("DROP ALL")
+    assert count(store, "?s ?p ?o") == 0
+    assert len(store) == 0
+
+
+def test_a_failed_update_leaves_the_dataset_and_its_merge_as_they_were() -> None:
+    store = two_sources()
+    store.load_quads([ox.Quad(LAW, TYPE, LAW_CLASS)])
+    with pytest.raises(QuerySyntaxError):
+        store.update("INSERT DATA { <https://example.org/a> <https://example.org/b> }")
+    assert count(store, "?s ?p ?o") == 2
+    assert count(store, "?s ?p ?o", union_default_graph=False) == 1
+
+
+def test_the_reserved_graph_name_is_refused_for_writes() -> None:
+    store = two_sources()
+    with pytest.raises(InputError, match="reserved"):
+        store.load_quads([ox.Quad(LAW, TYPE, LAW_CLASS, ox.NamedNode(DEFAULT_GRAPH_NAME))])
+    with pytest.raises(InputError, match="reserved"):
+        store.drop_graph(DEFAULT_GRAPH_NAME)
+    assert count(store, "?s ?p ?o") == 2
+
+
+def test_an_export_holds_the_dataset_as_written_not_the_merge() -> None:
+    store = two_sources()
+    store.load_quads([ox.Quad(LAW, TYPE, LAW_CLASS)])
+    out = io.BytesIO()
+    store.dump(out, RdfFormat.N_QUADS)
+    exported = set(ox.parse(out.getvalue(), format=ox.RdfFormat.N_QUADS))
+    assert exported == {*two_sources().quads(), ox.Quad(LAW, TYPE, LAW_CLASS)}
+    assert set(store.quads()) == exported
+
+
+def test_a_bulk_load_is_merged_before_it_is_read_and_marks_its_folder(tmp_path: Path) -> None:
+    store = GraphStore(tmp_path / "db")
+    store.bulk_load_quads(two_sources().quads())
+    assert not (tmp_path / "db" / MERGED_MARK).exists()  # killed now, it reads as unmerged
+    store.flush()
+    assert (tmp_path / "db" / MERGED_MARK).is_file()
+    assert count(store, "?s ?p ?o") == 2
+    del store
+    reopened = GraphStore(tmp_path / "db", read_only=True)
+    assert count(reopened, "?s ?p ?o") == 2
+    assert count(reopened, "GRAPH ?g { ?s ?p ?o }") == 5
+
+
+def test_a_store_built_before_the_merge_is_read_as_built_and_merged_at_its_first_write(
+    tmp_path: Path,
+) -> None:
+    # A build as older versions left it: named graphs and a default graph, no merge, no mark.
+    store_dir = tmp_path / "store"
+    build = new_build_dir(store_dir)
+    old = ox.Store(str(build))
+    old.extend([*two_sources().quads(), ox.Quad(LAW, TYPE, LAW_CLASS)])
+    old.flush()
+    del old
+    publish_build(store_dir, build)
+
+    legacy = GraphStore(build, read_only=True)
+    assert count(legacy, "?s ?p ?o", union_default_graph=False) == 1
+    assert count(legacy, "?s a ?t") == 3  # Oxigraph's union: once per graph
+    assert len(legacy) == 6
+    del legacy
+
+    with write_transaction(store_dir) as writable:
+        writable.load_quads([ox.Quad(LAW, ox.NamedNode("https://example.org/n"), NAME, G3)])
+    del writable  # closed, as when the writer returns
+    merged = current_build(store_dir)
+    assert merged is not None
+    assert (merged / MERGED_MARK).is_file()
+    store = GraphStore(merged, read_only=True)
+    assert count(store, "?s a ?t") == 1
+    assert count(store, "?s ?p ?o", union_default_graph=False) == 1
+    assert len(store) == 7
+
+
+def test_a_copy_of_a_merged_store_stays_merged(tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    build = new_build_dir(store_dir)
+    first = GraphStore(build)
+    first.load_quads(two_sources().quads())
+    first.flush()
+    del first
+    publish_build(store_dir, build)
+    with write_transaction(store_dir) as store:
+        store.drop_graph(G1.value)
+    del store  # closed, as when the writer returns
+    copy = current_build(store_dir)
+    assert copy is not None
+    assert copy != build
+    shutil.rmtree(build)  # the copy stands alone
+    reopened = GraphStore(copy, read_only=True)
+    assert count(reopened, "?s a ?t") == 1
+    assert count(reopened, "GRAPH ?g { ?s a ?t }") == 1
