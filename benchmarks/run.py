@@ -855,9 +855,10 @@ def build_shipped(store: Path, *, log: Path) -> Path:
 
 
 def shipped_store(work: Path) -> Path:
-    """The store of the shipped data for the saved queries, built once and kept."""
+    """The store of the shipped data for the saved queries, built once and kept (and again
+    when an older cpgraph built it, without the merged union)."""
     store = work / "shipped-store"
-    if not (store / "current").exists():
+    if not (store / "current" / MERGED_MARK).exists():
         build_shipped(fresh(store), log=work / "shipped-build.log")
     return store
 

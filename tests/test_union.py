@@ -15,7 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from cpgraph.errors import InputError, QuerySyntaxError
+from cpgraph.errors import InputError, QuerySyntaxError, StoreError
 from cpgraph.rdfio import RdfFormat
 from cpgraph.store import (
     DEFAULT_GRAPH_NAME,
@@ -116,10 +116,24 @@ def test_an_update_sees_the_written_default_graph_and_the_merge_follows_it() -> 
 def test_a_failed_update_leaves_the_dataset_and_its_merge_as_they_were() -> None:
     store = two_sources()
     store.load_quads([ox.Quad(LAW, TYPE, LAW_CLASS)])
-    with pytest.raises(QuerySyntaxError):
-        store.update("INSERT DATA { <https://example.org/a> <https://example.org/b> }")
+    # Fails only against the store's data (the graph exists), after the merge was taken apart.
+    with pytest.raises(InputError, match="already exists"):
+        store.update(f"INSERT DATA {{ <urn:a> <urn:b> <urn:c> }} ; CREATE GRAPH <{G1.value}>")
     assert count(store, "?s ?p ?o") == 2
     assert count(store, "?s ?p ?o", union_default_graph=False) == 1
+    assert count(store, "GRAPH ?g { ?s ?p ?o }") == 5
+
+
+def test_a_malformed_update_is_refused_before_the_merge_is_touched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = two_sources()
+    merges: list[None] = []
+    monkeypatch.setattr(store, "_merge", lambda: merges.append(None))
+    with pytest.raises(QuerySyntaxError, match="line 1"):
+        store.update("INSERT DATA { <https://example.org/a> <https://example.org/b> }")
+    assert merges == []
+    assert count(store, "?s ?p ?o") == 2
 
 
 def test_the_reserved_graph_name_is_refused_for_writes() -> None:
@@ -202,3 +216,22 @@ def test_a_copy_of_a_merged_store_stays_merged(tmp_path: Path) -> None:
     reopened = GraphStore(copy, read_only=True)
     assert count(reopened, "?s a ?t") == 1
     assert count(reopened, "GRAPH ?g { ?s a ?t }") == 1
+
+
+def test_a_querys_own_from_and_from_named_choose_its_dataset() -> None:
+    store = two_sources()
+    store.load_quads([ox.Quad(LAW, ox.NamedNode("https://example.org/note"), ox.Literal("x"))])
+    assert count(store, "?s ?p ?o") == 3
+    # Oxigraph's union option replaced a query's FROM: before, this counted 3.
+    from_one = f"SELECT (COUNT(*) AS ?n) FROM <{G3.value}> WHERE {{ ?s ?p ?o }}"
+    assert int(next(store.query(from_one).rows())["n"].value) == 1
+    named = f"SELECT (COUNT(*) AS ?n) FROM NAMED <{G1.value}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    assert int(next(store.query(named).rows())["n"].value) == 2
+    # The protocol's graphs still override the query's own.
+    assert int(next(store.query(from_one, default_graphs=[G1.value]).rows())["n"].value) == 2
+
+
+def test_a_store_in_memory_cannot_be_copied_and_says_so(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot copy"):
+        two_sources().backup(tmp_path / "copy")
+    assert not (tmp_path / "copy" / MERGED_MARK).exists()

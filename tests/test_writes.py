@@ -67,6 +67,22 @@ def test_a_failing_update_request_leaves_the_store_as_it_was(writable: str) -> N
     assert not ask(writable, "ASK { GRAPH ?g { <http://example.org/x> ?p ?o } }")
 
 
+def test_an_update_that_fails_on_the_data_is_a_400_and_leaves_the_store_as_it_was(
+    writable: str,
+) -> None:
+    # Well formed, but the second operation creates a graph that exists (no SILENT).
+    create = f"INSERT DATA {{ GRAPH <{G}> {{ <http://example.org/y> a <http://example.org/P> }} }}"
+    assert httpx.post(writable + "/sparql", data={"update": create}, headers=AUTH).is_success
+    update = (
+        f"INSERT DATA {{ <http://example.org/z> a <http://example.org/P> }} ; CREATE GRAPH <{G}>"
+    )
+    response = httpx.post(writable + "/sparql", data={"update": update}, headers=AUTH)
+    assert response.status_code == 400
+    assert "already exists" in response.json()["detail"]
+    assert not ask(writable, "ASK { <http://example.org/z> ?p ?o }")
+    assert ask(writable, "ASK { <http://example.org/y> a <http://example.org/P> }")
+
+
 ADD_ANN = f"""
 import sys
 from pathlib import Path

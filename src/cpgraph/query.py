@@ -151,10 +151,12 @@ def single_scan(query: str) -> SingleScan | None:
     variables are all different) yields its solutions at the pace of the scan: there is
     no step (a sort, a group, a filter, a join, an OFFSET) that works for long without
     output. DISTINCT (or REDUCED) is let in only when the SELECT keeps every variable of the
-    pattern: a solution it drops is then a statement already answered, met again in another
-    graph of the default graph (a union, or a merge of ``default-graph-uri`` graphs), so the
-    scan reads at most as many statements per answered row as there are graphs. Projecting
-    fewer variables could drop almost everything the scan reads (``SELECT DISTINCT ?p``).
+    pattern: a solution it drops is then a statement already answered. The union default
+    graph is merged (see :mod:`cpgraph.store`), so nothing is dropped there; over graphs named
+    by ``default-graph-uri``, which Oxigraph reads one after another, a statement is met again
+    in another of them, so the scan reads at most as many statements per answered row as
+    there are graphs. Projecting fewer variables could drop almost everything the scan reads
+    (``SELECT DISTINCT ?p``).
 
     So such a query may be evaluated where it cannot be interrupted, provided its output is
     bounded (see :func:`cpgraph.workers.answer_at_once`). Anything else, or any doubt, is None

@@ -359,6 +359,15 @@ class _Layout:
     visible: list[ox.NamedNode] | None
 
 
+_FROM = re.compile(r"\bFROM\s+(?:NAMED\s+)?(?:<|[A-Za-z_][\w.-]*:|:)", re.IGNORECASE)
+
+
+def _names_dataset(sparql: str) -> bool:
+    """Whether a query may have its own FROM or FROM NAMED (a word in a string may make this
+    say yes: the store then leaves the dataset to the query, which holds no such clause)."""
+    return ("FROM" in sparql or "from" in sparql.lower()) and _FROM.search(sparql) is not None
+
+
 def _options(
     sparql: str,
     union_default_graph: bool,
@@ -378,9 +387,14 @@ def _options(
         used = {k: v for k, v in prefixes.items() if k + ":" in sparql}
         if used:
             options["prefixes"] = used
+    # The protocol's graphs override a query's FROM and FROM NAMED; the store's own choices
+    # (the union, the hidden kept default graph) must not, so they give way to them.
+    own = _names_dataset(sparql)
     default = [ox.NamedNode(iri) for iri in default_graphs] if default_graphs is not None else []
     if default:
         options["default_graph"] = default
+    elif own:
+        pass
     elif not union_default_graph:
         options["default_graph"] = layout.kept
     elif not layout.merged:
@@ -388,7 +402,7 @@ def _options(
     # else the database's own default graph is the merged union: the default dataset.
     if named_graphs is not None:
         options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs]
-    elif layout.visible is not None:
+    elif layout.visible is not None and not own:
         options["named_graphs"] = layout.visible
     if substitutions:
         options["substitutions"] = {ox.Variable(k): v for k, v in substitutions.items()}
@@ -422,6 +436,14 @@ class _BoundedSink:
 
     def getvalue(self) -> bytes:
         return b"".join(self._parts)
+
+
+def _mark_merged(folder: Path) -> None:
+    """Say in a database's folder that its default graph is the merge (see the module)."""
+    (folder / MERGED_MARK).write_text(
+        "The default graph of this database is the merge of its graphs (cpgraph).\n",
+        encoding="utf-8",
+    )
 
 
 class GraphStore:
@@ -510,10 +532,7 @@ class GraphStore:
         self._merge()
         self._stale = False
         if self.path is not None:
-            (self.path / MERGED_MARK).write_text(
-                "The default graph of this database is the merge of its graphs (cpgraph).\n",
-                encoding="utf-8",
-            )
+            _mark_merged(self.path)
 
     def _merge(self) -> None:
         """Make the database's default graph the merge of every named graph, anew."""
@@ -658,16 +677,30 @@ class GraphStore:
 
         Raises:
             QuerySyntaxError: if the update is malformed.
+            InputError: if the update fails on the store's data (``CREATE GRAPH`` of a graph
+                that exists, ``DROP GRAPH`` of one that does not, without ``SILENT``).
             StoreError: if the store is read-only or fails.
         """
         if self.read_only:
             raise StoreError("the store is open read-only")
+        upper = sparql.upper()
+        if "LOAD" not in upper and "SERVICE" not in upper:
+            # Parsed first on an empty store (which nothing else can reach), so that a
+            # malformed update is refused before the merge is taken apart for nothing.
+            try:
+                ox.Store().update(sparql, base_iri=base_iri)
+            except SyntaxError as exc:
+                raise query_syntax_error(exc) from None
+            except (OSError, RuntimeError, ValueError):  # on no data: only the syntax counts
+                pass
         self._settle()
         self._swap(_KEPT_DEFAULT, _DEFAULT)
         try:
             self._store.update(sparql, base_iri=base_iri)
         except SyntaxError as exc:
             raise query_syntax_error(exc) from None
+        except RuntimeError as exc:  # the update's own error: CREATE of a graph that exists, ...
+            raise InputError(f"the update failed: {exc}") from None
         except OSError as exc:
             raise StoreError(f"update failed: {exc}") from exc
         finally:
@@ -919,9 +952,9 @@ class GraphStore:
         self._settle()
         try:
             self._store.backup(str(target))
-            if self._merged and self.path is not None:
-                shutil.copyfile(self.path / MERGED_MARK, target / MERGED_MARK)
-        except OSError as exc:
+            if self._merged:
+                _mark_merged(target)
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a store in memory
             raise StoreError(f"cannot copy the store to {target}: {exc}") from exc
 
     def flush(self) -> None:
