@@ -57,6 +57,7 @@ MERGED_MARK = "cpgraph-merged-union"  # in a database's folder: its default grap
 DEFAULT_GRAPH_NAME = "urn:x-cpgraph:default-graph"  # where writes to the default graph are kept
 _DEFAULT = ox.DefaultGraph()
 _KEPT_DEFAULT = ox.NamedNode(DEFAULT_GRAPH_NAME)
+_RESERVED = f"{DEFAULT_GRAPH_NAME} is reserved: it keeps the default graph"
 
 
 class BinarySink(Protocol):
@@ -552,7 +553,7 @@ class GraphStore:
         if graph is None:
             return self._kept
         if graph == DEFAULT_GRAPH_NAME:
-            raise InputError(f"{DEFAULT_GRAPH_NAME} is reserved: it keeps the default graph")
+            raise InputError(_RESERVED)
         return ox.NamedNode(graph)
 
     def _unmerge(self, triples: Iterable[tuple[Any, Any, Any]]) -> None:
@@ -740,7 +741,7 @@ class GraphStore:
             if isinstance(graph, ox.DefaultGraph):
                 q = ox.Quad(q.subject, q.predicate, q.object, _KEPT_DEFAULT)
             elif graph == _KEPT_DEFAULT:
-                raise InputError(f"{DEFAULT_GRAPH_NAME} is reserved: it keeps the default graph")
+                raise InputError(_RESERVED)
             batch.append(q)
             batch.append(ox.Quad(q.subject, q.predicate, q.object, _DEFAULT))
         try:
