@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import io
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 import pytest
+from tests.conftest import built_mini_store, cli_env, free_port
 
 from cpgraph.errors import InputError, QuerySyntaxError, StoreError
 from cpgraph.rdfio import RdfFormat
@@ -235,3 +240,40 @@ def test_a_store_in_memory_cannot_be_copied_and_says_so(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot copy"):
         two_sources().backup(tmp_path / "copy")
     assert not (tmp_path / "copy" / MERGED_MARK).exists()
+
+
+def test_a_server_on_a_store_built_before_the_merge_serves_it_and_says_so(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    settings = built_mini_store(tmp_path_factory)
+    build = current_build(settings.store_dir)
+    assert build is not None
+    legacy = new_build_dir(settings.store_dir)  # the same quads, as an older cpgraph built them
+    old = ox.Store(str(legacy))
+    old.bulk_extend(GraphStore(build, read_only=True).quads())
+    old.flush()
+    del old
+    publish_build(settings.store_dir, legacy)
+    url = f"http://127.0.0.1:{free_port()}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cpgraph.cli", "serve", "--port", url.rsplit(":", 1)[1]],
+        env=cli_env(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(url + "/", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        answer = httpx.get(url + "/sparql", params={"query": "ASK { ?s a ?type }"})
+        assert answer.json()["boolean"] is True
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=20)
+    assert "built by an older cpgraph" in stderr
+    assert current_build(settings.store_dir) == legacy  # served as it is, not rebuilt
