@@ -366,7 +366,7 @@ _FROM = re.compile(r"\bFROM\s+(?:NAMED\s+)?(?:<|[A-Za-z_][\w.-]*:|:)", re.IGNORE
 def _names_dataset(sparql: str) -> bool:
     """Whether a query may have its own FROM or FROM NAMED (a word in a string may make this
     say yes: the store then leaves the dataset to the query, which holds no such clause)."""
-    return ("FROM" in sparql or "from" in sparql.lower()) and _FROM.search(sparql) is not None
+    return "from" in sparql.lower() and _FROM.search(sparql) is not None
 
 
 def _options(
@@ -394,13 +394,11 @@ def _options(
     default = [ox.NamedNode(iri) for iri in default_graphs] if default_graphs is not None else []
     if default:
         options["default_graph"] = default
-    elif own:
-        pass
-    elif not union_default_graph:
+    elif not own and not union_default_graph:
         options["default_graph"] = layout.kept
-    elif not layout.merged:
+    elif not own and not layout.merged:
         options["use_default_graph_as_union"] = True
-    # else the database's own default graph is the merged union: the default dataset.
+    # else the query's own FROM, or the database's default graph: the merged union.
     if named_graphs is not None:
         options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs]
     elif layout.visible is not None and not own:
