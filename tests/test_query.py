@@ -207,6 +207,23 @@ def test_the_row_bound_never_counts_fewer_rows_than_there_are(
         assert len(list(ox.parse_query_results(body, fmt.oxigraph))) == 3
 
 
+def _written(store: GraphStore, query: str, fmt: ResultsFormat) -> bytes:
+    whole = io.BytesIO()
+    store.query(query).serialize(whole, fmt)
+    return whole.getvalue()
+
+
+def _kept(data: bytes, fmt: ResultsFormat, max_rows: int, size: int) -> bytes | None:
+    """What a row bound keeps of ``data`` written in pieces of ``size``; None if refused."""
+    sink = _RowBound(fmt, max_rows)
+    try:
+        for start in range(0, len(data), size):
+            sink.write(data[start : start + size])
+    except _FullError:
+        return None
+    return sink.getvalue() if sink.within() else None
+
+
 @pytest.mark.parametrize("fmt", [ResultsFormat.JSON, ResultsFormat.XML, ResultsFormat.CSV])
 def test_the_row_bound_holds_however_the_bytes_are_cut_into_writes(
     store: GraphStore, fmt: ResultsFormat
@@ -214,27 +231,24 @@ def test_the_row_bound_holds_however_the_bytes_are_cut_into_writes(
     # Oxigraph writes in pieces of its own choosing: a row mark may be cut between two.
     values = " ".join(f'"v{i}"' for i in range(7))
     query = f"SELECT ?x ?y WHERE {{ VALUES ?x {{ {values} }} BIND(STRLEN(?x) AS ?y) }}"
-    whole = io.BytesIO()
-    store.query(query).serialize(whole, fmt)
-    data = whole.getvalue()
-
-    def feed(sink: _RowBound, size: int) -> _RowBound:
-        for start in range(0, len(data), size):
-            sink.write(data[start : start + size])
-        return sink
-
-    def passes(sink: _RowBound, size: int) -> bool:
-        try:
-            feed(sink, size)
-        except _FullError:
-            return True
-        return not sink.within()
-
+    data = _written(store, query, fmt)
     for size in (1, 2, 3, 5, 8, 9, 13, 4096):
-        exact = feed(_RowBound(fmt, 7), size)
-        assert exact.within()
-        assert exact.getvalue() == data
-        assert passes(_RowBound(fmt, 6), size)
+        assert _kept(data, fmt, 7, size) == data
+        assert _kept(data, fmt, 6, size) is None
+
+
+@pytest.mark.parametrize("fmt", [ResultsFormat.JSON, ResultsFormat.XML, ResultsFormat.CSV])
+def test_the_row_bound_counts_what_came_before_it_began_counting(
+    store: GraphStore, fmt: ResultsFormat
+) -> None:
+    # The bound counts nothing while the size alone keeps the answer within the limit;
+    # once past it, the rows already written count too, however the bytes were cut.
+    values = " ".join(f'"{i}"' for i in range(50))
+    data = _written(store, f"SELECT ?x WHERE {{ VALUES ?x {{ {values} }} }}", fmt)
+    for size in (1, 7, 64, len(data)):
+        assert _kept(data, fmt, 49, size) is None, size
+        assert _kept(data, fmt, 50, size) == data, size
+        assert _kept(data, fmt, len(data), size) == data, size
 
 
 def test_a_capped_select_stops_when_its_check_says_so(store: GraphStore) -> None:

@@ -7,6 +7,7 @@ negotiation on an Accept header, and a readable text table for terminals.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Sequence
 from typing import IO, NamedTuple
@@ -166,6 +167,14 @@ def single_scan(query: str) -> SingleScan | None:
     """
     if len(query) > 4096 or "(" in query or ";" in query or query.count("{") != 1:
         return None
+    return _matched_scan(query)
+
+
+@functools.lru_cache(maxsize=256)
+def _matched_scan(query: str) -> SingleScan | None:
+    """:func:`single_scan`'s match, remembered for the texts seen last (at most 4 KiB each):
+    a query asked again, as most are, is not matched again, and one that the server asks
+    about twice (its protocol, then :func:`cpgraph.workers.answer_at_once`) is matched once."""
     match = _SINGLE_SCAN.fullmatch(query)
     if match is None:
         return None

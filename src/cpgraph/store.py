@@ -272,12 +272,30 @@ class _RowBound:
       plus the braces inside literals plus one per RDF-star triple term. Whatever Oxigraph
       writes differently (spacing) lowers the count of starts, so the bound only grows.
 
+    Counting costs a pass over the bytes with the interpreter lock held (about 1 µs a
+    kilobyte, as much as a small query's evaluation takes elsewhere), so it waits until the
+    size alone no longer settles the question: each mark counted is at least one byte (eight
+    for XML's), so an answer of at most ``max_rows`` bytes (eight times that for XML) cannot
+    pass the bound, and the usual answer, far smaller, is never counted. Past that size,
+    what was written is counted once and every later write as it comes.
+
     Oxigraph writes in pieces of its own choosing, and a mark may be cut between two: the
-    last bytes of each write, too few to hold a mark, are counted with the next one (and by
+    last bytes counted, too few to hold a mark, are counted with the next piece (and by
     :meth:`within` at the end), so each mark is counted once, whole.
     """
 
-    __slots__ = ("_bound", "_braces", "_check", "_mark", "_max", "_parts", "_pending")
+    __slots__ = (
+        "_bound",
+        "_braces",
+        "_check",
+        "_counted",
+        "_free",
+        "_mark",
+        "_max",
+        "_parts",
+        "_pending",
+        "_size",
+    )
 
     def __init__(
         self, fmt: ResultsFormat, max_rows: int, check: Callable[[], None] | None = None
@@ -285,7 +303,9 @@ class _RowBound:
         self._max = max_rows
         self._check = check
         self._parts: list[bytes] = []
-        self._pending = b""  # the end of what was written, not counted yet
+        self._counted = 0  # how many of the parts were counted
+        self._size = 0
+        self._pending = b""  # the end of what was counted, too short to hold a mark yet
         self._braces = fmt is ResultsFormat.JSON
         if fmt is ResultsFormat.JSON:
             self._bound = -3  # the braces of the head: {"head":{...},"results":{...}}
@@ -296,25 +316,37 @@ class _RowBound:
         else:
             self._bound = -1  # the header line
             self._mark = b"\n"
+        # The most bytes that cannot hold more than max_rows of what is counted.
+        self._free = max_rows * (len(self._mark) if fmt is ResultsFormat.XML else 1)
 
     def write(self, data: bytes) -> int:
         if self._check is not None:
             self._check()
         data = bytes(data)
-        window = self._pending + data
+        self._parts.append(data)
+        self._size += len(data)
+        if self._size > self._free:
+            self._count()
+            if self._bound > self._max:
+                raise _FullError
+        return len(data)
+
+    def _count(self) -> None:
+        """Count the marks in the parts not counted yet."""
+        window = self._pending + b"".join(self._parts[self._counted :])
+        self._counted = len(self._parts)
         keep = len(self._mark) - 1  # a mark that begins here is not whole yet
         decided = window[: len(window) - keep] if len(window) > keep else b""
         self._pending = window[len(decided) :]
         # Every mark found in the window begins in ``decided`` (the rest is too short).
         marks = window.count(self._mark)
         self._bound += decided.count(b"{") - marks if self._braces else marks
-        if self._bound > self._max:
-            raise _FullError
-        self._parts.append(data)
-        return len(data)
 
     def within(self) -> bool:
         """Whether the whole answer stays within the bound, its last bytes counted too."""
+        if self._size <= self._free:
+            return True
+        self._count()
         if self._braces:
             self._bound += self._pending.count(b"{")
         self._pending = b""

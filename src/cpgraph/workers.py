@@ -32,7 +32,7 @@ from typing import Any
 
 from cpgraph import errors
 from cpgraph.errors import CpgraphError, QueryTimeoutError, StoreError, TooManyQueriesError
-from cpgraph.query import QueryFormat, limited_within, negotiate, single_scan
+from cpgraph.query import QueryFormat, SingleScan, limited_within, negotiate, single_scan
 from cpgraph.rdfio import RdfFormat, parse_term
 from cpgraph.store import GraphStore, QueryKind, QueryResult, ResultsFormat
 
@@ -229,11 +229,9 @@ def answer_at_once(request: QueryRequest) -> tuple[QueryHead, bytes] | None:
     Raises:
         QuerySyntaxError, NotAcceptableError, StoreError: as the evaluation raises them.
     """
-    if request.substitutions:
+    scan = _at_once_shape(request)
+    if scan is None:
         return None
-    scan = single_scan(request.query)
-    if scan is None or (scan.limit is not None and scan.limit > AT_ONCE_ROWS):
-        return None  # more rows than fit would only delay the pool's answer
     kind = QueryKind.BOOLEAN if scan.ask else QueryKind.SOLUTIONS
     try:
         fmt = _format(request, kind)
@@ -254,6 +252,21 @@ def answer_at_once(request: QueryRequest) -> tuple[QueryHead, bytes] | None:
     if content is None:
         return None
     return _head(fmt, kind, cap), content
+
+
+def may_answer_at_once(request: QueryRequest) -> bool:
+    """Whether :func:`answer_at_once` may answer ``request`` (whether it tries at all): a
+    query for which it is False goes straight to the pool."""
+    return _at_once_shape(request) is not None
+
+
+def _at_once_shape(request: QueryRequest) -> SingleScan | None:
+    if request.substitutions:
+        return None
+    scan = single_scan(request.query)
+    if scan is None or (scan.limit is not None and scan.limit > AT_ONCE_ROWS):
+        return None  # more rows than fit would only delay the pool's answer
+    return scan
 
 
 @functools.lru_cache(maxsize=8)

@@ -14,9 +14,10 @@ application: other requests, and a GET query whose answer must be compressed or 
 which is sent through an ASGI cycle of its own once the query has answered. The rules
 (limits, the row limit, negotiation, the base IRI) are the application's, called from here.
 
-The GET queries read in one turn of the event loop are evaluated together at the end of it,
-then answered (:class:`_Turn`): Oxigraph's code and data stay in the CPU's caches from one
-lookup to the next instead of being pushed out by the HTTP work between them.
+The GET queries that may be answered at once and are read in one turn of the event loop are
+evaluated together at the end of it, then answered (:class:`_Turn`): Oxigraph's code and data
+stay in the CPU's caches from one lookup to the next instead of being pushed out by the HTTP
+work between them. Any other query goes to the pool as soon as it is read.
 
 Requests pipelined on one connection are answered in order: while a query answered here is
 in flight, uvicorn queues the requests behind it, as it does behind its own.
@@ -65,6 +66,7 @@ from cpgraph.workers import (
     QueryRequest,
     WholeBody,
     answer_or_admit,
+    may_answer_at_once,
 )
 
 log = logging.getLogger(__name__)
@@ -172,7 +174,8 @@ TURN_SECONDS = 0.005  # the longest the queries of one turn are evaluated before
 
 
 class _Turn:
-    """The GET queries that arrived in one turn of the event loop, evaluated together.
+    """The GET queries to try at once that arrived in one turn of the event loop, evaluated
+    together.
 
     Requests come in bursts (one turn of the loop reads every connection that has one), and
     a point lookup costs Oxigraph far less when it follows another lookup than when it
@@ -273,7 +276,19 @@ class _Answer:
         except CpgraphError as exc:
             self._send_response(problem_response(exc, base=settings.base_iri))
             return
-        protocol.cpgraph_turn.add(self, request)
+        if may_answer_at_once(request):
+            protocol.cpgraph_turn.add(self, request)
+            return
+        # Any other query goes to the pool now: waiting for the end of the turn would only
+        # delay it.
+        state = app.state
+        limiter: ClientLimiter = state.limiter
+        try:
+            limiter.acquire(self.client)
+        except CpgraphError as exc:
+            self._send_response(problem_response(exc, base=settings.base_iri))
+            return
+        self.respond(request, None, settings, limiter, state.pool)
 
     def evaluate(
         self, request: QueryRequest, limiter: ClientLimiter
