@@ -36,7 +36,7 @@ import httptools
 import pyoxigraph as ox
 import uvloop
 
-from cpgraph.store import MERGED_MARK, current_build
+from cpgraph.store import current_build, is_merged
 
 JSON = "application/sparql-results+json"
 _STATUS = {
@@ -166,7 +166,7 @@ def _query_thread(jobs: queue.SimpleQueue[Any]) -> None:
 def serve(sock: socket.socket, store: Path, threads: int) -> None:
     """One server process: an event loop on the shared socket and ``threads`` query threads."""
     opened = ox.Store.read_only(str(store))
-    union = not (store / MERGED_MARK).is_file()
+    union = not is_merged(store)
     jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
     for _ in range(threads):
         threading.Thread(target=_query_thread, args=(jobs,), daemon=True).start()

@@ -63,7 +63,7 @@ from harness import (
 )
 from synthetic import Stats, contribution_nquads, generate, iter_sizes
 
-from cpgraph.store import MERGED_MARK
+from cpgraph.store import is_merged
 
 HERE = Path(__file__).resolve().parent
 PREFIXES = (
@@ -858,7 +858,7 @@ def shipped_store(work: Path) -> Path:
     """The store of the shipped data for the saved queries, built once and kept (and again
     when an older cpgraph built it, without the merged union)."""
     store = work / "shipped-store"
-    if not (store / "current" / MERGED_MARK).exists():
+    if not is_merged(store / "current"):
         build_shipped(fresh(store), log=work / "shipped-build.log")
     return store
 
@@ -1091,7 +1091,7 @@ def run_suite(settings: Settings) -> dict[str, Any]:
         if gen_s is not None:
             entry["generate_s"] = gen_s
         serving = work / "stores" / "cpgraph-serving" / "current"
-        if "build" in settings.parts or not (serving / MERGED_MARK).exists():
+        if "build" in settings.parts or not is_merged(serving):
             entry["build"] = bench_build(settings, work, data, stats.triples, validating_dnf)
             validating_dnf = (
                 validating_dnf

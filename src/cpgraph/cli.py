@@ -28,7 +28,7 @@ from cpgraph.errors import CpgraphError, InputError, ValidationFailedError
 from cpgraph.query import QueryFormat, format_table, run_query, shorten
 from cpgraph.rdfio import ox_iri
 from cpgraph.stats import class_counts, source_counts
-from cpgraph.store import MERGED_MARK, GraphStore, current_build, open_current
+from cpgraph.store import GraphStore, current_build, is_merged, open_current
 from cpgraph.validate import ValidationOutcome, validate_files
 
 
@@ -122,7 +122,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     build = current_build(settings.store_dir)
     if args.rebuild or build is None:
         build_store(settings, progress=lambda m: print(m, file=sys.stderr))
-    elif not (build / MERGED_MARK).is_file():
+    elif not is_merged(build):
         print(
             f"the store at {build} was built by an older cpgraph: its default graph is "
             "Oxigraph's union, which matches a statement once per graph that holds it; "

@@ -116,8 +116,13 @@ def parse_quads(
         )
     if to_graph is not None:
         graph = ox.NamedNode(to_graph)
-        quads = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
+        quads = [in_graph(q, graph) for q in quads]
     return quads
+
+
+def in_graph(quad: ox.Quad, graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph) -> ox.Quad:
+    """The statement of ``quad`` in ``graph``."""
+    return ox.Quad(quad.subject, quad.predicate, quad.object, graph)
 
 
 @contextlib.contextmanager

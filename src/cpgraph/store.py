@@ -48,7 +48,7 @@ from typing import IO, Any, Protocol, cast
 import pyoxigraph as ox
 
 from cpgraph.errors import InputError, NotAcceptableError, QuerySyntaxError, StoreError
-from cpgraph.rdfio import RdfFormat, query_syntax_error, rdf_errors
+from cpgraph.rdfio import RdfFormat, in_graph, query_syntax_error, rdf_errors
 
 CURRENT = "current"
 BUILDS = "builds"
@@ -470,6 +470,12 @@ class _BoundedSink:
         return b"".join(self._parts)
 
 
+def is_merged(folder: Path) -> bool:
+    """Whether the database in ``folder`` keeps its default graph as the merge of its graphs
+    (a build of this cpgraph; an older one's default graph is Oxigraph's union)."""
+    return (folder / MERGED_MARK).is_file()
+
+
 def _mark_merged(folder: Path) -> None:
     """Say in a database's folder that its default graph is the merge (see the module)."""
     (folder / MERGED_MARK).write_text(
@@ -517,7 +523,7 @@ class GraphStore:
                 self._store = ox.Store(str(path))
         except OSError as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
-        marked = path is None or (path / MERGED_MARK).is_file()
+        marked = path is None or is_merged(path)
         # Writable and unmarked (new, or made by an older cpgraph): merged at first use.
         self._stale = not marked and not read_only
         self._merged = marked or not read_only
@@ -556,7 +562,7 @@ class GraphStore:
         if not self._stale:
             return
         written = [
-            ox.Quad(q.subject, q.predicate, q.object, _KEPT_DEFAULT)
+            in_graph(q, _KEPT_DEFAULT)
             for q in self._store.quads_for_pattern(None, None, None, _DEFAULT)
         ]
         if written:
@@ -570,7 +576,7 @@ class GraphStore:
         """Make the database's default graph the merge of every named graph, anew."""
         self._store.clear_graph(_DEFAULT)
         self._store.bulk_extend(
-            ox.Quad(q.subject, q.predicate, q.object, _DEFAULT)
+            in_graph(q, _DEFAULT)
             for g in list(self._store.named_graphs())
             for q in self._store.quads_for_pattern(None, None, None, g)
         )
@@ -745,8 +751,7 @@ class GraphStore:
         """Move the kept default graph between its graph and the database's default graph
         (whose content, the merge or the kept graph, ``target`` loses first)."""
         moved = [
-            ox.Quad(q.subject, q.predicate, q.object, target)
-            for q in self._store.quads_for_pattern(None, None, None, source)
+            in_graph(q, target) for q in self._store.quads_for_pattern(None, None, None, source)
         ]
         self._store.clear_graph(target)
         if isinstance(source, ox.DefaultGraph):
@@ -770,11 +775,11 @@ class GraphStore:
         for q in quads:
             graph = q.graph_name
             if isinstance(graph, ox.DefaultGraph):
-                q = ox.Quad(q.subject, q.predicate, q.object, _KEPT_DEFAULT)
+                q = in_graph(q, _KEPT_DEFAULT)
             elif graph == _KEPT_DEFAULT:
                 raise InputError(_RESERVED)
             batch.append(q)
-            batch.append(ox.Quad(q.subject, q.predicate, q.object, _DEFAULT))
+            batch.append(in_graph(q, _DEFAULT))
         try:
             self._store.extend(batch)
         except OSError as exc:
@@ -823,7 +828,7 @@ class GraphStore:
         graphs = (_DEFAULT, self._kept) if self._stale else (self._kept,)
         for graph in graphs:
             for q in self._store.quads_for_pattern(None, None, None, graph):
-                return ox.Quad(q.subject, q.predicate, q.object, _DEFAULT)
+                return in_graph(q, _DEFAULT)
         return None
 
     def graph_sizes(self) -> dict[str, int]:
@@ -879,7 +884,7 @@ class GraphStore:
 
     def _all_quads(self) -> Iterator[ox.Quad]:
         for q in self._store.quads_for_pattern(None, None, None, self._kept):
-            yield ox.Quad(q.subject, q.predicate, q.object, _DEFAULT)
+            yield in_graph(q, _DEFAULT)
         for g in self._store.named_graphs():
             if g != _KEPT_DEFAULT:
                 yield from self._store.quads_for_pattern(None, None, None, g)
