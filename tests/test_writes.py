@@ -8,12 +8,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.compare import isomorphic
 from tests.conftest import built_mini_store, running_server
 
-from cpgraph.store import BuildWatch, write_transaction
+from cpgraph.store import (
+    BuildWatch,
+    GraphStore,
+    current_build,
+    new_build_dir,
+    publish_build,
+    write_transaction,
+)
 from cpgraph.update import with_protocol_dataset
 
 TOKEN = "writer-token-for-the-tests"
@@ -236,6 +244,29 @@ def test_a_head_request_answers_like_get_without_a_body(writable: str) -> None:
 )
 def test_protocol_graphs_become_using_clauses(update: str, expected: str) -> None:
     assert with_protocol_dataset(update, ["http://e/g"]) == expected
+
+
+def test_what_a_write_publishes_is_out_of_reach_of_the_store_it_wrote_with(
+    tmp_path: Path,
+) -> None:
+    store_dir = tmp_path / "store"
+    first = new_build_dir(store_dir)
+    built = GraphStore(first)
+    built.load_quads([ox.Quad(ox.NamedNode("urn:a"), ox.NamedNode("urn:b"), ox.Literal("1"))])
+    built.flush()
+    del built
+    publish_build(store_dir, first)
+    with write_transaction(store_dir) as writer:
+        writer.update("INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> 2 } }")
+    # The writer is still open here (a reference kept, as a caller may): what its database
+    # does now (a compaction deletes the files it merged) happens in its own folder, not in
+    # the build that readers open at once.
+    published = current_build(store_dir)
+    assert published is not None
+    assert published != writer.path
+    reader = GraphStore(published, read_only=True)
+    del writer
+    assert sorted(q.object.value for q in reader.quads()) == ["1", "2"]
 
 
 def test_protocol_graphs_and_an_updates_own_dataset_are_refused_together() -> None:

@@ -1165,10 +1165,11 @@ def write_transaction(store_dir: Path) -> Iterator[GraphStore]:
     """A writable copy of the current store, published when the block ends without error.
 
     Copy-on-write: under an exclusive lock (one writer at a time, across processes), the
-    current build is checkpointed into a new build (hard links, so cheap), opened writable
-    and handed to the block. If the block raises, or the process dies, the new build is
-    discarded and the current store is as it was; otherwise it becomes current in one
-    atomic step. Readers keep reading the build they opened.
+    current build is checkpointed into a new folder (hard links, so cheap), opened writable
+    and handed to the block. If the block raises, or the process dies, the folder is
+    discarded and the current store is as it was; otherwise a checkpoint of it becomes
+    current in one atomic step. Readers keep reading the build they opened. The store handed
+    to the block is not to be used after it.
 
     Raises:
         StoreError: if there is no current store, or the copy cannot be made or published.
@@ -1180,17 +1181,24 @@ def write_transaction(store_dir: Path) -> Iterator[GraphStore]:
             current = current_build(store_dir)
             if current is None:
                 raise StoreError(f"no store at {store_dir}: run 'cpgraph build' first")
-            build = new_build_path(store_dir)
+            work, build = new_build_path(store_dir), new_build_path(store_dir)
             try:
-                GraphStore(current, read_only=True).backup(build)
-                writable = GraphStore(build)
+                GraphStore(current, read_only=True).backup(work)
+                writable = GraphStore(work)
                 yield writable
                 writable.flush()
+                # What is published is a checkpoint of the folder written in, not that folder:
+                # a database still open there (the block may keep a reference to it) goes on
+                # compacting, and deletes files that a reader of the published build, opened
+                # at once, would still need.
+                writable.backup(build)
                 del writable
             except BaseException:
                 discard_build(build)
+                discard_build(work)
                 raise
             publish_build(store_dir, build)
+            discard_build(work)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
