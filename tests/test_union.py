@@ -118,6 +118,113 @@ def test_an_update_sees_the_written_default_graph_and_the_merge_follows_it() -> 
     assert len(store) == 0
 
 
+def _rows(store: GraphStore, query: str) -> set[tuple[str, ...]]:
+    return {tuple(str(v) for v in row.values()) for row in store.query(query).rows()}
+
+
+def _as_read(store: GraphStore) -> tuple[set[ox.Quad], set[tuple[str, ...]], int]:
+    """The dataset as written, the union as queries read it, and the union's size."""
+    union = _rows(store, "SELECT ?s ?p ?o WHERE { ?s ?p ?o }")
+    return set(store.quads()), union, count(store, "?s ?p ?o")
+
+
+DATA_UPDATES = [
+    # a statement the store holds in two graphs, deleted from one, then from the other
+    f"DELETE DATA {{ GRAPH <{G1.value}> {{ <{LAW.value}> a <{LAW_CLASS.value}> }} }}",
+    f"DELETE DATA {{ GRAPH <{G2.value}> {{ <{LAW.value}> a <{LAW_CLASS.value}> }} }}",
+    # into the default graph, and into a graph, a statement the union already holds
+    f"PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\nINSERT DATA {{ <{LAW.value}> "
+    f'rdfs:label "Cleaner Production Promotion Law"@en . <urn:x> <urn:y> "z" }}',
+    f"INSERT DATA {{ GRAPH <{G3.value}> {{ <urn:x> <urn:y> 'z' }} }} ; "
+    f"DELETE DATA {{ <urn:x> <urn:y> 'z' }}",
+    # the same statement inserted and deleted in one request: the last operation wins
+    "INSERT DATA { GRAPH <urn:g4> { <urn:a> <urn:b> 1 } } ; "
+    "DELETE DATA { GRAPH <urn:g4> { <urn:a> <urn:b> 1 } } ;\n"
+    "DELETE DATA { GRAPH <urn:g4> { <urn:c> <urn:d> 2 } } ; "
+    "insert data { graph <urn:g4> { <urn:c> <urn:d> 2 } }",
+    # a graph that an update makes and empties stays, empty
+    "INSERT DATA { GRAPH <urn:g5> { <urn:a> <urn:b> 1 } } ; "
+    "DELETE DATA { GRAPH <urn:g5> { <urn:a> <urn:b> 1 } }",
+    # nothing that the store holds, and nothing at all
+    "DELETE DATA { <urn:never> <urn:said> <urn:this> }",
+    "PREFIX : <urn:>",
+    # relative IRIs, against the request's base
+    "BASE <https://example.org/> INSERT DATA { GRAPH <graph/1> { <law> <note> 'relative' } }",
+]
+
+
+@pytest.mark.parametrize("updates", [DATA_UPDATES[: k + 1] for k in range(len(DATA_UPDATES))])
+def test_a_data_update_leaves_what_a_whole_merge_would(
+    updates: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same updates, statement by statement and (data_operations answering None) the way
+    # every other update goes: the dataset, the union and its counts come out the same.
+    direct, whole = two_sources(), two_sources()
+    for update in updates:
+        direct.update(update, base_iri="https://example.org/")
+    with monkeypatch.context() as patched:
+        patched.setattr("cpgraph.store.data_operations", lambda _: None)
+        for update in updates:
+            whole.update(update, base_iri="https://example.org/")
+    assert _as_read(direct) == _as_read(whole)
+    assert direct.named_graphs() == whole.named_graphs()
+
+
+def test_a_data_update_changes_what_it_names_and_leaves_the_merge_standing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = two_sources()
+    monkeypatch.setattr(store, "_merge", lambda: pytest.fail("the merge was made anew"))
+    store.update(f"DELETE DATA {{ GRAPH <{G1.value}> {{ <{LAW.value}> a <{LAW_CLASS.value}> }} }}")
+    assert count(store, "?s a ?t") == 1  # still in the second graph
+    store.update(f"DELETE DATA {{ GRAPH <{G2.value}> {{ <{LAW.value}> a <{LAW_CLASS.value}> }} }}")
+    assert count(store, "?s a ?t") == 0
+    store.update(f"INSERT DATA {{ <{LAW.value}> a <{LAW_CLASS.value}> }}")
+    assert count(store, "?s a ?t") == 1
+    assert count(store, "?s a ?t", union_default_graph=False) == 1
+    assert count(store, "GRAPH ?g { ?s a ?t }") == 0
+
+
+def test_blank_nodes_of_a_data_update_are_new_each_time() -> None:
+    store = two_sources()
+    insert = (
+        f"INSERT DATA {{ GRAPH <{G3.value}> {{ <{LAW.value}> <urn:amended> [ <urn:in> 2012 ] }} }}"
+    )
+    store.update(insert)
+    store.update(insert)
+    nodes = {o for _, _, o in store.triples(LAW, ox.NamedNode("urn:amended"), None)}
+    assert len(nodes) == 2
+    assert all(isinstance(node, ox.BlankNode) for node in nodes)
+    assert count(store, "?b <urn:in> 2012") == 2
+
+
+@pytest.mark.parametrize(
+    ("update", "error", "match"),
+    [
+        (
+            f"INSERT DATA {{ <urn:a> <urn:b> <urn:c> }} ; "
+            f"INSERT DATA {{ GRAPH <{DEFAULT_GRAPH_NAME}> {{ <urn:a> <urn:b> <urn:c> }} }}",
+            InputError,
+            "reserved",
+        ),
+        (
+            "INSERT DATA { <urn:a> <urn:b> <urn:c> } ;\nDELETE DATA { <urn:a> <urn:b> _:c }",
+            QuerySyntaxError,
+            "line 2",
+        ),
+        ("INSERT DATA { <urn:a> <urn:b> }", QuerySyntaxError, "line 1"),
+    ],
+)
+def test_a_refused_data_update_changes_nothing(
+    update: str, error: type[Exception], match: str
+) -> None:
+    store = two_sources()
+    before = _as_read(store)
+    with pytest.raises(error, match=match):
+        store.update(update)
+    assert _as_read(store) == before
+
+
 def test_a_failed_update_leaves_the_dataset_and_its_merge_as_they_were() -> None:
     store = two_sources()
     store.load_quads([ox.Quad(LAW, TYPE, LAW_CLASS)])

@@ -240,6 +240,10 @@ def test_a_head_request_answers_like_get_without_a_body(writable: str) -> None:
             "# WHERE in a comment\nINSERT { ?s <http://e/p> 'WHERE' }  USING <http://e/g> WHERE "
             "{ ?s ?p ?o }",
         ),
+        (  # a '#' in an IRI in braces once read as a comment, and the USING went missing
+            "INSERT { ?s <http://e/v#p> ?o } WHERE { ?s ?p ?o }",
+            "INSERT { ?s <http://e/v#p> ?o }  USING <http://e/g> WHERE { ?s ?p ?o }",
+        ),
     ],
 )
 def test_protocol_graphs_become_using_clauses(update: str, expected: str) -> None:

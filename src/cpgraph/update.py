@@ -4,9 +4,9 @@ The SPARQL 1.1 Protocol lets a request name the dataset of an update's WHERE cla
 ``using-graph-uri`` and ``using-named-graph-uri``; they act as ``USING`` / ``USING NAMED``
 clauses on every operation that has a WHERE clause. pyoxigraph takes no such option, so
 :func:`with_protocol_dataset` adds the clauses to the update text, after a small lexer has
-found the operations' top-level ``WHERE`` keywords (outside strings, IRIs, comments and
-braces). An update that has its own ``USING`` or ``WITH`` and protocol graphs is refused, as
-the protocol requires.
+found the operations' top-level ``WHERE`` keywords
+(:func:`cpgraph.sparqltext.top_level_words`). An update that has its own ``USING`` or ``WITH``
+and protocol graphs is refused, as the protocol requires.
 """
 
 from __future__ import annotations
@@ -16,46 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cpgraph.errors import InputError
+from cpgraph.sparqltext import top_level_words
 from cpgraph.store import write_transaction
-
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-
-
-def _top_level_words(text: str) -> list[tuple[int, str]]:
-    """The words that stand outside braces, strings, IRIs and comments, with their offsets."""
-    words: list[tuple[int, str]] = []
-    depth = 0
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "#":
-            end = text.find("\n", i)
-            i = n if end < 0 else end + 1
-        elif c in "\"'":
-            quote = c * 3 if text.startswith(c * 3, i) else c
-            i += len(quote)
-            while i < n and not text.startswith(quote, i):
-                i += 2 if text[i] == "\\" else 1
-            i += len(quote)
-        elif c == "<" and depth == 0:
-            end = text.find(">", i)
-            i = n if end < 0 else end + 1
-        elif c == "{":
-            depth += 1
-            i += 1
-        elif c == "}":
-            depth -= 1
-            i += 1
-        elif c.isalpha() or c == "_":
-            match = _WORD.match(text, i)
-            assert match is not None
-            if depth == 0 and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in ":?$_")):
-                words.append((i, match.group().upper()))
-            i = match.end()
-        else:
-            i += 1
-    return words
 
 
 def with_protocol_dataset(
@@ -72,7 +34,7 @@ def with_protocol_dataset(
     for iri in (*using, *using_named):
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*", iri):
             raise InputError(f"not an absolute IRI: {iri!r}")
-    words = _top_level_words(update)
+    words = top_level_words(update)
     if any(word in ("USING", "WITH") for _, word in words):
         raise InputError(
             "the update names its own dataset (USING or WITH): do not also send "
