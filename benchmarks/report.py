@@ -35,12 +35,21 @@ def render(report: dict[str, Any]) -> str:
     """The report as Markdown."""
     m, v, s = report["machine"], report["versions"], report["settings"]
     sizes = " ".join(size_name(k) for k in report["sizes"])
+    runs = [*report.get("earlier_runs", []), {"machine": m, "settings": s}]
+    counts = sorted({run["settings"]["runs"] for run in runs})
+    how_many = (
+        f"{counts[0]} runs"
+        if len(counts) == 1
+        else "the runs its invocation made ("
+        + " or ".join(str(c) for c in counts)
+        + ", listed below)"
+    )
     out = [
         "# cpgraph at scale: benchmark results",
         "",
         f"Measured {m['date']} with `python benchmarks/run.py --sizes {sizes} --runs {s['runs']} "
         f"--seconds {s['seconds']}` (raw numbers: `benchmarks/results/scale.json`). Every figure "
-        f"is the **median of {s['runs']} runs with the min-max spread** in brackets, unless it "
+        f"is the **median of {how_many} with the min-max spread** in brackets, unless it "
         "says 1 run. Peers ran side by side in the same session, alternating run by run, and "
         "each ratio is the median of the per-run ratios (cpgraph / peer), so a slow moment of "
         "the machine hits both sides of a ratio.",
@@ -59,7 +68,6 @@ def render(report: dict[str, Any]) -> str:
             f"The machine was idle when the run started (1-minute load average {load}).",
             "",
         ]
-    runs = [*report.get("earlier_runs", []), {"machine": m, "settings": s}]
     if len(runs) > 1:
         out += [
             "The figures come from these invocations, each later one merged into the "
@@ -71,7 +79,7 @@ def render(report: dict[str, Any]) -> str:
             sized = " ".join(size_name(n) for n in rs["sizes"])
             out.append(
                 f"{number}. {run['machine']['date']}: `--sizes {sized + ' ' if sized else ''}"
-                f"--parts {' '.join(rs['parts'])}`"
+                f"--parts {' '.join(rs['parts'])} --runs {rs['runs']}`"
             )
         out.append("")
     out += [
@@ -103,7 +111,7 @@ def render(report: dict[str, Any]) -> str:
             f"{_n(gen) + ' s' if gen else '(cached)'} |"
         )
     out += _build(report) + _endpoint(report) + _memory(report) + _saved(report)
-    out += _validation(report) + _growth(report)
+    out += _validation(report) + _writes(report) + _growth(report)
     return "\n".join(out) + "\n"
 
 
@@ -399,6 +407,78 @@ def _validation(report: dict[str, Any]) -> list[str]:
             "",
         ]
     return out
+
+
+def _writes(report: dict[str, Any]) -> list[str]:
+    stores = [("shipped graph", report.get("shipped_writes"))] + [
+        (size_name(size), entry.get("writes")) for size, entry in report["sizes"].items()
+    ]
+    stores = [(name, w) for name, w in stores if w]
+    if not stores:
+        return []
+    out = [
+        "## Writes",
+        "",
+        "SPARQL updates one after another on a copy of the store, each through "
+        "`write_transaction` as a request to `/sparql` makes it: **request** is the whole "
+        "(the copy-on-write build, the update, the publication), **update** "
+        "`GraphStore.update` alone. **Statement by statement** is cpgraph: an update of "
+        "`INSERT DATA` and `DELETE DATA` alone changes the statements it names and the merged "
+        "union with them. **Whole merge** is every update the general way, the union merged "
+        "anew from every graph (what an update with a `WHERE` clause still costs, and what "
+        "every update cost before). Request in seconds, median (min-max); the update's own share "
+        "in milliseconds, median; ratio: whole merge / statement by statement, per request.",
+        "",
+        "| store | update | statement by statement: request s; update | "
+        "whole merge: request s; update | ratio |",
+        "| --- | --- | --- | --- | ---: |",
+    ]
+    for name, w in stores:
+        ours, whole = w.get("statement by statement", {}), w.get("whole merge", {})
+        if "updates" not in ours:
+            out.append(f"| {name} | every update | {ours.get('did_not_finish', '-')} | | |")
+            continue
+        for update, f in ours["updates"].items():
+            g = whole.get("updates", {}).get(update)
+            if g is None:
+                other = whole.get("did_not_finish", "-")
+                ratio = "-"
+            else:
+                other = _write_cell(g)
+                ratio = _n(g["request_s"]["median"] / f["request_s"]["median"], 1) + "x"
+            out.append(
+                f"| {name} ({w['statements']:,} statements) | {update} | "
+                f"{_write_cell(f)} | {other} | {ratio} |"
+            )
+    agree = all(_writes_agree(w) for _, w in stores if "updates" in w["statement by statement"])
+    out += [
+        "",
+        "Each run ends with the store as it began, "
+        + (
+            "and both ways leave the same dataset and union after every update (checked: "
+            "their sizes)."
+            if agree
+            else "**not** as expected: the sizes after the updates differ (see scale.json)."
+        ),
+        "",
+    ]
+    return out
+
+
+def _write_cell(f: dict[str, Any]) -> str:
+    """A request's seconds (median and spread), and the update's own share in ms (median)."""
+    return f"{fig(f['request_s'], 2)}; update {_n(f['update_s']['median'] * 1000, 1)} ms"
+
+
+def _writes_agree(w: dict[str, Any]) -> bool:
+    """Whether the write benchmark's runs ended where they began, and the whole merge (if it
+    ran) left the same sizes as cpgraph's way after every update."""
+    ours, whole = w["statement by statement"], w.get("whole merge", {})
+    if ours["statements"][0] != ours["statements"][-1]:
+        return False
+    if "updates" not in whole:
+        return True
+    return bool(whole["statements"] == ours["statements"] and whole["union"] == ours["union"])
 
 
 def _growth(report: dict[str, Any]) -> list[str]:

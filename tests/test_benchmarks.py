@@ -217,7 +217,8 @@ def test_the_suite_runs_at_a_small_size_and_reports_every_part(tmp_path: Path) -
     missing = [tool for tool in ("wrk",) if shutil.which(tool) is None]
     if not (Path(sys.executable).parent / "oxigraph").exists():
         missing.append("the oxigraph command (pip install oxigraph)")
-    parts = ["build", "saved", "validation"] + ([] if missing else ["endpoint", "shipped-endpoint"])
+    parts = ["build", "saved", "validation", "writes"]
+    parts += [] if missing else ["endpoint", "shipped-endpoint"]
     settings = suite.Settings(
         sizes=[8_000],
         runs=1,
@@ -266,6 +267,15 @@ def test_the_suite_runs_at_a_small_size_and_reports_every_part(tmp_path: Path) -
             assert len(rows) == 1, figures  # the same quads, the same answers
             assert rows.pop() > 0, figures
         assert shipped["results"]["10,000 rows @ c=8"]["cpgraph"]["rows"] == shipped["statements"]
+    for writes in (entry["writes"], raw["shipped_writes"]):
+        ours, whole = writes["statement by statement"], writes["whole merge"]
+        assert set(ours["updates"]) == set(suite.write_updates()) == set(whole["updates"])
+        assert all(f["request_s"]["median"] > 0 for f in ours["updates"].values())
+        # Both ways leave the same sizes after every update, and the store as it began.
+        assert ours["statements"] == whole["statements"]
+        assert ours["union"] == whole["union"]
+        assert ours["statements"][0] == ours["statements"][-1] == writes["statements"]
+        assert ours["statements"][1] == ours["statements"][0] + 1  # one statement in
     text = (tmp_path / "out" / "RESULTS.md").read_text()
     for heading in (
         "## Machine and versions",
@@ -274,6 +284,7 @@ def test_the_suite_runs_at_a_small_size_and_reports_every_part(tmp_path: Path) -
         "## Contribution validation",
         "## How the costs grow",
         "## Saved queries",
+        "## Writes",
     ):
         assert heading in text
     assert "median" in text
