@@ -1095,8 +1095,9 @@ def bench_writes(settings: Settings, work: Path, build: Path) -> dict[str, Any]:
     """The write benchmark on copies of ``build``: each run on a fresh copy, data updates as
     cpgraph makes them and, up to ``whole_merge_max_triples``, the general way beside them."""
     statements = len(GraphStore(build, read_only=True))
+    texts = write_updates()
     updates = work / "write-updates.json"
-    updates.write_text(json.dumps(write_updates()))
+    updates.write_text(json.dumps(texts))
     modes = ["statement by statement"]
     if statements <= settings.whole_merge_max_triples:
         modes.append("whole merge")
@@ -1127,13 +1128,13 @@ def bench_writes(settings: Settings, work: Path, build: Path) -> dict[str, Any]:
                     key: summary([r["updates"][name][key] for r in runs])
                     for key in ("update_s", "request_s")
                 }
-                for name in write_updates()
+                for name in texts
             },
             # What each update left, the dataset's size (before and after each) and the
             # union's: the same in every run and either way if both are right, and after the
             # last update the store as it was.
             "statements": runs[0]["statements"],
-            "union": [runs[0]["updates"][name]["union"] for name in write_updates()],
+            "union": [runs[0]["updates"][name]["union"] for name in texts],
         }
     if len(modes) == 1:
         out["whole merge"] = {

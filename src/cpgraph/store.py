@@ -834,12 +834,9 @@ class GraphStore:
         self._settle()
         batch: list[ox.Quad] = []
         for q in quads:
-            graph = q.graph_name
-            if isinstance(graph, ox.DefaultGraph):
-                q = in_graph(q, _KEPT_DEFAULT)
-            elif graph == _KEPT_DEFAULT:
+            if q.graph_name == _KEPT_DEFAULT:
                 raise InputError(_RESERVED)
-            batch.append(q)
+            batch.append(self._held(q))
             batch.append(in_graph(q, _DEFAULT))
         try:
             self._store.extend(batch)
