@@ -10,7 +10,9 @@ query threads). Each query is evaluated in a thread and its answer written by th
 the hand-over any server pays that keeps a query which may never end off its event loop, as
 ``cpgraph serve`` must to enforce its time limit. It does none of cpgraph's work per request:
 no time limit, row limit or per-client limit, no negotiation, no Service Description, no
-streaming (answers are built whole).
+streaming (answers are built whole). With ``--memory`` it answers from a copy of the store in
+memory, made before it listens, as ``cpgraph serve`` does (in the background) for a store
+that fits.
 
 The endpoint benchmark runs it beside ``cpgraph serve`` and ``oxigraph serve``: its own ratio
 to Oxigraph is the most a Python server of this design can reach on a query, and cpgraph's
@@ -163,9 +165,13 @@ def _query_thread(jobs: queue.SimpleQueue[Any]) -> None:
         connection.evaluate(query_string, accept, keep_alive)
 
 
-def serve(sock: socket.socket, store: Path, threads: int) -> None:
+def serve(sock: socket.socket, store: Path, threads: int, memory: bool) -> None:
     """One server process: an event loop on the shared socket and ``threads`` query threads."""
     opened = ox.Store.read_only(str(store))
+    if memory:
+        copy = ox.Store()
+        copy.bulk_load(opened.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+        opened = copy
     union = not is_merged(store)
     jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
     for _ in range(threads):
@@ -188,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4, help="query threads per process")
+    parser.add_argument("--memory", action="store_true", help="answer from a copy in memory")
     args = parser.parse_args(argv)
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -197,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     store = current_build(args.store) or args.store  # a cpgraph store, or a store
     context = multiprocessing.get_context("spawn")
     processes = [
-        context.Process(target=serve, args=(sock, store, args.threads), daemon=True)
+        context.Process(target=serve, args=(sock, store, args.threads, args.memory), daemon=True)
         for _ in range(args.processes)
     ]
     for process in processes:

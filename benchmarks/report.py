@@ -151,6 +151,18 @@ def _build(report: dict[str, Any]) -> list[str]:
     return out
 
 
+def _serving(state: dict[str, Any] | None) -> str:
+    """Where cpgraph answered from in a block of the endpoint benchmark."""
+    if not state:
+        return " cpgraph answered from disk (measured before it could answer from memory)."
+    if state.get("from") == "memory":
+        return (
+            " cpgraph answered from its copy in memory, whole in every process "
+            f"{_n(state['settled_after_s'])} s after it answered first."
+        )
+    return f" cpgraph answered from disk: {state.get('reason', state.get('from'))}."
+
+
 def _endpoint(report: dict[str, Any]) -> list[str]:
     out = [
         "## The endpoint",
@@ -159,13 +171,18 @@ def _endpoint(report: dict[str, Any]) -> list[str]:
         "preceded by a wait until every server answers `ASK {}` quickly again and its processes "
         "are idle (a server may still be working on requests wrk abandoned; the idle check "
         "came with the 2026-11-24 runs). cpgraph runs with its defaults (2 server "
-        "processes of 4 query threads each, 30 s limit); "
-        "`oxigraph serve --union-default-graph` (without `--timeout-s`, "
-        "with which Oxigraph 0.5 starts a thread per query and, under wrk at concurrency 8 on "
-        "this machine, failed to create threads, answered 500s and died); "
+        "processes of 4 query threads each, 30 s limit, and a store of up to 2,000,000 "
+        "statements answered from a copy in memory that each process makes in the background "
+        "after it starts: it is measured once every process answers from it, and each size "
+        "says where it answered from); "
+        "`oxigraph serve --union-default-graph` on its database on disk (its in-memory mode "
+        "starts empty and holds only what is posted to it until it stops), without "
+        "`--timeout-s` (with it, Oxigraph 0.5 starts a thread per query and, under wrk at "
+        "concurrency 8 on this machine, failed to create threads, answered 500s and died); "
         "rdflib-endpoint on the same N-Quads; and the **python floor** "
         "(`benchmarks/floor_server.py`), the least a Python server over pyoxigraph does: the "
-        "same event loop, HTTP parser and 2 x 4 layout as cpgraph, each query evaluated in a "
+        "same event loop, HTTP parser and 2 x 4 layout as cpgraph, reading from memory "
+        "where cpgraph does, each query evaluated in a "
         "thread (as any server must that keeps a query that may never end off its event loop) "
         "and nothing else: no limits, no negotiation, answers built whole. Its ratio to "
         "Oxigraph (in its notes) is the most a Python server of this design reaches on that "
@@ -218,6 +235,7 @@ def _endpoint(report: dict[str, Any]) -> list[str]:
             "Server start-up: "
             + ", ".join(f"{k} {_n(t)} s" for k, t in e["startup_s"].items())
             + "."
+            + _serving(e.get("cpgraph_serving"))
         ]
         for peer, why in e.get("skipped_peers", {}).items():
             out.append(f"{peer}: {why}.")

@@ -258,6 +258,8 @@ def test_the_suite_runs_at_a_small_size_and_reports_every_part(tmp_path: Path) -
                 rows = {f["rows"] for f in figures.values() if f["rows"] is not None}
                 assert len(rows) == 1, figures  # the peers agree
         assert endpoint["server_peak_rss_mib"]["cpgraph"] > 0
+        assert endpoint["cpgraph_serving"]["from"] == "memory"  # measured once it was
+        assert endpoint["cpgraph_serving"]["settled_after_s"] is not None
         shipped = raw["shipped_endpoint"]
         assert shipped["statements"] > 5_000
         assert set(shipped["results"]) == {f"{k} @ c=8" for k in suite.shipped_queries()}
@@ -317,7 +319,10 @@ def test_a_process_tree_s_cpu_time_counts_its_busy_descendants() -> None:
         parent.wait()
 
 
-def test_the_python_floor_answers_select_and_ask_as_pyoxigraph_does(tmp_path: Path) -> None:
+@pytest.mark.parametrize("memory", [False, True], ids=["from disk", "from memory"])
+def test_the_python_floor_answers_select_and_ask_as_pyoxigraph_does(
+    tmp_path: Path, memory: bool
+) -> None:
     """The floor server is a measuring stick: its answers must be the real ones."""
     ex = "http://example.org/"
     store_dir = tmp_path / "store"
@@ -350,6 +355,7 @@ def test_the_python_floor_answers_select_and_ask_as_pyoxigraph_does(tmp_path: Pa
         str(port),
         "--processes",
         "1",
+        *(["--memory"] if memory else []),
     ]
 
     with (

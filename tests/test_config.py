@@ -35,8 +35,16 @@ def test_settings_are_read_from_cpgraph_variables(tmp_path: Path) -> None:
         ("CPGRAPH_PORT", "eighty"),
         ("CPGRAPH_BASE_IRI", "http://example.org/no-slash"),
         ("CPGRAPH_BASE_IRI", "urn:x:"),
+        ("CPGRAPH_PROCESSES", "0"),
+        ("CPGRAPH_MEMORY_STATEMENTS", "-1"),
     ],
 )
 def test_a_bad_setting_is_an_input_error_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(InputError, match=name):
         load_settings({name: value})
+
+
+def test_serving_from_memory_may_be_turned_off_with_zero_statements() -> None:
+    assert load_settings({}).memory_statements > 0
+    assert load_settings({"CPGRAPH_MEMORY_STATEMENTS": "0"}).memory_statements == 0
+    assert load_settings({"CPGRAPH_MEMORY_STATEMENTS": "5000"}).memory_statements == 5000

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import threading
 import time
 from types import SimpleNamespace
 
@@ -10,7 +12,8 @@ import pytest
 
 from cpgraph.build import build_store
 from cpgraph.config import Settings
-from cpgraph.server.deps import reload_store
+from cpgraph.memory import MemoryCopies
+from cpgraph.server.deps import reload_store, serve_memory_copy
 from cpgraph.service import FIGURES_FILE, build_figures, dataset_figures, kept_figures
 from cpgraph.store import GraphStore, current_build, open_current, write_transaction
 
@@ -74,8 +77,13 @@ def _app(settings: Settings) -> SimpleNamespace:
         store_path=str(build),
         store_link=None,
         figures=build_figures(store, build, base=settings.base_iri),
+        store_lock=threading.Lock(),
     )
-    return SimpleNamespace(state=state)
+    app = SimpleNamespace(state=state)
+    state.memory = MemoryCopies(
+        settings.memory_statements, functools.partial(serve_memory_copy, app)
+    )
+    return app
 
 
 def test_a_new_build_is_followed_at_once_and_its_figures_come_after(built: Settings) -> None:
@@ -105,6 +113,10 @@ def test_a_new_build_is_followed_at_once_and_its_figures_come_after(built: Setti
     assert app.state.figures.graphs == before.graphs + 1
     assert app.state.figures.entities == before.entities + 1
     assert kept_figures(new_build, base=BASE) == app.state.figures  # kept for the next process
+    while not (app.state.store.in_memory and app.state.store.path == new_build):
+        assert time.monotonic() < deadline, "the new build was never answered from memory"
+        time.sleep(0.05)
+    app.state.memory.close(timeout=30)
 
 
 def test_a_followed_build_with_kept_figures_shows_them_at_once(

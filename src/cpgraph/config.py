@@ -43,6 +43,9 @@ class Settings:
         access_log: whether the server logs every request (it costs throughput).
         contributors_file: a JSON file of further contributors' tokens (see
             :func:`cpgraph.contributions.load_contributors`); None: only the operator.
+        memory_statements: the largest store (in statements) a server answers from a copy
+            in memory, made in the background (see :mod:`cpgraph.memory`); 0: always
+            from disk.
     """
 
     base_iri: str = DEFAULT_BASE
@@ -60,6 +63,7 @@ class Settings:
     token: str | None = None
     contributors_file: Path | None = None
     access_log: bool = False
+    memory_statements: int = 2_000_000
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed (the CLI's flags override the environment)."""
@@ -79,7 +83,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if not base.startswith(("http://", "https://")) or not base.endswith("/"):
         raise InputError(f"CPGRAPH_BASE_IRI must be an http(s) IRI ending in '/': {base!r}")
 
-    def number(name: str, default: float, kind: type[int] | type[float] = int) -> Any:
+    def number(
+        name: str, default: float, kind: type[int] | type[float] = int, *, zero: bool = False
+    ) -> Any:
         text = env.get(name)
         if text is None:
             return default
@@ -87,8 +93,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             value = kind(text)
         except ValueError:
             raise InputError(f"{name} must be a number: {text!r}") from None
-        if value <= 0:
-            raise InputError(f"{name} must be positive: {text!r}")
+        if value < 0 or (value == 0 and not zero):
+            raise InputError(f"{name} must be {'0 or more' if zero else 'positive'}: {text!r}")
         return value
 
     token = env.get("CPGRAPH_TOKEN") or None
@@ -107,6 +113,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes=number("CPGRAPH_MAX_BODY_BYTES", defaults.max_body_bytes),
         client_concurrency=number("CPGRAPH_CLIENT_CONCURRENCY", defaults.client_concurrency),
         row_limit=number("CPGRAPH_ROW_LIMIT", defaults.row_limit),
+        memory_statements=number(
+            "CPGRAPH_MEMORY_STATEMENTS", defaults.memory_statements, zero=True
+        ),
         token=token,
         access_log=env.get("CPGRAPH_ACCESS_LOG", "").lower() in ("1", "true", "yes"),
         contributors_file=Path(env["CPGRAPH_CONTRIBUTORS_FILE"])

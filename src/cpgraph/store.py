@@ -39,6 +39,7 @@ import mmap
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -471,6 +472,21 @@ class _BoundedSink:
         return b"".join(self._parts)
 
 
+_BLANK_QUADS = (
+    "SELECT ?s ?p ?o ?g WHERE {"
+    " { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }"
+    " UNION { GRAPH ?g { ?s ?p ?o } FILTER(isBlank(?s) || isBlank(?o) || isBlank(?g)) } }"
+)
+
+
+def _blank_quads(store: ox.Store) -> Iterator[ox.Quad]:
+    """The quads of a database (every graph, the merge included) that hold a blank node."""
+    rows = cast(ox.QuerySolutions, store.query(_BLANK_QUADS, use_default_graph_as_union=False))
+    for row in rows:
+        graph = row["g"]
+        yield ox.Quad(row["s"], row["p"], row["o"], _DEFAULT if graph is None else graph)
+
+
 def is_merged(folder: Path) -> bool:
     """Whether the database in ``folder`` keeps its default graph as the merge of its graphs
     (a build of this cpgraph; an older one's default graph is Oxigraph's union)."""
@@ -530,6 +546,73 @@ class GraphStore:
         self._merged = marked or not read_only
         self._kept: ox.NamedNode | ox.DefaultGraph = _KEPT_DEFAULT if self._merged else _DEFAULT
         self._layout = self._read_layout() if read_only else None
+        self.in_memory = path is None
+
+    def memory_copy(self) -> GraphStore:
+        """A read-only copy of this store held in memory: the same dataset, read faster.
+
+        Why: Oxigraph reads from memory two to three times faster than from its database on
+        disk when a query touches many statements (a join's lookups, a large result), and a
+        build never changes once published, so a server may answer from a copy of it.
+        The copy keeps :attr:`path` (it describes the same build) and the physical layout
+        (the merged union, the kept default graph), empty named graphs included.
+
+        The database is streamed through a pipe, from a thread dumping it into this thread
+        loading it; both run inside Oxigraph with the interpreter lock released, so a server
+        goes on answering meanwhile, and no serialisation of the whole is held in between.
+
+        Raises:
+            StoreError: if the copy cannot be made, or does not hold every quad.
+        """
+        self._settle()
+        copy = ox.Store()
+        reading, writing = os.pipe()
+        failures: list[BaseException] = []
+
+        def dump() -> None:
+            try:
+                self._store.dump(output=f"/dev/fd/{writing}", format=ox.RdfFormat.N_QUADS)
+            except OSError as exc:
+                # Writing into a pipe, Oxigraph ends with a sync the pipe refuses (EINVAL):
+                # the quads are through by then, which the count below checks.
+                failures.append(exc)
+            finally:
+                os.close(writing)  # the loader's end of file, the dump done or failed
+
+        dumper = threading.Thread(target=dump, name="cpgraph-memory-copy", daemon=True)
+        try:
+            try:
+                dumper.start()
+                copy.bulk_load(path=f"/dev/fd/{reading}", format=ox.RdfFormat.N_QUADS)
+            finally:
+                os.close(reading)  # a load that stopped early ends the dump too (EPIPE)
+                dumper.join()
+            for graph in self._store.named_graphs():  # N-Quads cannot say a graph is empty
+                copy.add_graph(graph)
+            # Loading gives blank nodes new labels: the few quads with blank nodes are put
+            # back as this store has them, so that a copy answers with the same labels.
+            renamed = list(_blank_quads(copy))
+            if renamed:
+                for quad in renamed:
+                    copy.remove(quad)
+                copy.extend(_blank_quads(self._store))
+        except (OSError, SyntaxError) as exc:
+            raise StoreError(f"cannot copy the store into memory: {exc}") from exc
+        if len(copy) != len(self._store):
+            raise StoreError(
+                f"the copy in memory holds {len(copy):,} quads of {len(self._store):,}"
+                + (f" ({failures[0]})" if failures else "")
+            )
+        held = GraphStore.__new__(GraphStore)
+        held.path = self.path
+        held.read_only = True
+        held._store = copy
+        held._stale = False
+        held._merged = self._merged
+        held._kept = self._kept
+        held._layout = held._read_layout()
+        held.in_memory = True
+        return held
 
     # -- the layout -------------------------------------------------------------------------
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,8 +19,9 @@ from cpgraph import __version__
 from cpgraph.config import Settings
 from cpgraph.contributions import ValidationContext, load_contributors
 from cpgraph.errors import StoreError
+from cpgraph.memory import MemoryCopies
 from cpgraph.saved import library_folder, load_library
-from cpgraph.server.deps import follow_current_build
+from cpgraph.server.deps import follow_current_build, serve_memory_copy
 from cpgraph.server.problems import install_problem_handlers
 from cpgraph.server.routes import (
     browse,
@@ -59,6 +62,11 @@ def create_app(settings: Settings, *, client_counts: SharedCounts | None = None)
             raise StoreError(f"no store at {settings.store_dir}: run 'cpgraph build' first")
         app.state.store_path = str(build)
         app.state.store = GraphStore(build, read_only=True)
+        app.state.store_lock = threading.Lock()
+        app.state.memory = MemoryCopies(
+            settings.memory_statements, functools.partial(serve_memory_copy, app)
+        )
+        app.state.memory.follow(app.state.store)
         app.state.figures = build_figures(app.state.store, build, base=settings.base_iri)
         app.state.pool = QueryPool(
             size=settings.query_workers,
@@ -81,6 +89,7 @@ def create_app(settings: Settings, *, client_counts: SharedCounts | None = None)
             yield
         finally:
             await app.state.pool.close()
+            app.state.memory.close(timeout=0)
             app.state.build_watch.close()
             app.state.store = None
 

@@ -91,7 +91,8 @@ def follow_current_build(app: FastAPI) -> None:
 
 def reload_store(app: FastAPI) -> None:
     """Point the app at the store's current build after a write, by this server process or
-    another (queries follow by path).
+    another (queries follow by path): on disk at once, from a copy in memory once it is
+    made (see :mod:`cpgraph.memory`).
 
     The new build's figures (home page, service description) are counted in a thread of
     their own unless they were kept with it: counting reads every statement (seconds from
@@ -104,8 +105,10 @@ def reload_store(app: FastAPI) -> None:
     if build is None or str(build) == app.state.store_path:
         return
     store = GraphStore(build, read_only=True)
-    app.state.store = store
-    app.state.store_path = str(build)
+    with app.state.store_lock:  # against a copy in memory of the build before, put in place
+        app.state.store = store
+        app.state.store_path = str(build)
+    app.state.memory.follow(store)
     kept = kept_figures(build, base=settings.base_iri)
     if kept is not None:
         app.state.figures = kept
@@ -113,6 +116,16 @@ def reload_store(app: FastAPI) -> None:
     threading.Thread(
         target=_count_figures, args=(app, store, build), name="cpgraph-figures", daemon=True
     ).start()
+
+
+def serve_memory_copy(app: FastAPI, copy: GraphStore) -> bool:
+    """Answer from ``copy``, a copy in memory of a build (:mod:`cpgraph.memory`), if that
+    build is still the one served; whether it is. Called in the copying thread."""
+    with app.state.store_lock:
+        if app.state.store_path != str(copy.path):
+            return False
+        app.state.store = copy
+        return True
 
 
 def _count_figures(app: FastAPI, store: GraphStore, build: Path) -> None:

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from cpgraph import __version__
 from cpgraph.linked import best_labels
+from cpgraph.memory import MemoryState
 from cpgraph.pages import home_page
 from cpgraph.query import parse_accept
 from cpgraph.server.deps import SettingsDep, StoreDep
@@ -54,6 +55,7 @@ def home(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
             "sourceExtracts": figures.source_extracts,
             "entities": figures.entities,
         },
+        "serving": _serving(request.app.state.memory.state),
     }
     headers = {"Vary": "Accept"}
     if not _prefers_html(request.headers.get("accept")):
@@ -86,3 +88,14 @@ def _prefers_html(accept: str | None) -> bool:
         if media in ("application/json", "*/*"):
             return False
     return False
+
+
+def _serving(state: MemoryState) -> dict[str, str]:
+    """Where this server process answers from: ``memory``, ``disk`` or ``copying`` (from
+    disk until its copy in memory is whole), the build, and why when from disk."""
+    serving = {"from": state.serving}
+    if state.build is not None:
+        serving["build"] = state.build
+    if state.reason is not None:
+        serving["reason"] = state.reason
+    return serving
