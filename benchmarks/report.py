@@ -158,7 +158,8 @@ def _serving(state: dict[str, Any] | None) -> str:
     if state.get("from") == "memory":
         return (
             " cpgraph answered from its copy in memory, whole in every process "
-            f"{_n(state['settled_after_s'])} s after it answered first."
+            f"{_n(state['settled_after_s'])} s after it first answered (from disk): its "
+            "start-up above includes that wait."
         )
     return f" cpgraph answered from disk: {state.get('reason', state.get('from'))}."
 
