@@ -66,6 +66,7 @@ from harness import (
 )
 from synthetic import Stats, contribution_nquads, generate, iter_sizes
 
+from cpgraph import allocator
 from cpgraph.config import load_settings
 from cpgraph.store import GraphStore, is_merged, new_build_path, publish_build
 
@@ -521,9 +522,12 @@ def endpoint_peers(
             home_url=f"http://127.0.0.1:{port}/",
         )
     ]
-    # The floor reads from memory when cpgraph does (the default limit's stores): its ratio
-    # to cpgraph is then still what cpgraph's own work costs, not where the store is read.
-    in_memory = triples <= load_settings({}).memory_statements
+    # The floor reads from memory when cpgraph does (the default limit's stores), and
+    # allocates with the allocator cpgraph's server processes get: its ratio to cpgraph is
+    # then still what cpgraph's own work costs, not where the store is read or how memory is.
+    defaults = load_settings({})
+    in_memory = triples <= defaults.memory_statements
+    floor_allocator = allocator.choose(defaults.allocator, os.environ, allocator.mimalloc_library())
     oxigraph = PYTHON_BIN / "oxigraph"
     if oxigraph.exists() and (work / "stores" / "oxigraph").exists():
         port = free_port()
@@ -558,6 +562,7 @@ def endpoint_peers(
                 *(["--memory"] if in_memory else []),
             ),
             f"http://127.0.0.1:{port}/sparql",
+            env=tuple(floor_allocator.environment.items()),
         )
     )
     rdflib_endpoint = PYTHON_BIN / "rdflib-endpoint"

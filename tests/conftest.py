@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import rdflib
 
 from cpgraph.build import build_store
 from cpgraph.config import Settings
@@ -30,6 +31,17 @@ RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?
 QUICK = "SELECT ?acronym WHERE { ?org cp:acronym ?acronym }"
 
 Select = Callable[[str], list[dict[str, str]]]
+
+
+def construct_everything(url: str) -> rdflib.Graph:
+    """Every statement a running server's default graph holds (a CONSTRUCT through it)."""
+    response = httpx.get(
+        url + "/sparql",
+        params={"query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"},
+        headers={"Accept": "application/n-triples"},
+    )
+    assert response.status_code == 200
+    return rdflib.Graph().parse(data=response.text, format="nt")
 
 
 @pytest.fixture(scope="session")

@@ -17,10 +17,9 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 import pytest
-import rdflib
 from fastapi import FastAPI
 from rdflib.compare import isomorphic
-from tests.conftest import built_mini_store, running_server
+from tests.conftest import built_mini_store, construct_everything, running_server
 
 from cpgraph.errors import StoreError
 from cpgraph.memory import BYTES_PER_STATEMENT, MemoryCopies, refusal
@@ -300,16 +299,6 @@ def wait_for_memory(url: str, build: str | None = None, *, seconds: float = 60) 
         time.sleep(0.02)
 
 
-def construct(url: str) -> rdflib.Graph:
-    response = httpx.get(
-        url + "/sparql",
-        params={"query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"},
-        headers={"Accept": "application/n-triples"},
-    )
-    assert response.status_code == 200
-    return rdflib.Graph().parse(data=response.text, format="nt")
-
-
 def test_a_server_answers_from_memory_once_its_copy_is_made_exactly_as_from_disk(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
@@ -324,7 +313,7 @@ def test_a_server_answers_from_memory_once_its_copy_is_made_exactly_as_from_disk
         state = serving(disk)
         assert state["from"] == "disk"
         assert "CPGRAPH_MEMORY_STATEMENTS=0" in state["reason"]
-        from_memory, from_disk = construct(memory), construct(disk)
+        from_memory, from_disk = construct_everything(memory), construct_everything(disk)
         assert len(from_memory) > 100
         assert isomorphic(from_memory, from_disk)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from cpgraph.allocator import ALLOCATORS
 from cpgraph.errors import InputError
 from cpgraph.namespaces import DEFAULT_BASE
 
@@ -46,6 +47,8 @@ class Settings:
         memory_statements: the largest store (in statements) a server answers from a copy
             in memory, made in the background (see :mod:`cpgraph.memory`); 0: always
             from disk.
+        allocator: the memory allocator of the server processes, ``mimalloc`` (faster when
+            a process holds a large heap; see :mod:`cpgraph.allocator`) or ``system``.
     """
 
     base_iri: str = DEFAULT_BASE
@@ -64,6 +67,7 @@ class Settings:
     contributors_file: Path | None = None
     access_log: bool = False
     memory_statements: int = 2_000_000
+    allocator: str = "mimalloc"
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed (the CLI's flags override the environment)."""
@@ -97,6 +101,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             raise InputError(f"{name} must be {'0 or more' if zero else 'positive'}: {text!r}")
         return value
 
+    allocator = env.get("CPGRAPH_ALLOCATOR", defaults.allocator).strip().lower()
+    if allocator not in ALLOCATORS:
+        raise InputError(
+            f"CPGRAPH_ALLOCATOR must be one of {', '.join(ALLOCATORS)}: "
+            f"{env['CPGRAPH_ALLOCATOR']!r}"
+        )
     token = env.get("CPGRAPH_TOKEN") or None
     if token is not None and len(token) < 16:
         raise InputError("CPGRAPH_TOKEN must be at least 16 characters long")
@@ -116,6 +126,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         memory_statements=number(
             "CPGRAPH_MEMORY_STATEMENTS", defaults.memory_statements, zero=True
         ),
+        allocator=allocator,
         token=token,
         access_log=env.get("CPGRAPH_ACCESS_LOG", "").lower() in ("1", "true", "yes"),
         contributors_file=Path(env["CPGRAPH_CONTRIBUTORS_FILE"])

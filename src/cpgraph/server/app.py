@@ -16,6 +16,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cpgraph import __version__
+from cpgraph.allocator import in_use as allocator_in_use
 from cpgraph.config import Settings
 from cpgraph.contributions import ValidationContext, load_contributors
 from cpgraph.errors import StoreError
@@ -63,6 +64,7 @@ def create_app(settings: Settings, *, client_counts: SharedCounts | None = None)
         app.state.store_path = str(build)
         app.state.store = GraphStore(build, read_only=True)
         app.state.store_lock = threading.Lock()
+        app.state.allocator = allocator_in_use()
         app.state.memory = MemoryCopies(
             settings.memory_statements, functools.partial(serve_memory_copy, app)
         )

@@ -8,6 +8,9 @@ a crash, or a query that passed its time limit inside a step Oxigraph cannot int
 which that process stops taking connections, finishes its answers and exits. Meanwhile the
 other processes go on answering, so the service never goes away with a runaway query.
 
+The server processes allocate memory with mimalloc unless the operator says otherwise
+(:mod:`cpgraph.allocator`): the supervisor puts it in the environment they start with.
+
 The per-client concurrency limit is counted in shared memory (:class:`SharedCounts`), so it
 holds across the processes.
 """
@@ -24,6 +27,7 @@ import time
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from cpgraph import allocator
 from cpgraph.config import Settings
 from cpgraph.errors import StoreError
 from cpgraph.workers import SharedCounts
@@ -95,14 +99,19 @@ class Supervisor:
                 f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}"
             ) from None
         sock.set_inheritable(True)
+        choice = allocator.choose(settings.allocator, os.environ, allocator.mimalloc_library())
+        if choice.reason is not None:
+            log.warning("server processes allocate with the system's allocator: %s", choice.reason)
+        environment = allocator.apply(choice)
         previous = {
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
         }
         log.info(
-            "cpgraph serving http://%s:%d with %d server processes",
+            "cpgraph serving http://%s:%d with %d server processes (allocator: %s)",
             settings.host,
             settings.port,
             settings.processes,
+            choice.allocator,
         )
         try:
             for _ in range(settings.processes):
@@ -115,6 +124,7 @@ class Supervisor:
             sock.close()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+            allocator.restore(environment)
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         self._stopping = True

@@ -55,7 +55,7 @@ def home(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
             "sourceExtracts": figures.source_extracts,
             "entities": figures.entities,
         },
-        "serving": _serving(request.app.state.memory.state),
+        "serving": _serving(request.app.state.memory.state, request.app.state.allocator),
     }
     headers = {"Vary": "Accept"}
     if not _prefers_html(request.headers.get("accept")):
@@ -90,10 +90,11 @@ def _prefers_html(accept: str | None) -> bool:
     return False
 
 
-def _serving(state: MemoryState) -> dict[str, str]:
+def _serving(state: MemoryState, allocator: str) -> dict[str, str]:
     """Where this server process answers from: ``memory``, ``disk`` or ``copying`` (from
-    disk until its copy in memory is whole), the build, and why when from disk."""
-    serving = {"from": state.serving}
+    disk until its copy in memory is whole), the build, and why when from disk; and the
+    memory allocator it runs with (``mimalloc`` or ``system``, :mod:`cpgraph.allocator`)."""
+    serving = {"from": state.serving, "allocator": allocator}
     if state.build is not None:
         serving["build"] = state.build
     if state.reason is not None:
