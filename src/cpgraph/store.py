@@ -49,6 +49,7 @@ from typing import IO, Any, Protocol, cast
 import pyoxigraph as ox
 
 from cpgraph.errors import InputError, NotAcceptableError, QuerySyntaxError, StoreError
+from cpgraph.joins import Pattern, hash_join_rewrite
 from cpgraph.rdfio import RdfFormat, in_graph, query_syntax_error, rdf_errors
 from cpgraph.sparqltext import as_insertions, data_operations
 
@@ -547,6 +548,7 @@ class GraphStore:
         self._kept: ox.NamedNode | ox.DefaultGraph = _KEPT_DEFAULT if self._merged else _DEFAULT
         self._layout = self._read_layout() if read_only else None
         self.in_memory = path is None
+        self._sizes: dict[tuple[str, str | None], int] = {}
 
     def memory_copy(self) -> GraphStore:
         """A read-only copy of this store held in memory: the same dataset, read faster.
@@ -612,6 +614,7 @@ class GraphStore:
         held._kept = self._kept
         held._layout = held._read_layout()
         held.in_memory = True
+        held._sizes = dict(self._sizes)
         return held
 
     # -- the layout -------------------------------------------------------------------------
@@ -779,6 +782,14 @@ class GraphStore:
         return sink.getvalue()
 
     def _evaluate(self, sparql: str, options: dict[str, Any]) -> Any:
+        planned = self._planned(sparql, options)
+        if planned is not None:
+            try:
+                return self._store.query(planned, **options)
+            except (SyntaxError, ValueError):
+                pass  # the query's own text gives the error, with its own line and column
+            except OSError as exc:
+                raise StoreError(f"query failed: {exc}") from exc
         try:
             return self._store.query(sparql, **options)
         except SyntaxError as exc:
@@ -787,6 +798,39 @@ class GraphStore:
             raise QuerySyntaxError(str(exc)) from None
         except OSError as exc:
             raise StoreError(f"query failed: {exc}") from exc
+
+    def _planned(self, sparql: str, options: dict[str, Any]) -> str | None:
+        """The query as Oxigraph should evaluate it when a join over whole classes is better
+        hashed than looked up (:mod:`cpgraph.joins`), else None.
+
+        Only on a build that never changes (read-only or a copy in memory), whose default
+        graph the query reads as stored (the merged union), since the sizes that decide are
+        counted there once per build.
+        """
+        if (
+            "{" not in sparql
+            or not self.read_only
+            or not self._merged
+            or options.keys() - {"prefixes", "named_graphs"}
+            or _names_dataset(sparql)
+        ):
+            return None
+        return hash_join_rewrite(sparql, self._pattern_size, options.get("prefixes"))
+
+    def _pattern_size(self, pattern: Pattern) -> int:
+        """How many statements of the default graph match ``pattern`` (counted once)."""
+        key = (pattern.predicate, pattern.type_class)
+        size = self._sizes.get(key)
+        if size is None:
+            obj = "?o" if pattern.type_class is None else f"<{pattern.type_class}>"
+            count = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{pattern.predicate}> {obj} }}"
+            try:
+                solutions = cast("ox.QuerySolutions", self._store.query(count))
+                size = int(cast("ox.Literal", next(solutions)["n"]).value)
+            except (OSError, StopIteration, TypeError, ValueError):
+                size = 0  # never rewrite on a size not known
+            self._sizes[key] = size
+        return size
 
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
         """Run a SPARQL update, all or nothing, and keep the merged union in step.
