@@ -152,16 +152,21 @@ def _build(report: dict[str, Any]) -> list[str]:
 
 
 def _serving(state: dict[str, Any] | None) -> str:
-    """Where cpgraph answered from in a block of the endpoint benchmark."""
+    """Where cpgraph answered from in a block of the endpoint benchmark, and with which
+    allocator (recorded since the 2026-11-25 runs; before, the C library's)."""
     if not state:
         return " cpgraph answered from disk (measured before it could answer from memory)."
+    allocator = state.get("allocator", "the C library's")
     if state.get("from") == "memory":
         return (
             " cpgraph answered from its copy in memory, whole in every process "
             f"{_n(state['settled_after_s'])} s after it first answered (from disk): its "
-            "start-up above includes that wait."
+            f"start-up above includes that wait. Its processes allocated with {allocator}."
         )
-    return f" cpgraph answered from disk: {state.get('reason', state.get('from'))}."
+    return (
+        f" cpgraph answered from disk: {state.get('reason', state.get('from'))}. "
+        f"Its processes allocated with {allocator}."
+    )
 
 
 def _endpoint(report: dict[str, Any]) -> list[str]:

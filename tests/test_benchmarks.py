@@ -23,6 +23,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 
+from cpgraph.allocator import mimalloc_library
 from cpgraph.build import build_store
 from cpgraph.config import Settings as CpgraphSettings
 from cpgraph.errors import ValidationFailedError
@@ -260,6 +261,8 @@ def test_the_suite_runs_at_a_small_size_and_reports_every_part(tmp_path: Path) -
         assert endpoint["server_peak_rss_mib"]["cpgraph"] > 0
         assert endpoint["cpgraph_serving"]["from"] == "memory"  # measured once it was
         assert endpoint["cpgraph_serving"]["settled_after_s"] is not None
+        expected = "mimalloc" if mimalloc_library() is not None else "system"
+        assert endpoint["cpgraph_serving"]["allocator"] == expected
         shipped = raw["shipped_endpoint"]
         assert shipped["statements"] > 5_000
         assert set(shipped["results"]) == {f"{k} @ c=8" for k in suite.shipped_queries()}
