@@ -480,6 +480,10 @@ _BLANK_QUADS = (
 )
 
 
+# How many statements of the default graph match a predicate (and a class).
+_COUNT_PATTERN = "SELECT (COUNT(*) AS ?n) WHERE {{ ?s {predicate} {obj} }}"
+
+
 def _blank_quads(store: ox.Store) -> Iterator[ox.Quad]:
     """The quads of a database (every graph, the merge included) that hold a blank node."""
     rows = cast(ox.QuerySolutions, store.query(_BLANK_QUADS, use_default_graph_as_union=False))
@@ -808,8 +812,7 @@ class GraphStore:
         counted there once per build.
         """
         if (
-            "{" not in sparql
-            or not self.read_only
+            not self.read_only
             or not self._merged
             or options.keys() - {"prefixes", "named_graphs"}
             or _names_dataset(sparql)
@@ -822,9 +825,10 @@ class GraphStore:
         key = (pattern.predicate, pattern.type_class)
         size = self._sizes.get(key)
         if size is None:
-            obj = "?o" if pattern.type_class is None else f"<{pattern.type_class}>"
-            count = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{pattern.predicate}> {obj} }}"
             try:
+                # Terms written by Oxigraph itself (a NamedNode refuses a malformed IRI).
+                obj = "?o" if pattern.type_class is None else str(ox.NamedNode(pattern.type_class))
+                count = _COUNT_PATTERN.format(predicate=ox.NamedNode(pattern.predicate), obj=obj)
                 solutions = cast("ox.QuerySolutions", self._store.query(count))
                 size = int(cast("ox.Literal", next(solutions)["n"]).value)
             except (OSError, StopIteration, TypeError, ValueError):
