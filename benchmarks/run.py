@@ -1131,6 +1131,7 @@ def bench_writes(settings: Settings, work: Path, build: Path) -> dict[str, Any]:
     cpgraph makes them and, up to ``whole_merge_max_triples``, the general way beside them."""
     statements = len(GraphStore(build, read_only=True))
     texts = write_updates()
+    work.mkdir(parents=True, exist_ok=True)  # where no other part made it (no wrk)
     updates = work / "write-updates.json"
     updates.write_text(json.dumps(texts))
     modes = ["statement by statement"]

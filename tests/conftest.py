@@ -157,12 +157,13 @@ LIMITED_TOKEN = "a-test-token-of-some-length"
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real ``cpgraph serve`` over the mini store with tight limits: 2 s per query, two
-    queries at a time per client, five rows for anonymous SELECTs, 2,000-byte queries."""
+    queries at a time per client (three threads a process,
+    so one client never holds them all), five rows for anonymous SELECTs, 2,000-byte queries."""
     settings = built_mini_store(tmp_path_factory)
     with running_server(
         settings,
         CPGRAPH_QUERY_TIMEOUT="2",
-        CPGRAPH_QUERY_WORKERS="2",
+        CPGRAPH_QUERY_WORKERS="3",
         CPGRAPH_MAX_QUERY_BYTES="2000",
         CPGRAPH_ROW_LIMIT="5",
         CPGRAPH_CLIENT_CONCURRENCY="2",

@@ -316,6 +316,7 @@ def open_page(browser: DevTools, address: str, deadline: float) -> None:
         mobile=False,
     )
     browser.call("Page.enable", deadline)
+    browser.call("Log.enable", deadline)  # Content-Security-Policy violations are logged
     browser.events.clear()
     browser.call("Page.navigate", deadline, url=address)
     browser.wait_for_event("Page.loadEventFired", deadline)
@@ -382,3 +383,66 @@ def test_a_person_follows_a_result_link_to_the_resource_page(url: str, browser: 
     assert heading == "China National Cleaner Production Centre"
     png = base64.b64decode(browser.call("Page.captureScreenshot", deadline, format="png")["data"])
     assert_painted(png)
+
+
+def policy_violations(browser: DevTools) -> list[str]:
+    """What the browser refused under the page's Content-Security-Policy (its log's security
+    entries) since the page was opened."""
+    return [
+        e["params"]["entry"]["text"]
+        for e in browser.events
+        if e.get("method") == "Log.entryAdded" and e["params"]["entry"].get("source") == "security"
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/id/org/cncpc",
+        "/graph/s004/abstract-p1",
+        "/ontology",
+        "/shapes",
+        "/browse?class=cp:GovernmentBody",
+        "/contribute",
+        "/docs",  # Swagger UI: a policy of its own lets its inline script and CDN code run
+    ],
+)
+def test_no_page_breaks_its_content_security_policy(url: str, browser: DevTools, path: str) -> None:
+    deadline = time.monotonic() + RUN_TIMEOUT
+    open_page(browser, url + path, deadline)
+    browser.evaluate("1", deadline)  # what loading logged has arrived
+    assert policy_violations(browser) == []
+
+
+def test_the_query_page_runs_under_its_content_security_policy(url: str, browser: DevTools) -> None:
+    deadline = time.monotonic() + RUN_TIMEOUT
+    query = "SELECT ?org WHERE { ?org cp:acronym 'CNCPC' }"
+    open_page(browser, f"{url}/query?{urlencode({'query': query, 'run': '1'})}", deadline)
+    wait_until(browser, "!!document.querySelector('#results-table tbody a')", deadline)
+    assert policy_violations(browser) == []
+
+
+def test_a_javascript_iri_in_the_results_is_shown_as_text_not_a_link(
+    url: str, browser: DevTools
+) -> None:
+    deadline = time.monotonic() + RUN_TIMEOUT
+    query = (
+        "SELECT ?x WHERE { VALUES ?x { <javascript:alert(document.domain)> "
+        "<JavaScript:alert(1)> <data:text/html,x> <https://example.org/a> "
+        "<mailto:someone@example.org> } }"
+    )
+    open_page(browser, f"{url}/query?{urlencode({'query': query, 'run': '1'})}", deadline)
+    wait_until(browser, "/ rows? /.test(document.getElementById('status').textContent)", deadline)
+    cells = browser.evaluate(
+        "[...document.querySelectorAll('#results-table tbody td:not(.row-n) > *')]"
+        ".map(e => [e.tagName, e.getAttribute('href'), e.textContent])",
+        deadline,
+    )
+    assert cells == [
+        ["SPAN", None, "javascript:alert(document.domain)"],
+        ["SPAN", None, "JavaScript:alert(1)"],
+        ["SPAN", None, "data:text/html,x"],
+        ["A", "https://example.org/a", "https://example.org/a"],
+        ["A", "mailto:someone@example.org", "mailto:someone@example.org"],
+    ]

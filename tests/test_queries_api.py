@@ -148,7 +148,7 @@ def test_results_are_paged_with_link_headers(server_url: str) -> None:
             assert "prev" in links
         if "next" not in links:
             break
-        response = httpx.get(links["next"]["url"], timeout=30)
+        response = httpx.get(response.url.join(links["next"]["url"]), timeout=30)
     assert [len(p) for p in pages] == [10, 10, 10, 10, 2]
     whole = httpx.get(url, params={"format": "json", "per_page": "1000"}, timeout=30)
     assert [b["standard"]["value"] for b in whole.json()["results"]["bindings"]] == [

@@ -40,6 +40,7 @@ from cpgraph.errors import InputError, StoreError
 from cpgraph.export import export_file
 from cpgraph.jsonld import context_document
 from cpgraph.namespaces import DCTERMS, RDFS, graph_iri
+from cpgraph.parts import make_part_folder
 from cpgraph.rdfio import RdfFormat
 
 RO_CRATE_VERSION = "1.1"
@@ -77,8 +78,10 @@ def make_bundle(cache: DumpCache, folder: Path, *, overwrite: bool = False) -> B
     """
     if folder.exists() and not overwrite:
         raise InputError(f"{folder} exists: choose another folder or allow overwriting")
-    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.part")
-    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp = make_part_folder(folder)
+    except OSError as exc:
+        raise StoreError(f"cannot write the bundle at {folder}: {exc}") from exc
     try:
         files = _write_payload(cache, tmp)
         checksums = "".join(f"{f.sha256}  {f.path}\n" for f in files)
@@ -102,7 +105,7 @@ def _entry(root: Path, rel: str, media_type: str, title: str) -> BundleFile:
 
 
 def _write_payload(cache: DumpCache, root: Path) -> list[BundleFile]:
-    (root / "dumps").mkdir(parents=True)
+    (root / "dumps").mkdir()
     files: list[BundleFile] = []
     for dump in cache.all():
         if not dump.distribution.gzip:

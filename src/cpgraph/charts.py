@@ -45,7 +45,9 @@ NUMBER_TYPES = {
     )
 }
 PALETTE = ("#2b6cb0", "#dd6b20", "#2f855a", "#b83280", "#6b46c1")
-FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:12px"
+# Presentation attributes, not a style attribute: a page's Content-Security-Policy blocks
+# inline styles, and the chart is drawn inside the page as well as served alone.
+FONT = 'font-family="system-ui,-apple-system,Segoe UI,Roboto,sans-serif" font-size="12"'
 MAX_ROWS = 400
 WIDTH = 960
 
@@ -147,7 +149,7 @@ def render_svg(table: ResultTable, kind: ChartKind, *, title: str, description: 
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="chart-title chart-desc" '
-        f'class="chart chart-{kind.value}" style="{FONT}">'
+        f'class="chart chart-{kind.value}" {FONT}>'
         f'<title id="chart-title">{escape(title)}</title>'
         f'<desc id="chart-desc">{escape(desc)}</desc>'
         f'<rect width="{width}" height="{height}" fill="#ffffff"/>{body}</svg>'

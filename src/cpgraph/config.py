@@ -15,6 +15,7 @@ from typing import Any
 from cpgraph.allocator import ALLOCATORS
 from cpgraph.errors import InputError
 from cpgraph.namespaces import DEFAULT_BASE
+from cpgraph.outbound import allow_list
 
 
 def _project_root() -> Path:
@@ -37,8 +38,15 @@ class Settings:
             whole application; a process that ends is replaced).
         query_workers: how many queries each server process evaluates at once (threads).
         max_query_bytes: the largest query text accepted (413 beyond).
+        max_query_depth: the deepest nesting of brackets a query or update may have (400
+            beyond): SPARQL parsers recurse once a level, and a deep text ends a process.
+        max_query_operators: the most operators (``||``, ``+``, path ``/``, ``UNION``,
+            ``OPTIONAL``, ..., and in a query the ``.`` and ``;`` joining triple patterns) a
+            text may hold (400 beyond): long chains of them nest as deep as they are long,
+            and some cost the planner cubic time.
         max_body_bytes: the largest request body accepted (413 beyond).
-        client_concurrency: queries one client may have running at once (429 beyond).
+        client_concurrency: queries one client may have running at once (429 beyond); the
+            server keeps it below its pool of query threads, so other clients find room.
         row_limit: the most rows an anonymous SELECT returns (announced when it cuts).
         token: the bearer token that allows writes; None means writes are off.
         access_log: whether the server logs every request (it costs throughput).
@@ -47,8 +55,27 @@ class Settings:
         memory_statements: the largest store (in statements) a server answers from a copy
             in memory, made in the background (see :mod:`cpgraph.memory`); 0: always
             from disk.
+        process_memory_mib: the memory (resident, MiB) past which a server process answers
+            its queries with 503 and is replaced; 0: three quarters of the machine's memory
+            shared by the processes (see :func:`process_memory_ceiling`).
+        quarantine_seconds: how long a query or update that ended a server process is
+            refused when it comes again (0: never).
         allocator: the memory allocator of the server processes, ``mimalloc`` (faster when
             a process holds a large heap; see :mod:`cpgraph.allocator`) or ``system``.
+        validate_timeout: seconds one validation (``/validate``, ``/contributions``) may run
+            before its process is stopped and it is answered with 503.
+        validate_concurrency: validations one client may have running at once (429 beyond).
+        validate_processes: validations each server process runs at once, for all clients
+            (503 beyond); each runs in a process of its own (see
+            :mod:`cpgraph.validation_jobs`).
+        max_validate_bytes: the largest body ``/validate`` accepts without a token (413
+            beyond); a token's holder keeps ``max_body_bytes``.
+        validate_memory: bytes of memory one validation process may allocate (its data
+            limit); a validation that needs more is stopped and answered with 503.
+        service_allow: the endpoints SERVICE and LOAD may call, IRIs or prefixes ending in
+            ``/`` (``CPGRAPH_SERVICE_ALLOW``, spaces or commas between); empty: none. A
+            private or loopback host is called only when listed exactly (see
+            :mod:`cpgraph.outbound`).
     """
 
     base_iri: str = DEFAULT_BASE
@@ -60,14 +87,24 @@ class Settings:
     processes: int = 2
     query_workers: int = 4
     max_query_bytes: int = 256 * 1024
+    max_query_depth: int = 64
+    max_query_operators: int = 256
     max_body_bytes: int = 64 * 1024 * 1024
-    client_concurrency: int = 8
+    client_concurrency: int = 4
     row_limit: int = 100_000
     token: str | None = None
     contributors_file: Path | None = None
     access_log: bool = False
     memory_statements: int = 2_000_000
     allocator: str = "mimalloc"
+    process_memory_mib: int = 0
+    quarantine_seconds: float = 600.0
+    validate_timeout: float = 30.0
+    validate_concurrency: int = 2
+    validate_processes: int = 4
+    max_validate_bytes: int = 4 * 1024 * 1024
+    validate_memory: int = 2 * 1024 * 1024 * 1024
+    service_allow: tuple[str, ...] = ()
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed (the CLI's flags override the environment)."""
@@ -120,6 +157,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         processes=number("CPGRAPH_PROCESSES", defaults.processes),
         query_workers=number("CPGRAPH_QUERY_WORKERS", defaults.query_workers),
         max_query_bytes=number("CPGRAPH_MAX_QUERY_BYTES", defaults.max_query_bytes),
+        max_query_depth=number("CPGRAPH_MAX_QUERY_DEPTH", defaults.max_query_depth),
+        max_query_operators=number("CPGRAPH_MAX_QUERY_OPERATORS", defaults.max_query_operators),
         max_body_bytes=number("CPGRAPH_MAX_BODY_BYTES", defaults.max_body_bytes),
         client_concurrency=number("CPGRAPH_CLIENT_CONCURRENCY", defaults.client_concurrency),
         row_limit=number("CPGRAPH_ROW_LIMIT", defaults.row_limit),
@@ -127,9 +166,29 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "CPGRAPH_MEMORY_STATEMENTS", defaults.memory_statements, zero=True
         ),
         allocator=allocator,
+        process_memory_mib=number("CPGRAPH_PROCESS_MEMORY_MIB", 0, zero=True),
+        quarantine_seconds=number(
+            "CPGRAPH_QUARANTINE_SECONDS", defaults.quarantine_seconds, float, zero=True
+        ),
+        validate_timeout=number("CPGRAPH_VALIDATE_TIMEOUT", defaults.validate_timeout, float),
+        validate_concurrency=number("CPGRAPH_VALIDATE_CONCURRENCY", defaults.validate_concurrency),
+        validate_processes=number("CPGRAPH_VALIDATE_PROCESSES", defaults.validate_processes),
+        max_validate_bytes=number("CPGRAPH_MAX_VALIDATE_BYTES", defaults.max_validate_bytes),
+        validate_memory=number("CPGRAPH_VALIDATE_MEMORY", defaults.validate_memory),
+        service_allow=allow_list(env.get("CPGRAPH_SERVICE_ALLOW")),
         token=token,
         access_log=env.get("CPGRAPH_ACCESS_LOG", "").lower() in ("1", "true", "yes"),
         contributors_file=Path(env["CPGRAPH_CONTRIBUTORS_FILE"])
         if env.get("CPGRAPH_CONTRIBUTORS_FILE")
         else None,
     )
+
+
+def process_memory_ceiling(settings: Settings) -> int:
+    """The resident memory (bytes) past which one server process is replaced: the operator's
+    ``process_memory_mib``, else three quarters of the machine's memory shared among the
+    processes (at least 1 GiB each)."""
+    if settings.process_memory_mib:
+        return settings.process_memory_mib << 20
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return max(1 << 30, total * 3 // 4 // max(1, settings.processes))

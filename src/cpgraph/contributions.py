@@ -29,6 +29,7 @@ from cpgraph.errors import (
     NotFoundError,
     ValidationFailedError,
 )
+from cpgraph.literals import ill_typed_reason
 from cpgraph.namespaces import DCTERMS, OWL, PROV, RDF, RDFS, XSD, graph_iri, instance_iri
 from cpgraph.neighbourhood import Reach, Triple, shape_reach, validate_in_context
 from cpgraph.rdfio import RdfFormat, parse_quads, to_rdflib_triples
@@ -248,7 +249,31 @@ def read_contribution(
         triples.append((s, p, o))
     if not triples:
         raise ContributionRefusedError("the contribution holds no statements")
+    _refuse_ill_typed(triples)
     return triples
+
+
+def _refuse_ill_typed(triples: list[Triple]) -> None:
+    """Refuse literals of an XSD datatype that are not values of it (``"abc"^^xsd:integer``),
+    whether or not a shape covers their property.
+
+    Raises:
+        ContributionRefusedError: naming the first few such literals.
+    """
+    wrong: list[str] = []
+    for _s, _p, o in triples:
+        if isinstance(o, ox.Literal):
+            reason = ill_typed_reason(o)
+            if reason is not None:
+                wrong.append(f"{_short(str(o))} is {reason}")
+                if len(wrong) == 3:
+                    break
+    if wrong:
+        raise ContributionRefusedError("ill-typed literals: " + "; ".join(wrong))
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def content_hash(triples: list[Triple]) -> str:

@@ -38,6 +38,7 @@ from cpgraph.describe import (
 from cpgraph.errors import NotFoundError, StoreError
 from cpgraph.export import export_file, format_of, write_quads
 from cpgraph.namespaces import prefixes
+from cpgraph.parts import open_part
 from cpgraph.rdfio import RdfFormat
 from cpgraph.store import BUILDS, GraphStore
 
@@ -241,11 +242,14 @@ def _plain(distribution: Distribution) -> Distribution:
 
 
 def _gzip_file(source: Path, target: Path) -> None:
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        tmp, out_file = open_part(target)
+    except OSError as exc:
+        raise StoreError(f"cannot write {target}: {exc}") from exc
     try:
         with (
             source.open("rb") as raw,
-            tmp.open("wb") as out,
+            out_file as out,
             gzip.GzipFile(filename="", fileobj=out, mode="wb", mtime=0, compresslevel=6) as zipped,
         ):
             shutil.copyfileobj(raw, zipped, _CHUNK)

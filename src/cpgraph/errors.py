@@ -9,16 +9,21 @@
     │   ├── UnsupportedFormatError   a format cpgraph does not read or write (415)
     │   ├── NotAcceptableError   no result format fits the Accept header (406)
     │   ├── PayloadTooLargeError a query or body over the operator's limit (413)
+    │   ├── QueryTooComplexError a query nested deeper or longer than the limits (400)
+    │   ├── OutboundRefusedError a SERVICE or LOAD to an endpoint not allowed (400)
     │   └── ParameterError       a saved query's parameter missing or of the wrong type (422)
     ├── ValidationFailedError    RDF parsed but does not conform to the shapes (422, exit 1)
     ├── NotFoundError            no such resource (404, exit 2)
     ├── UnauthorizedError        a write without the operator's bearer token (401)
     ├── LimitError               a limit that protects the service was reached
     │   ├── TooManyQueriesError  one client has too many queries running (429)
-    │   └── QueryTimeoutError    a query ran past its time limit and was stopped (503)
+    │   ├── QueryTimeoutError    a query ran past its time limit and was stopped (503)
+    │   ├── TooManyValidationsError  one client has too many validations running (429)
+    │   └── ValidationTimeoutError   a validation passed its time or memory limit (503)
     ├── StoreError               the store cannot be opened, built or written (500, exit 3)
     └── RemoteStoreError         another repository refused or failed a push (502, exit 3)
-        └── PushVerificationError    the copy differs from the store (502, exit 1)
+        ├── PushVerificationError    the copy differs from the store (502, exit 1)
+        └── RemoteEndpointError      an allowed SERVICE or LOAD endpoint failed (502)
 
 Each class carries its HTTP ``status``, a problem ``type`` slug and a CLI ``exit_code``, so the
 server's one exception handler and the CLI's one ``except`` clause need no table of their own.
@@ -124,6 +129,29 @@ class PayloadTooLargeError(InputError):
     title = "Payload too large"
 
 
+class OutboundRefusedError(InputError):
+    """A SERVICE or LOAD whose endpoint the operator has not allowed (``CPGRAPH_SERVICE_ALLOW``);
+    the problem names the setting in ``setting``."""
+
+    problem = "outbound-refused"
+    title = "Outbound request refused"
+
+    def __init__(self, message: str, *, setting: str = "CPGRAPH_SERVICE_ALLOW") -> None:
+        super().__init__(message, setting=setting)
+
+
+class QueryTooComplexError(InputError):
+    """A query or update nested deeper, or holding more operators, than the operator allows;
+    ``limit`` names the setting."""
+
+    problem = "query-too-complex"
+    title = "Query too complex"
+
+    def __init__(self, message: str, *, limit: str) -> None:
+        super().__init__(message, limit=limit)
+        self.limit = limit
+
+
 class ParameterError(InputError):
     """A saved query's parameter that is unknown, missing, or not a value of its type; the
     problem names it in ``parameter``."""
@@ -177,6 +205,44 @@ class QueryTimeoutError(LimitError):
     status = 503
     problem = "query-timeout"
     title = "Query time limit reached"
+
+
+class TooManyValidationsError(LimitError):
+    """One client already has as many validations running as it may."""
+
+    status = 429
+    problem = "too-many-validations"
+    title = "Too many concurrent validations"
+
+
+class ValidationTimeoutError(LimitError):
+    """A validation ran past its time or memory limit; its process was stopped."""
+
+    status = 503
+    problem = "validation-limit"
+    title = "Validation limit reached"
+
+
+class QueryQuarantinedError(LimitError):
+    """A query or update whose same text ended a server process a short while ago (a crash,
+    the memory ceiling, a time limit the engine could not enforce); ``retry_after`` seconds
+    until it is tried again."""
+
+    status = 503
+    problem = "query-quarantined"
+    title = "Query refused for a while"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+class MemoryLimitError(LimitError):
+    """The server process answering a query passed its memory ceiling and is replaced."""
+
+    status = 503
+    problem = "memory-limit"
+    title = "Memory limit reached"
 
 
 class ValidationFailedError(CpgraphError):
@@ -237,3 +303,13 @@ class PushVerificationError(RemoteStoreError):
     def __init__(self, message: str, *, report: Any) -> None:
         super().__init__(message)
         self.report = report
+
+
+class RemoteEndpointError(RemoteStoreError):
+    """An allowed SERVICE or LOAD endpoint failed, answered an error or could not be reached.
+
+    The message never carries what the endpoint answered: it is another host's text.
+    """
+
+    problem = "remote-endpoint"
+    title = "Remote endpoint failed"

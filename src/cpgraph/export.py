@@ -34,6 +34,7 @@ from cpgraph.describe import DESCRIPTION_PREFIXES, FORMAT_NAMES, description_gra
 from cpgraph.errors import InputError, NotFoundError, StoreError, UnsupportedFormatError
 from cpgraph.jsonld import write_jsonld
 from cpgraph.namespaces import prefixes
+from cpgraph.parts import open_part
 from cpgraph.rdfio import RdfFormat
 from cpgraph.store import GraphStore
 
@@ -179,9 +180,12 @@ def export_file(
         named_fmt, named_gzip = format_of(path.name)
         fmt = fmt or named_fmt
         gzip = named_gzip if gzip is None else gzip
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
-        with tmp.open("wb") as out:
+        tmp, out_file = open_part(path)
+    except OSError as exc:
+        raise StoreError(f"cannot write {path}: {exc}") from exc
+    try:
+        with out_file as out:
             export(
                 store,
                 out,

@@ -19,26 +19,6 @@ from cpgraph.charts import ResultTable
 from cpgraph.pages import Linker, layout, literal
 from cpgraph.saved import Library, SavedQuery
 
-STYLE = """<style>
-.gallery { list-style: none; padding: 0; display: grid; gap: 0.9rem;
-  grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); }
-.gallery li { border: 1px solid #d0d7de; border-radius: 6px; padding: 0.7rem 0.9rem; }
-.gallery h2 { font-size: 1.05rem; border: 0; margin: 0 0 0.3rem; }
-.gallery p { margin: 0.3rem 0; }
-.tags { display: flex; flex-wrap: wrap; gap: 0.3rem; list-style: none; padding: 0;
-  margin: 0.4rem 0 0; }
-.tags a { font-size: 0.8rem; background: #eef2f6; border-radius: 999px;
-  padding: 0.05rem 0.55rem; text-decoration: none; }
-form.params { display: grid; grid-template-columns: max-content minmax(12rem, 32rem);
-  gap: 0.4rem 0.8rem; align-items: center; background: #f6f8fa; border: 1px solid #d0d7de;
-  border-radius: 6px; padding: 0.8rem; }
-form.params input { padding: 0.3rem; font: inherit; }
-form.params button { grid-column: 2; justify-self: start; padding: 0.35rem 1rem; font: inherit; }
-figure.chart { margin: 1rem 0; overflow-x: auto; border: 1px solid #d0d7de; border-radius: 6px; }
-figure.chart figcaption { padding: 0.4rem 0.8rem; background: #f6f8fa; }
-nav.pages { display: flex; gap: 1rem; }
-pre.sparql { background: #f6f8fa; padding: 0.8rem; overflow-x: auto; border-radius: 6px; }
-</style>"""
 FORMATS = (("json", "SPARQL JSON"), ("csv", "CSV"), ("tsv", "TSV"), ("xml", "SPARQL XML"))
 
 
@@ -75,7 +55,7 @@ def gallery_page(library: Library, *, tag: str | None = None) -> str:
         else ""
     )
     body = (
-        f'{STYLE}{lead}<nav aria-label="Tags"><ul class="tags">{tags}</ul></nav>{filtered}'
+        f'{lead}<nav aria-label="Tags"><ul class="tags">{tags}</ul></nav>{filtered}'
         f'<ul class="gallery">{items}</ul>'
     )
     return layout("Saved queries", body)
@@ -143,7 +123,7 @@ def query_page(
         f"Download: {downloads}</p>"
     )
     body = (
-        f'{STYLE}<p class="lead">{escape(query.description)}</p>{form}{chart}'
+        f'<p class="lead">{escape(query.description)}</p>{form}{chart}'
         f'<h2 id="result-h">Result</h2>{status}{_table(table, linker)}{pager}'
         f'<h2 id="sparql-h">The query</h2><p class="hint">Run it yourself on the '
         f'<a href="/query?{escape(urlencode({"query": query.text}))}">query page</a>; '

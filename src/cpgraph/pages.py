@@ -4,8 +4,9 @@ Every page is plain, accessible HTML5 (``lang``, a skip link, headings in order,
 form controls, table headers with ``scope``) styled by the package's own
 ``/static/cpgraph.css``; only the query page has a script (``/static/query.js``). Nothing is
 loaded from elsewhere, so the pages work offline. IRIs under the base are linked to the path
-where this server answers them (:func:`cpgraph.linked.local_path`), other IRIs to themselves;
-an IRI is shown by its label where the graph has one.
+where this server answers them (:func:`cpgraph.linked.local_path`), other IRIs to themselves
+when :func:`may_link` allows (http, https, mailto), else shown as text; an IRI is shown by its
+label where the graph has one.
 
 The functions take the data classes of :mod:`cpgraph.linked`, :mod:`cpgraph.vocabdoc` and
 :mod:`cpgraph.stats` and return the whole page as a string.
@@ -59,6 +60,31 @@ CORE_NAMES = {
     RDFS + "subClassOf": "subclass of",
 }
 QUERY_PREFIXES = ("cp", "rdf", "rdfs", "xsd", "skos", "prov", "org", "dcterms", "foaf")
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+# What a browser's URL parser ignores: C0 controls and spaces around a URL, tabs and line
+# breaks anywhere in it (so "java\tscript:" is "javascript:" to it).
+_URL_EDGES = "".join(map(chr, range(0x21)))
+_URL_IGNORED = str.maketrans("", "", "\t\n\r")
+
+
+def may_link(iri: str) -> bool:
+    """Whether a page may make ``iri`` a link: only http, https and mailto IRIs, read as a
+    browser reads an ``href`` (case-insensitive scheme, controls and whitespace ignored).
+
+    Any other scheme (``javascript:``, ``data:``, ``vbscript:``...) could run in the page's
+    origin when clicked, and an IRI in the graph or a request can be anything: it is shown
+    as text instead.
+    """
+    scheme, colon, _ = iri.strip(_URL_EDGES).translate(_URL_IGNORED).partition(":")
+    return bool(colon) and scheme.isascii() and scheme.lower() in LINK_SCHEMES
+
+
+def link_or_text(href: str | None, inner: str, *, title: str | None = None) -> str:
+    """``inner`` (HTML) as a link to ``href``, or as text where there is no link to make."""
+    titled = f' title="{escape(title)}"' if title is not None else ""
+    if href is None:
+        return f'<span class="unlinked"{titled}>{inner}</span>'
+    return f'<a href="{escape(href)}"{titled}>{inner}</a>'
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +105,13 @@ class Linker:
         self.names = CORE_NAMES | dict(names or {})
         self._prefixes = sorted(prefixes(base).items(), key=lambda kv: -len(kv[1]))
 
-    def href(self, iri: str) -> str:
-        """Where a link to ``iri`` goes: this server's page for it, else the IRI itself."""
-        return local_path(iri, self.base) or iri
+    def href(self, iri: str) -> str | None:
+        """Where a link to ``iri`` goes: this server's page for it, else the IRI itself, or
+        None where it may not be a link (:func:`may_link`)."""
+        local = local_path(iri, self.base)
+        if local is not None:
+            return local
+        return iri if may_link(iri) else None
 
     def curie(self, iri: str) -> str:
         """``iri`` as a prefixed name where a cpgraph prefix fits, else the IRI."""
@@ -95,7 +125,7 @@ class Linker:
         label = text if text is not None else self.names.get(iri)
         shown = escape(label) if label else f"<code>{escape(self.curie(iri))}</code>"
         extra = f' <code class="curie">{escape(self.curie(iri))}</code>' if code and label else ""
-        return f'<a href="{escape(self.href(iri))}" title="{escape(iri)}">{shown}</a>{extra}'
+        return link_or_text(self.href(iri), shown, title=iri) + extra
 
     def term(self, term: Term) -> str:
         """Any RDF term: a linked IRI, a literal with its language or datatype, a blank node."""
@@ -197,16 +227,17 @@ def _sources(graphs: Iterable[str], infos: Mapping[str, GraphInfo], linker: Link
     items = []
     for g in graphs:
         info = infos.get(g, GraphInfo(g))
-        graph_link = f'<a href="{escape(linker.href(g))}" title="{escape(g)}">'
+        href = linker.href(g)
         if info.source:
             doc = linker.link(info.source, text=info.source_label or None)
             where = escape(info.locator) if info.locator else "extract"
-            items.append(f"<li>{doc}, {graph_link}{where}</a></li>")
+            items.append(f"<li>{doc}, {link_or_text(href, where, title=g)}</li>")
         elif info.kind == "CurationGraph":
-            name = g.rsplit("/", 1)[-1]
-            items.append(f"<li>{graph_link}curation graph: {escape(name)}</a></li>")
+            name = escape(g.rsplit("/", 1)[-1])
+            items.append(f"<li>{link_or_text(href, f'curation graph: {name}', title=g)}</li>")
         else:
-            items.append(f"<li>{graph_link}<code>{escape(linker.curie(g))}</code></a></li>")
+            curie = f"<code>{escape(linker.curie(g))}</code>"
+            items.append(f"<li>{link_or_text(href, curie, title=g)}</li>")
     return f'<ul class="sources">{"".join(items)}</ul>'
 
 
@@ -229,10 +260,8 @@ def resource_page(view: ResourceView, *, base: str, alternates: Sequence[Alterna
         names = "".join(f"<li>{literal(lab, linker)}</li>" for lab in view.labels)
         parts.append(f'<h2 id="names">Names</h2><ul class="names">{names}</ul>')
     if view.is_graph:
-        parts.append(
-            f'<p>This IRI names a graph: <a href="{escape(linker.href(view.iri))}">'
-            "see its statements</a>.</p>"
-        )
+        statements = link_or_text(linker.href(view.iri), "see its statements")
+        parts.append(f"<p>This IRI names a graph: {statements}.</p>")
     by_predicate: dict[str, list[str]] = {}
     for s in view.statements:
         cell = (
@@ -343,9 +372,8 @@ def ontology_page(doc: OntologyDoc, *, base: str, alternates: Sequence[Alternate
     if doc.version:
         parts.append(f"<dt>Version</dt><dd>{escape(doc.version)}</dd>")
     if doc.license:
-        parts.append(
-            f'<dt>Licence</dt><dd><a href="{escape(doc.license)}">{escape(doc.license)}</a></dd>'
-        )
+        licence = link_or_text(linker.href(doc.license), escape(doc.license))
+        parts.append(f"<dt>Licence</dt><dd>{licence}</dd>")
     parts.append("</dl>")
     toc = []
     for title, terms in doc.sections:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import ipaddress
 import json
 import logging
 import os
@@ -34,13 +35,21 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pyoxigraph as ox
 
-from cpgraph.errors import InputError, PushVerificationError, RemoteStoreError, StoreError
+from cpgraph.errors import (
+    InputError,
+    PushVerificationError,
+    RdfSyntaxError,
+    RemoteStoreError,
+    StoreError,
+)
 from cpgraph.namespaces import XSD
-from cpgraph.rdfio import RdfFormat
+from cpgraph.parts import open_part
+from cpgraph.rdfio import RdfFormat, parse_quads
 from cpgraph.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -198,6 +207,7 @@ def push(
         raise InputError("SPARQL Update needs the target's update endpoint")
     if not target.gsp and not target.update:
         raise InputError("give the target's Graph Store endpoint or its update endpoint")
+    warn_plain_http(target)
     jobs = _jobs(store, description, graphs)
     state = _State.load(state_file, target.key, f"{build} batch={batch_size or 'default'}")
     report = PushReport(target.key, build, resumed=state.resumed)
@@ -255,6 +265,7 @@ def verify_copy(
     """
     if not target.query and not target.gsp:
         raise InputError("verification needs the target's query or Graph Store endpoint")
+    warn_plain_http(target)
     jobs = _jobs(store, description, graphs)
     report = PushReport(target.key, build)
     for name, held in jobs:
@@ -263,6 +274,45 @@ def verify_copy(
     with httpx.Client(auth=target.auth, timeout=timeout, follow_redirects=False) as client:
         _verify(client, target, store, report, dict(jobs), isomorphism_limit, progress or log.info)
     return report
+
+
+def plain_http_hosts(target: Target) -> list[str]:
+    """The hosts ``target``'s credentials would travel to in clear: those of its endpoints
+    over ``http://`` that are not this machine (``localhost`` or a loopback address).
+    None when it has no credentials."""
+    if target.auth is None:
+        return []
+    hosts: list[str] = []
+    for url in (target.gsp, target.update, target.query):
+        if not url:
+            continue
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".")
+        if parts.scheme.lower() != "http" or _is_loopback(host) or host in hosts:
+            continue
+        hosts.append(host)
+    return hosts
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def warn_plain_http(target: Target) -> None:
+    """Warn (on the log, which the command line writes to stderr) when ``target``'s
+    credentials would go over plain http to another machine, where anyone on the way can
+    read them."""
+    for host in plain_http_hosts(target):
+        log.warning(
+            "warning: the credentials for %s are sent over plain http, readable by anyone on "
+            "the way; use https",
+            host,
+        )
 
 
 def _jobs(
@@ -506,13 +556,15 @@ class _Checker:
             fmt = RdfFormat.from_media_type(media)
         except InputError:
             fmt = RdfFormat.TURTLE
-        try:
+        try:  # measured first: no entity expansion, no nesting that exhausts the stack
             return [
                 ox.Triple(q.subject, q.predicate, q.object)
-                for q in ox.parse(response.content, fmt.oxigraph)
+                for q in parse_quads(response.content, format=fmt)
             ]
-        except (SyntaxError, ValueError) as exc:
-            raise RemoteStoreError(f"the target's copy of {graph} does not parse: {exc}") from exc
+        except RdfSyntaxError as exc:
+            raise RemoteStoreError(
+                f"the target's copy of {graph} does not parse: {exc.message}"
+            ) from exc
 
     def _post_query(self, query: str, accept: str) -> httpx.Response:
         assert self.target.query is not None
@@ -623,12 +675,16 @@ class _State:
         if self.path is None:
             return
         body = {"target": self.target, "build": self.build, "graphs": self.graphs}
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
+        tmp: Path | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps(body, indent=1), encoding="utf-8")
+            tmp, out = open_part(self.path)
+            with out:
+                out.write(json.dumps(body, indent=1).encode("utf-8"))
             os.replace(tmp, self.path)
         except OSError as exc:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
             raise StoreError(f"cannot write the push state {self.path}: {exc}") from exc
 
     def clear(self) -> None:

@@ -3,15 +3,24 @@
 Parsing uses Oxigraph's parsers (pure functions, no store), because they report the line and
 column of a syntax error precisely; :func:`to_rdflib` hands the result to rdflib-based code
 (pySHACL, owlrl). The store itself is owned by :mod:`cpgraph.store`.
+
+Every text from outside is measured before a parser sees it (:func:`check_rdf_text`,
+:func:`check_rdf_file`): Oxigraph's RDF/XML parser expands the entities a DOCTYPE declares (a
+few hundred bytes stand for gigabytes) and takes time quadratic in the nesting depth, and its
+JSON-LD, N-Triples and Turtle parsers recurse into nested objects and triple terms until the
+stack or memory runs out. So RDF/XML with a DOCTYPE or entity declaration is refused, and so is
+any text nested deeper than :data:`MAX_NESTING`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import enum
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from xml.parsers import expat
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
@@ -110,6 +119,7 @@ def parse_quads(
     Raises:
         RdfSyntaxError: if the text is malformed, with the line and column where.
     """
+    check_rdf_text(data, format, source=source)
     with rdf_errors(source):
         quads = list(
             ox.parse(data, format.oxigraph, base_iri=base_iri, rename_blank_nodes=fresh_blank_nodes)
@@ -165,6 +175,7 @@ def iter_quads(path: Path, *, format: RdfFormat | None = None) -> Iterator[ox.Qu
         OSError: if the file cannot be read.
     """
     fmt = format or RdfFormat.from_path(path)
+    check_rdf_file(path, fmt)
     with rdf_errors(str(path)):
         yield from ox.parse(path=path, format=fmt.oxigraph, base_iri=path.resolve().as_uri())
 
@@ -179,6 +190,158 @@ def parse_file(path: Path, *, format: RdfFormat | None = None) -> Graph:
     for triple in to_rdflib_triples(read_quads(path, format=format)):
         graph.add(triple)
     return graph
+
+
+MAX_NESTING = 100
+"""The deepest nesting accepted in an RDF text: XML elements in RDF/XML; objects and arrays in
+JSON-LD; blank-node property lists, collections, triple terms, annotations and graph blocks in
+the Turtle family (each bracket counts: ``<<`` two, ``<<(`` three). Real data stays far
+below it."""
+
+_REFUSED_DTD = (
+    "a DOCTYPE or entity declaration: RDF/XML with a DTD is not accepted "
+    "(entities are never expanded)"
+)
+_XML_DECLARATION = re.compile(rb"<!\s*(?i:doctype|entity)")
+# What the Turtle family holds brackets in without nesting: strings, IRIs, comments, escapes.
+_TURTLE_SKIPPED = re.compile(
+    rb'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    rb"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    rb'|"(?:[^"\\\n\r]|\\.)*"'
+    rb"|'(?:[^'\\\n\r]|\\.)*'"
+    rb'|<[^<>"{}|^`\\\x00-\x20]*>'
+    rb"|#[^\n\r]*"
+    rb"|\\.",
+    re.DOTALL,
+)
+_JSON_SKIPPED = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+class _RefusedXmlError(Exception):
+    """Raised inside expat's callbacks to stop at what is refused: (reason, position)."""
+
+
+def check_rdf_text(data: bytes | str, format: RdfFormat, *, source: str | None = None) -> None:
+    """Refuse an RDF text that no parser should be handed, before parsing it.
+
+    RDF/XML with a DOCTYPE or entity declaration is refused (entity expansion, external
+    entities); so is a text nested deeper than :data:`MAX_NESTING`. RDF/XML is measured by
+    expat (which reads no DTD here), so malformed XML is refused at this step, with expat's
+    line and column. The other formats are measured by their brackets, in linear time.
+
+    Raises:
+        RdfSyntaxError: naming what is refused and where.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if format is RdfFormat.RDF_XML:
+        _check_xml([raw], source)
+    elif format is RdfFormat.JSON_LD:
+        _check_nesting(raw, _JSON_SKIPPED, b"[{", b"]}", source)
+    else:
+        _check_nesting(raw, _TURTLE_SKIPPED, b"[(<{", b"])>}", source)
+
+
+def check_rdf_file(path: Path, format: RdfFormat) -> None:
+    """:func:`check_rdf_text` for a file, read in chunks; RDF/XML only (files of the other
+    formats on disk are the operator's own, and may be larger than memory).
+
+    Raises:
+        RdfSyntaxError: as :func:`check_rdf_text`, naming the file.
+        OSError: if the file cannot be read.
+    """
+    if format is not RdfFormat.RDF_XML:
+        return
+    with path.open("rb") as stream:
+        _check_xml(iter(lambda: stream.read(1 << 20), b""), str(path))
+
+
+def _check_xml(chunks: Iterable[bytes], source: str | None) -> None:
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    depth = 0
+
+    def where() -> dict[str, int]:
+        return {"line": parser.CurrentLineNumber, "column": parser.CurrentColumnNumber + 1}
+
+    def start(_name: str, _attributes: object) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_NESTING:
+            raise _RefusedXmlError(f"XML nested deeper than {MAX_NESTING} elements", where())
+
+    def end(_name: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    def declaration(*_args: object) -> None:
+        raise _RefusedXmlError(_REFUSED_DTD, where())
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = declaration
+    parser.EntityDeclHandler = declaration
+    tail = b""
+    try:
+        for chunk in chunks:
+            parser.Parse(chunk, False)
+            # Oxigraph reads the bytes as UTF-8 whatever the XML declaration says: a
+            # declaration in them is refused even where expat, decoding otherwise, saw none.
+            if _XML_DECLARATION.search(tail + chunk):
+                raise _RefusedXmlError(_REFUSED_DTD, {})
+            tail = chunk[-16:]
+        parser.Parse(b"", True)
+    except _RefusedXmlError as refused:
+        reason, position = refused.args
+        raise RdfSyntaxError(reason, source=source, **position) from None
+    except expat.ExpatError as exc:
+        raise RdfSyntaxError(
+            f"not well-formed XML: {expat.ErrorString(exc.code)}",
+            line=exc.lineno,
+            column=exc.offset + 1,
+            source=source,
+        ) from None
+
+
+def _check_nesting(
+    raw: bytes, skipped: re.Pattern[bytes], openers: bytes, closers: bytes, source: str | None
+) -> None:
+    """Refuse ``raw`` if its brackets (outside strings, IRIs and comments) nest too deep.
+
+    The count runs in C (a substitution, a translation, an accumulation); only a refused text
+    is read again, token by token, to say where.
+    """
+    weights = [0] * 256
+    for byte in openers:
+        weights[byte] = 1
+    for byte in closers:
+        weights[byte] = -1
+    brackets = skipped.sub(b"", raw).translate(None, _all_but(openers + closers))
+    if not brackets or max(itertools.accumulate(map(weights.__getitem__, brackets))) <= MAX_NESTING:
+        return
+    tokens = re.compile(
+        rb"\n|[" + re.escape(openers + closers) + rb"]|" + skipped.pattern, re.DOTALL
+    )
+    depth, line, line_start = 0, 1, 0
+    for match in tokens.finditer(raw):
+        token = match.group()
+        if len(token) == 1 and weights[token[0]]:
+            depth += weights[token[0]]
+            if depth > MAX_NESTING:
+                raise RdfSyntaxError(
+                    f"nested deeper than {MAX_NESTING} levels (blank nodes, lists, triple "
+                    "terms, objects or arrays)",
+                    line=line,
+                    column=match.start() - line_start + 1,
+                    source=source,
+                )
+        elif b"\n" in token:
+            line += token.count(b"\n")
+            line_start = match.start() + token.rindex(b"\n") + 1
+    raise RdfSyntaxError(f"nested deeper than {MAX_NESTING} levels", source=source)
+
+
+def _all_but(kept: bytes) -> bytes:
+    return bytes(b for b in range(256) if b not in kept)
 
 
 def parse_term(text: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
@@ -223,7 +386,10 @@ def to_rdflib_term(
         if term.datatype.value == _XSD_STRING:  # RDF 1.1: a simple literal is an xsd:string
             return Literal(term.value)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise InputError(f"RDF 1.2 triple terms are not supported: {term}")
+    text = str(term)
+    if len(text) > _MAX_MESSAGE:
+        text = text[:_MAX_MESSAGE] + " ..."
+    raise InputError(f"RDF 1.2 triple terms are not supported: {text}")
 
 
 def to_rdflib_triples(quads: Iterable[ox.Quad]) -> Iterator[tuple[Node, Node, Node]]:

@@ -50,7 +50,8 @@ import pyoxigraph as ox
 
 from cpgraph.errors import InputError, NotAcceptableError, QuerySyntaxError, StoreError
 from cpgraph.joins import Pattern, hash_join_rewrite
-from cpgraph.rdfio import RdfFormat, in_graph, query_syntax_error, rdf_errors
+from cpgraph.outbound import remote_failure
+from cpgraph.rdfio import RdfFormat, check_rdf_file, in_graph, query_syntax_error, rdf_errors
 from cpgraph.sparqltext import as_insertions, data_operations
 
 CURRENT = "current"
@@ -782,7 +783,7 @@ class GraphStore:
         except _PastBoundError:
             return None
         except Exception as exc:  # an evaluation error, raised as the solutions are written
-            raise StoreError(f"query failed: {exc}") from exc
+            raise remote_failure(sparql, exc) or StoreError(f"query failed: {exc}") from exc
         return sink.getvalue()
 
     def _evaluate(self, sparql: str, options: dict[str, Any]) -> Any:
@@ -793,14 +794,19 @@ class GraphStore:
             except (SyntaxError, ValueError):
                 pass  # the query's own text gives the error, with its own line and column
             except OSError as exc:
-                raise StoreError(f"query failed: {exc}") from exc
+                raise remote_failure(sparql, exc) or StoreError(f"query failed: {exc}") from exc
         try:
             return self._store.query(sparql, **options)
         except SyntaxError as exc:
             raise query_syntax_error(exc) from None
         except ValueError as exc:
             raise QuerySyntaxError(str(exc)) from None
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a SERVICE's answer unreadable
+            failure = remote_failure(sparql, exc)
+            if failure is not None:
+                raise failure from exc
+            if isinstance(exc, RuntimeError):
+                raise
             raise StoreError(f"query failed: {exc}") from exc
 
     def _planned(self, sparql: str, options: dict[str, Any]) -> str | None:
@@ -879,9 +885,9 @@ class GraphStore:
         except SyntaxError as exc:
             raise query_syntax_error(exc) from None
         except RuntimeError as exc:  # the update's own error: CREATE of a graph that exists, ...
-            raise InputError(f"the update failed: {exc}") from None
-        except OSError as exc:
-            raise StoreError(f"update failed: {exc}") from exc
+            raise remote_failure(sparql, exc) or InputError(f"the update failed: {exc}") from None
+        except OSError as exc:  # or a LOAD or SERVICE that failed
+            raise remote_failure(sparql, exc) or StoreError(f"update failed: {exc}") from exc
         finally:
             self._swap(_DEFAULT, _KEPT_DEFAULT)
             self._merge()
@@ -1003,6 +1009,7 @@ class GraphStore:
         """
         if self.read_only:
             raise StoreError("the store is open read-only")
+        check_rdf_file(path, format)  # RDF/XML: no DTD, no runaway nesting
         self._unsettle()
         try:
             with rdf_errors(str(path)):
@@ -1246,6 +1253,18 @@ def _bump_generation(store_dir: Path) -> None:
         os.pwrite(fd, ((count + 1) % (1 << 64)).to_bytes(_GENERATION_BYTES, "little"), 0)
     finally:
         os.close(fd)  # and the lock with it
+
+
+def announce_publication(store_dir: Path) -> None:
+    """Have every server look at the ``current`` link again, as after a publication.
+
+    For a publisher that may have died between moving the link and counting it (a server
+    process killed mid-write): its build would be followed by no server already running.
+
+    Raises:
+        OSError: if the counter cannot be written (then no server publishes either).
+    """
+    _bump_generation(store_dir)
 
 
 class BuildWatch:

@@ -27,11 +27,13 @@ import hashlib
 import logging
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from cpgraph import errors
 from cpgraph.errors import CpgraphError, QueryTimeoutError, StoreError, TooManyQueriesError
+from cpgraph.outbound import remote_failure
 from cpgraph.query import QueryFormat, SingleScan, limited_within, negotiate, single_scan
 from cpgraph.rdfio import RdfFormat, parse_term
 from cpgraph.store import GraphStore, QueryKind, QueryResult, ResultsFormat
@@ -308,7 +310,15 @@ class QueryJob:
     writes: the GIL orders them against the loop's reads).
     """
 
-    __slots__ = ("_first", "_timer", "channel", "conn", "deadline", "finished", "started")
+    __slots__ = (
+        "_first",
+        "_timer",
+        "channel",
+        "conn",
+        "deadline",
+        "finished",
+        "started",
+    )
 
     def __init__(
         self,
@@ -347,13 +357,21 @@ class QueryJob:
         self.conn.slots.release()
 
 
-def _run_job(job: QueryJob, request: QueryRequest) -> None:
-    """Answer one query in a pool thread; every outcome goes to the channel."""
+Tracker = Callable[[str], AbstractContextManager[None]]
+
+
+def _run_job(job: QueryJob, request: QueryRequest, tracker: Tracker | None = None) -> None:
+    """Answer one query in a pool thread; every outcome goes to the channel. ``tracker``
+    records the query as in flight meanwhile (see :mod:`cpgraph.server.board`)."""
     job.started = True  # before the check: the loop sets stop, then reads started
     try:
         if job.conn.stopped:
             return  # stopped while it waited for a thread
-        _answer(job.conn, request)
+        if tracker is None:
+            _answer(job.conn, request)
+        else:
+            with tracker(request.query):
+                _answer(job.conn, request)
     except _StoppedError:
         return
     except CpgraphError as exc:
@@ -361,7 +379,8 @@ def _run_job(job: QueryJob, request: QueryRequest) -> None:
     except Exception as exc:  # noqa: BLE001 - reported to the client, never swallowed
         if job.conn.stopped:
             return  # a serialiser giving up on a stopped sink
-        job.conn.send(("error", StoreError(f"query failed: {exc}")))
+        failure = remote_failure(request.query, exc)  # a SERVICE's failure: a 502
+        job.conn.send(("error", failure or StoreError(f"query failed: {exc}")))
     finally:
         job.finished = True
 
@@ -463,11 +482,18 @@ class QueryPool:
     """
 
     def __init__(
-        self, *, size: int, timeout: float, on_stuck: Callable[[], None] | None = None
+        self,
+        *,
+        size: int,
+        timeout: float,
+        on_stuck: Callable[[], None] | None = None,
+        tracker: Tracker | None = None,
     ) -> None:
         self.size = size
         self.timeout = timeout
         self.on_stuck = on_stuck
+        self.tracker = tracker  # records each query in flight (a process that dies, says it)
+        self._active: set[QueryJob] = set()  # jobs not yet finished, for fail_all
         self._lock = threading.Lock()
         self._waiting: collections.deque[_Item] = collections.deque()  # queries with no thread
         self._idle: list[_Worker] = []  # a stack: the thread that last finished goes first
@@ -513,7 +539,8 @@ class QueryPool:
             if self._closed:
                 job.conn.stopped = True
                 continue
-            _run_job(job, request)
+            _run_job(job, request, self.tracker)
+            self._active.discard(job)
 
     async def close(self) -> None:
         """Stop taking queries; queued ones are dropped, running ones end as they finish."""
@@ -532,8 +559,19 @@ class QueryPool:
         """
         loop = asyncio.get_running_loop()
         job = QueryJob(loop, loop.time() + self.timeout, first)
+        self._active.add(job)
         self._hand((job, request))
         return job
+
+    def fail_all(self, error: CpgraphError) -> int:
+        """Answer every query that has not answered yet with ``error`` (called on the event
+        loop when the process must end: its memory ceiling); return how many."""
+        failed = 0
+        for job in list(self._active):
+            job.conn.stopped = True
+            if job.first_message("error", error):
+                failed += 1
+        return failed
 
     async def run(self, request: QueryRequest) -> tuple[QueryHead, AsyncIterable[bytes]]:
         """Start a query; return its head and an iterator over the body's chunks.
@@ -663,28 +701,33 @@ class ClientLimiter:
     """Counts the queries each client has running and refuses one beyond ``limit``.
 
     With a :class:`SharedCounts` table the count is shared by every server process, so a
-    client's limit holds whichever process its connections reach.
+    client's limit holds whichever process its connections reach. ``local_limit`` bounds
+    what one client holds in this process alone: kept below the process's pool threads, it
+    leaves a thread for every other client.
     """
 
-    def __init__(self, limit: int, shared: SharedCounts | None = None) -> None:
+    def __init__(
+        self, limit: int, shared: SharedCounts | None = None, *, local_limit: int | None = None
+    ) -> None:
         self.limit = limit
+        self.local_limit = limit if local_limit is None else max(1, min(local_limit, limit))
         self._shared = shared
-        self._running: dict[str, int] = {}
+        self._running: dict[str, int] = {}  # this process's queries, by client
 
     def acquire(self, client: str) -> None:
         """Count one more query for ``client``.
 
         Raises:
-            TooManyQueriesError: if ``client`` already has ``limit`` queries running.
+            TooManyQueriesError: if ``client`` already has ``limit`` queries running (or
+                ``local_limit`` in this process).
         """
-        if self._shared is not None:
-            running = self._shared.add(client, self.limit)
-        else:
-            running = self._running.get(client, 0)
-            if running < self.limit:
-                self._running[client] = running + 1
+        here = self._running.get(client, 0)
+        if here >= self.local_limit:
+            raise self._refusal(max(here, self._total(client)))
+        running = here if self._shared is None else self._shared.add(client, self.limit)
         if running >= self.limit:
             raise self._refusal(running)
+        self._running[client] = here + 1
 
     def check(self, client: str) -> None:
         """Refuse a query of ``client`` at its limit, without counting it.
@@ -697,12 +740,14 @@ class ClientLimiter:
         Raises:
             TooManyQueriesError: if ``client`` has ``limit`` queries running.
         """
-        if self._shared is not None:
-            running = self._shared.peek(client)
-        else:
-            running = self._running.get(client, 0)
+        running = self._total(client)
         if running >= self.limit:
             raise self._refusal(running)
+
+    def _total(self, client: str) -> int:
+        if self._shared is not None:
+            return self._shared.peek(client)
+        return self._running.get(client, 0)
 
     def _refusal(self, running: int) -> TooManyQueriesError:
         return TooManyQueriesError(
@@ -714,7 +759,6 @@ class ClientLimiter:
         """Count one query of ``client`` as finished."""
         if self._shared is not None:
             self._shared.remove(client)
-            return
         running = self._running.get(client, 0) - 1
         if running > 0:
             self._running[client] = running
@@ -725,24 +769,36 @@ class ClientLimiter:
 class SharedCounts:
     """Per-client counters in shared memory, for every server process of one service.
 
-    An open-addressing table of ``slots`` (key, count) pairs; the key is a stable 63-bit hash
-    of the client's address (Python's own ``hash`` differs between processes). A full table
-    counts every further client in one shared overflow slot: limits still hold, if crudely.
-    Made in the supervisor with :meth:`create` and handed to each server process.
+    An open-addressing table of ``slots`` keys, each a stable 63-bit hash of the client's
+    address (Python's own ``hash`` differs between processes), with one row of counts per
+    server process: a client's count is the sum of its row entries, and the supervisor
+    clears the row of a process that died (:meth:`clear_row`), so the queries it held are
+    never counted against their clients again. A full table counts every further client in
+    one shared overflow slot: limits still hold, if crudely. Made in the supervisor with
+    :meth:`create`; each server process counts in its own row (:meth:`for_row`).
     """
 
-    def __init__(self, table: Any, lock: Any, slots: int) -> None:
+    def __init__(self, table: Any, lock: Any, slots: int, rows: int = 1, row: int = 0) -> None:
         self._table = table
         self._lock = lock
         self._slots = slots
+        self._rows = rows
+        self._row = row
 
     @classmethod
-    def create(cls, context: Any, slots: int = 4096) -> SharedCounts:
-        """A zeroed table in shared memory from a multiprocessing ``context``."""
-        return cls(context.RawArray("q", 2 * (slots + 1)), context.Lock(), slots)
+    def create(cls, context: Any, slots: int = 4096, rows: int = 1) -> SharedCounts:
+        """A zeroed table of ``rows`` rows in shared memory from a multiprocessing
+        ``context``."""
+        return cls(context.RawArray("q", (slots + 1) * (rows + 1)), context.Lock(), slots, rows)
+
+    def for_row(self, row: int) -> SharedCounts:
+        """The same table, counting in ``row`` (one server process's)."""
+        if not 0 <= row < self._rows:
+            raise ValueError(f"row {row} of {self._rows}")
+        return SharedCounts(self._table, self._lock, self._slots, self._rows, row)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (SharedCounts, (self._table, self._lock, self._slots))
+        return (SharedCounts, (self._table, self._lock, self._slots, self._rows, self._row))
 
     @staticmethod
     @functools.lru_cache(maxsize=4096)
@@ -750,13 +806,20 @@ class SharedCounts:
         digest = hashlib.blake2b(client.encode(), digest_size=8).digest()
         return (int.from_bytes(digest, "big") >> 1) or 1
 
+    def _count_at(self, row: int, index: int) -> int:
+        return (row + 1) * (self._slots + 1) + index
+
+    def _total_at(self, index: int) -> int:
+        table, width = self._table, self._slots + 1
+        return sum(int(table[(row + 1) * width + index]) for row in range(self._rows))
+
     def _slot(self, key: int, *, claim: bool) -> int:
         table, slots = self._table, self._slots
         start = key % slots
         for step in range(slots):
             index = (start + step) % slots
-            held = table[2 * index]
-            if held == key or (claim and (held == 0 or table[2 * index + 1] == 0)):
+            held = table[index]
+            if held == key or (claim and (held == 0 or self._total_at(index) == 0)):
                 return index
             if held == 0:
                 break
@@ -767,25 +830,42 @@ class SharedCounts:
         key = self._key(client)
         with self._lock:
             index = self._slot(key, claim=False)
-            if index == self._slots or self._table[2 * index] != key:
+            if index == self._slots or self._table[index] != key:
                 index = self._slot(key, claim=True)
                 if index < self._slots:
-                    self._table[2 * index] = key
-            running = int(self._table[2 * index + 1])
+                    self._table[index] = key
+            running = self._total_at(index)
             if running < limit:
-                self._table[2 * index + 1] = running + 1
+                self._table[self._count_at(self._row, index)] += 1
             return running
 
     def remove(self, client: str) -> None:
-        """Count one query of ``client`` as finished."""
+        """Count one query of ``client`` as finished (in this row)."""
         key = self._key(client)
         with self._lock:
             index = self._slot(key, claim=False)
-            if self._table[2 * index + 1] > 0:
-                self._table[2 * index + 1] -= 1
+            at = self._count_at(self._row, index)
+            if self._table[at] > 0:
+                self._table[at] -= 1
+
+    def clear_row(self, row: int, *, wait: float = 2.0) -> None:
+        """Forget every query counted in ``row``: its process has ended.
+
+        The lock is taken with a time limit: a process that died while holding it (it holds
+        it for microseconds) would otherwise hold it for ever; it is then released here.
+        """
+        if not self._lock.acquire(timeout=wait):
+            log.warning("the client counts' lock was held by a process that ended; freed")
+        try:
+            width = self._slots + 1
+            base = (row + 1) * width
+            for index in range(width):
+                self._table[base + index] = 0
+        finally:
+            self._lock.release()
 
     def running(self, client: str) -> int:
-        """How many queries ``client`` has running."""
+        """How many queries ``client`` has running (in every row)."""
         with self._lock:
             return self.peek(client)
 
@@ -793,5 +873,5 @@ class SharedCounts:
         """:meth:`running` without taking the lock (a count changing meanwhile may be missed)."""
         key = self._key(client)
         index = self._slot(key, claim=False)
-        held = index == self._slots or self._table[2 * index] == key
-        return int(self._table[2 * index + 1]) if held else 0
+        held = index == self._slots or self._table[index] == key
+        return self._total_at(index) if held else 0

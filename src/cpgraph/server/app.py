@@ -6,6 +6,7 @@ import asyncio
 import functools
 import gc
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,9 +20,10 @@ from cpgraph import __version__
 from cpgraph.allocator import in_use as allocator_in_use
 from cpgraph.config import Settings
 from cpgraph.contributions import ValidationContext, load_contributors
-from cpgraph.errors import StoreError
+from cpgraph.errors import MemoryLimitError, StoreError
 from cpgraph.memory import MemoryCopies
 from cpgraph.saved import library_folder, load_library
+from cpgraph.server.board import Board
 from cpgraph.server.deps import follow_current_build, serve_memory_copy
 from cpgraph.server.problems import install_problem_handlers
 from cpgraph.server.routes import (
@@ -36,7 +38,9 @@ from cpgraph.server.routes import (
     resources,
     sparql,
 )
+from cpgraph.server.security import SecurityHeaders
 from cpgraph.server.static import mount_static
+from cpgraph.server.watchdog import MemoryWatchdog
 from cpgraph.service import build_figures
 from cpgraph.store import BuildWatch, GraphStore, current_build, open_current, store_link
 from cpgraph.workers import ClientLimiter, QueryPool, SharedCounts
@@ -44,11 +48,19 @@ from cpgraph.workers import ClientLimiter, QueryPool, SharedCounts
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, *, client_counts: SharedCounts | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    *,
+    client_counts: SharedCounts | None = None,
+    board: Board | None = None,
+    memory_ceiling: int | None = None,
+) -> FastAPI:
     """The cpgraph web application over the current store in ``settings.store_dir``.
 
     Startup opens the current build read-only (for the figures and pages) and starts the
-    query worker pool; shutdown stops the workers.
+    query worker pool; shutdown stops the workers. Under a supervisor, ``board`` is this
+    process's row of the shared board (:mod:`cpgraph.server.board`) and ``memory_ceiling``
+    the resident size past which it answers 503 and exits (:mod:`cpgraph.server.watchdog`).
     """
 
     @asynccontextmanager
@@ -70,18 +82,40 @@ def create_app(settings: Settings, *, client_counts: SharedCounts | None = None)
         )
         app.state.memory.follow(app.state.store)
         app.state.figures = build_figures(app.state.store, build, base=settings.base_iri)
+        app.state.board = board
         app.state.pool = QueryPool(
             size=settings.query_workers,
             timeout=settings.query_timeout,
             on_stuck=lambda: app.state.drain(),
+            tracker=None if board is None else board.in_flight,
         )
-        app.state.limiter = ClientLimiter(settings.client_concurrency, shared=client_counts)
+        app.state.limiter = client_limiter(settings, client_counts)
         app.state.write_lock = asyncio.Lock()
         app.state.context = ValidationContext.from_store(app.state.store, base=settings.base_iri)
         app.state.contributor_tokens = load_contributors(
             settings.contributors_file, operator_token=settings.token
         )
         await app.state.pool.start()
+        watchdog = None
+        if memory_ceiling is not None:
+            pool = app.state.pool
+            watchdog = MemoryWatchdog(
+                memory_ceiling,
+                asyncio.get_running_loop(),
+                lambda resident: log.error(
+                    "%d queries answered 503 for the memory ceiling",
+                    pool.fail_all(
+                        MemoryLimitError(
+                            "the server process answering this query passed its memory "
+                            f"ceiling ({resident >> 20} MiB) and is replaced; narrow the "
+                            "query (fewer groups, a LIMIT, more specific patterns)"
+                        )
+                    ),
+                ),
+            )
+            watchdog.start()
+        if board is not None:
+            board.mark_ready(os.getpid())
         # What start-up made (the validation context, the figures, the modules) stays for the
         # process's life: out of the collector's way, a full collection no longer walks it
         # (that took 70 ms at 1M triples, during which no query was answered).
@@ -90,6 +124,8 @@ def create_app(settings: Settings, *, client_counts: SharedCounts | None = None)
         try:
             yield
         finally:
+            if watchdog is not None:
+                watchdog.close()
             await app.state.pool.close()
             app.state.memory.close(timeout=0)
             app.state.build_watch.close()
@@ -102,6 +138,7 @@ def create_app(settings: Settings, *, client_counts: SharedCounts | None = None)
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.board = board
     app.state.drain = _no_supervisor
     install_problem_handlers(app)
     app.add_middleware(FollowCurrentBuild)
@@ -116,6 +153,13 @@ def create_app(settings: Settings, *, client_counts: SharedCounts | None = None)
         max_age=3600,
     )
     app.add_middleware(GZipMiddleware, minimum_size=sparql.GZIP_MINIMUM)
+    # Outermost: nosniff and framing on every response, the pages' CSP on documents.
+    app.add_middleware(
+        SecurityHeaders,
+        docs_paths=[
+            p for p in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p
+        ],
+    )
     app.include_router(home.router)
     app.include_router(sparql.router)
     queries.install(app, load_library(library_folder(settings.source_dir)))
@@ -126,6 +170,24 @@ def create_app(settings: Settings, *, client_counts: SharedCounts | None = None)
     app.include_router(contributions.router)
     app.include_router(dumps.router)
     return app
+
+
+def client_limiter(settings: Settings, counts: SharedCounts | None) -> ClientLimiter:
+    """The per-client limit, kept below the pool of query threads so that one client never
+    holds them all: at most ``client_concurrency`` in all, one fewer than the threads of every
+    process together, and one fewer than one process's threads in each process."""
+    processes = settings.processes if counts is not None else 1
+    threads = processes * settings.query_workers
+    limit = max(1, min(settings.client_concurrency, threads - 1))
+    if limit < settings.client_concurrency:
+        log.info(
+            "CPGRAPH_CLIENT_CONCURRENCY=%d is at least the %d query threads: a client may run "
+            "%d queries at once",
+            settings.client_concurrency,
+            threads,
+            limit,
+        )
+    return ClientLimiter(limit, shared=counts, local_limit=settings.query_workers - 1)
 
 
 class FollowCurrentBuild:

@@ -3,12 +3,15 @@
 Each resource, graph, the ontology and the shapes answer on one URL (direct content
 negotiation): browsers get HTML, other clients Turtle, JSON-LD, N-Triples, RDF/XML, TriG or
 N-Quads by ``Accept``, or by ``?format=`` (which wins). Every answer carries ``Vary: Accept``
-and a ``Link: <...?format=ttl>; rel="alternate"; type="text/turtle"`` entry per format.
+and a ``Link: </id/org/sepa?format=ttl>; rel="alternate"; type="text/turtle"`` entry per
+format: references relative to the server (:func:`own_reference`), never built from the
+request's ``Host`` header, which a client may set to anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from urllib.parse import quote
 
 import pyoxigraph as ox
 from fastapi import Request, Response
@@ -20,18 +23,26 @@ from cpgraph.rdfio import RdfFormat
 from cpgraph.server.routes.sparql import with_charset
 
 
+def own_reference(request: Request, **params: str | int) -> str:
+    """The requested path and query with ``params`` set, as a reference relative to this
+    server (``/path?query``): links and ``Link`` headers name no host, so a hostile ``Host``
+    header is never echoed in them."""
+    raw: bytes | None = request.scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else quote(request.url.path)
+    path = "/" + path.lstrip("/")  # "//x" would be a reference to the host x
+    query = request.url.include_query_params(**params).query if params else request.url.query
+    return f"{path}?{query}" if query else path
+
+
 def alternates(
     request: Request, formats: Sequence[RdfFormat] = tuple(RdfFormat)
 ) -> list[Alternate]:
     """The other representations of the requested URL, one ``?format=`` link each."""
-    url = request.url
     return [
-        Alternate(str(url.include_query_params(**{FORMAT_PARAMETER: f.value})), f.media_type, name)
+        Alternate(own_reference(request, **{FORMAT_PARAMETER: f.value}), f.media_type, name)
         for f, name in FORMAT_NAMES.items()
         if f in formats
-    ] + [
-        Alternate(str(url.include_query_params(**{FORMAT_PARAMETER: "html"})), "text/html", "HTML")
-    ]
+    ] + [Alternate(own_reference(request, **{FORMAT_PARAMETER: "html"}), "text/html", "HTML")]
 
 
 def link_header(links: Sequence[Alternate]) -> str:

@@ -7,15 +7,25 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cpgraph.errors import CpgraphError
+from cpgraph.errors import CpgraphError, UnauthorizedError
 
 PROBLEM_JSON = "application/problem+json"
+# RFC 9110 section 11.6.1: a 401 names the scheme that would be accepted.
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="cpgraph"'}
 
 
 def problem_response(error: CpgraphError, *, base: str) -> JSONResponse:
-    """The problem details response for a cpgraph error."""
+    """The problem details response for a cpgraph error (a 401 with its challenge, a
+    refusal for a while with ``Retry-After``)."""
+    headers = CHALLENGE if isinstance(error, UnauthorizedError) else None
+    retry_after = error.extra.get("retry_after")
+    if isinstance(retry_after, int):
+        headers = {"Retry-After": str(retry_after)}
     return JSONResponse(
-        error.to_problem(base=base), status_code=error.status, media_type=PROBLEM_JSON
+        error.to_problem(base=base),
+        status_code=error.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
     )
 
 

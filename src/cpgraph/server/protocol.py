@@ -21,6 +21,11 @@ work between them. Any other query goes to the pool as soon as it is read.
 
 Requests pipelined on one connection are answered in order: while a query answered here is
 in flight, uvicorn queues the requests behind it, as it does behind its own.
+
+Every response written here carries the security headers (:mod:`cpgraph.server.security`).
+A request line longer than httptools parses (:data:`MAX_URL_BYTES`) is refused as soon as
+it passes that length, with a 413 problem; any other request that is not HTTP gets a 400
+problem instead of uvicorn's plain text.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import functools
+import json
 import logging
 import time
 from typing import Any
@@ -46,9 +52,9 @@ from uvicorn.protocols.http.httptools_impl import (
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 from cpgraph.config import Settings
-from cpgraph.errors import CpgraphError
+from cpgraph.errors import CpgraphError, InputError, PayloadTooLargeError
 from cpgraph.server.deps import follow_current_build, token_matches
-from cpgraph.server.problems import problem_response
+from cpgraph.server.problems import PROBLEM_JSON, problem_response
 from cpgraph.server.routes.sparql import (
     CORS_EXPOSED,
     GZIP_MINIMUM,
@@ -58,6 +64,7 @@ from cpgraph.server.routes.sparql import (
     result_response,
     with_charset,
 )
+from cpgraph.server.security import HEADER_LINES, HEADERS
 from cpgraph.workers import (
     ClientLimiter,
     QueryHead,
@@ -75,6 +82,10 @@ _EXPOSED = ", ".join(CORS_EXPOSED).encode("latin-1")
 _CORS_LINES = (
     b"access-control-allow-origin: *\r\naccess-control-expose-headers: " + _EXPOSED + b"\r\n"
 )
+_SECURITY = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in HEADERS]
+# The longest request target httptools parses (httptools.parse_url): a longer one is refused
+# with a 413 problem as soon as it is read that far.
+MAX_URL_BYTES = 0xFFFF
 
 
 def sparql_protocol(app: FastAPI) -> type[asyncio.Protocol]:
@@ -113,6 +124,7 @@ class SparqlHttpProtocol(HttpToolsProtocol):
     cpgraph_app: FastAPI
     cpgraph_turn: _Turn  # the GET queries that arrived in this turn of the event loop
     answering: _Answer | None = None  # the GET query in flight on this connection
+    url_too_long = False  # the request line passed MAX_URL_BYTES (the parser was stopped)
 
     def resume_writing(self) -> None:
         super().resume_writing()
@@ -124,6 +136,38 @@ class SparqlHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
         if answer is not None:
             answer.abandon()  # its client went away: stop the query, free the client's slot
+
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        if len(self.url) > MAX_URL_BYTES:
+            self.url_too_long = True
+            raise _UrlTooLongError  # stops the parser: uvicorn then calls send_400_response
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to what its parser refused, as a problem: 413 for a request line
+        over :data:`MAX_URL_BYTES`, 400 for anything else that is not HTTP; the connection
+        is closed."""
+        if self.url_too_long:
+            error: CpgraphError = PayloadTooLargeError(
+                f"the request line is longer than the {MAX_URL_BYTES} bytes this service "
+                "reads: send a long query by POST"
+            )
+        else:
+            error = InputError("the request is not valid HTTP/1.1")
+        settings: Settings = self.cpgraph_app.state.settings
+        body = json.dumps(error.to_problem(base=settings.base_iri)).encode()
+        parts = [STATUS_LINE[error.status]]
+        for name, value in self.server_state.default_headers:
+            parts += (name, b": ", value, b"\r\n")
+        parts += (
+            b"content-type: " + PROBLEM_JSON.encode() + b"\r\n",
+            HEADER_LINES,
+            b"content-length: %d\r\n" % len(body),
+            b"connection: close\r\n\r\n",
+            body,
+        )
+        self.transport.write(b"".join(parts))
+        self.transport.close()
 
     def on_headers_complete(self) -> None:
         if not self._take():
@@ -168,6 +212,10 @@ class SparqlHttpProtocol(HttpToolsProtocol):
         if isinstance(self.cycle, _InFlight):
             return
         super().on_message_complete()
+
+
+class _UrlTooLongError(Exception):
+    """Raised in a parser callback to stop reading a request line that is too long."""
 
 
 TURN_SECONDS = 0.005  # the longest the queries of one turn are evaluated before answering
@@ -455,6 +503,7 @@ class _Answer:
         for name, value in self.protocol.server_state.default_headers:
             parts += (name, b": ", value, b"\r\n")
         parts.append(head_block)
+        parts.append(HEADER_LINES)
         if b"origin" in self.headers:
             parts.append(_CORS_LINES)
         parts.append(framing)
@@ -490,6 +539,8 @@ class _Answer:
         headers["vary"] = f"{headers['vary']}, Origin" if "vary" in headers else "Origin"
         for name, value in self._cors():
             headers[name.decode()] = value.decode()
+        for field, text in _SECURITY:  # the application's middleware is not on this way
+            headers.append(field, text)
         cycle = RequestResponseCycle(
             scope=self.scope,
             transport=protocol.transport,

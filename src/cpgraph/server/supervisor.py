@@ -12,44 +12,91 @@ The server processes allocate memory with mimalloc unless the operator says othe
 (:mod:`cpgraph.allocator`): the supervisor puts it in the environment they start with.
 
 The per-client concurrency limit is counted in shared memory (:class:`SharedCounts`), so it
-holds across the processes.
+holds across the processes, one row of counts per process.
+
+A process that dies is never fatal to the service. The shared board
+(:mod:`cpgraph.server.board`) tells a process that failed to start (it never said it was
+ready: a few of those in a row stop the service, as nothing could serve) from one ended by
+what it was doing (a crash inside the engine, the OOM killer, its memory ceiling). For the
+latter, the supervisor forgets the queries it held from their clients' counts, after a crash
+(a signal such as SIGSEGV) puts in quarantine the text it was evaluating (the one it held
+alone, or one it held at an earlier crash too), has the other processes look at the
+store's current build again (a write it published may not have been announced), and starts
+another in its place.
+Server processes die with the supervisor, even one killed with SIGKILL, so the port is never
+left held.
+
+Server process threads get large stacks (:data:`THREAD_STACK_BYTES`): the engine's parser
+recurses once a level of nesting, and the query-text limits leave it a wide margin.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
 import signal
 import socket
+import threading
 import time
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 from cpgraph import allocator
-from cpgraph.config import Settings
+from cpgraph.config import Settings, process_memory_ceiling
 from cpgraph.errors import StoreError
+from cpgraph.server.board import Board
+from cpgraph.server.watchdog import EXIT_MEMORY
+from cpgraph.store import announce_publication
 from cpgraph.workers import SharedCounts
 
 log = logging.getLogger("cpgraph.serve")
 
 CHECK_SECONDS = 0.2
 STOP_SECONDS = 10.0
-QUICK_DEATH_SECONDS = 5.0  # a process that ends this soon after its start failed to start
-MAX_QUICK_DEATHS = 5
+MAX_FAILED_STARTS = 5  # processes in a row that end before they serve: the service stops
+RESTART_PAUSE = 1.0  # the most a replacement waits after processes ended in quick succession
+THREAD_STACK_BYTES = 256 << 20  # reserved, not committed: only what a thread touches is used
+_PR_SET_PDEATHSIG = 1
+# What a crash inside the engine ends a process with (a stack overflow, an abort); SIGKILL is
+# the kernel's OOM killer or an operator, and says nothing of the texts in flight.
+CRASH_SIGNALS = frozenset(
+    {signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGILL, signal.SIGFPE}
+)
 
 
-def _server_process(settings: Settings, sock: socket.socket, counts: SharedCounts) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel end this process when the supervisor ends, however it ends."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the supervisor's own stop still holds
+        return
+    if os.getppid() != parent:  # the supervisor ended before the request was made
+        os._exit(1)
+
+
+def _server_process(
+    settings: Settings, sock: socket.socket, counts: SharedCounts, board: Board, parent: int
+) -> None:
     """One server process: the application under uvicorn on the shared socket, until it is
     told to stop or hands over after a stuck query."""
+    _die_with_parent(parent)
+    threading.stack_size(THREAD_STACK_BYTES)
     import uvicorn
 
     from cpgraph.server.app import create_app
     from cpgraph.server.protocol import sparql_protocol
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    app = create_app(settings, client_counts=counts)
+    app = create_app(
+        settings,
+        client_counts=counts,
+        board=board,
+        memory_ceiling=process_memory_ceiling(settings),
+    )
     config = uvicorn.Config(
         app,
         http=sparql_protocol(app),  # answers GET queries without the ASGI round
@@ -79,10 +126,14 @@ class Supervisor:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._context = multiprocessing.get_context("spawn")
-        self._counts = SharedCounts.create(self._context)
-        self._processes: list[tuple[BaseProcess, float]] = []
+        self._rows = settings.processes
+        self._counts = SharedCounts.create(self._context, rows=self._rows)
+        self._board = Board.create(self._context, rows=self._rows)
+        self._processes: dict[int, BaseProcess] = {}  # by row
         self._stopping = False
-        self._quick_deaths = 0
+        self._failed_starts = 0
+        self._recent_ends: list[float] = []
+        self._suspects: dict[int, float] = {}  # texts held at a crash, by when
 
     def run(self) -> None:
         """Serve until SIGINT or SIGTERM.
@@ -114,8 +165,8 @@ class Supervisor:
             choice.allocator,
         )
         try:
-            for _ in range(settings.processes):
-                self._start(sock)
+            for row in range(self._rows):
+                self._start(sock, row)
             while not self._stopping:
                 time.sleep(CHECK_SECONDS)
                 self._replace_ended(sock)
@@ -129,51 +180,97 @@ class Supervisor:
     def _on_signal(self, signum: int, frame: Any) -> None:
         self._stopping = True
 
-    def _start(self, sock: socket.socket) -> None:
+    def _start(self, sock: socket.socket, row: int) -> None:
+        self._counts.clear_row(row)
+        self._board.reset(row)
         process = self._context.Process(
             target=_server_process,
-            args=(self.settings, sock, self._counts),
+            args=(
+                self.settings,
+                sock,
+                self._counts.for_row(row),
+                self._board.for_row(row),
+                os.getpid(),
+            ),
             name="cpgraph-server",
             daemon=False,
         )
         process.start()
-        self._processes.append((process, time.monotonic()))
+        self._processes[row] = process
 
     def _replace_ended(self, sock: socket.socket) -> None:
-        alive: list[tuple[BaseProcess, float]] = []
-        ended = 0
-        for process, started in self._processes:
-            if process.is_alive():
-                alive.append((process, started))
-                continue
-            process.join()
-            ended += 1
-            if time.monotonic() - started < QUICK_DEATH_SECONDS:
-                self._quick_deaths += 1
-            else:
-                self._quick_deaths = 0
-            log.info(
-                "server process %s ended (exit %s); starting another", process.pid, process.exitcode
-            )
-        self._processes = alive
-        if self._quick_deaths >= MAX_QUICK_DEATHS:
+        ended = [row for row, process in self._processes.items() if not process.is_alive()]
+        for row in ended:
+            self._ended(row, self._processes.pop(row))
+        if self._failed_starts >= MAX_FAILED_STARTS:
             raise StoreError("server processes keep ending as they start; see the log above")
-        for _ in range(ended):
-            if not self._stopping:
-                self._start(sock)
+        if ended and not self._stopping:
+            now = time.monotonic()
+            self._recent_ends = [t for t in self._recent_ends if now - t < 10.0]
+            self._recent_ends.extend(now for _ in ended)
+            if len(self._recent_ends) > 2 * self._rows:  # ending as fast as they start
+                time.sleep(RESTART_PAUSE)
+            for row in ended:
+                self._start(sock, row)
+
+    def _ended(self, row: int, process: BaseProcess) -> None:
+        """Account for the process of ``row`` that ended: a failed start, a hand-over, or an
+        end caused by what it was doing (its texts in flight go to quarantine)."""
+        process.join()
+        code = process.exitcode
+        if not self._board.ready(row):
+            self._failed_starts += 1
+            log.info("server process %s ended as it started (exit %s)", process.pid, code)
+            return
+        self._failed_starts = 0
+        if code == 0:
+            log.info("server process %s handed over; starting another", process.pid)
+            return
+        # It may have died between moving the store's link (a write) and counting that it
+        # did: the processes still serving would never follow that build.
+        with contextlib.suppress(OSError):
+            announce_publication(self.settings.store_dir)
+        held = self._board.held(row)
+        if code == EXIT_MEMORY:  # its queries were answered 503; which one grew is unknown
+            log.warning("server process %s passed its memory ceiling; replaced", process.pid)
+            return
+        cause = f"signal {-code}" if code is not None and code < 0 else f"exit {code}"
+        guilty = self._suspected(held) if code is not None and -code in CRASH_SIGNALS else []
+        self._board.quarantine(guilty, self.settings.quarantine_seconds)
+        log.warning(
+            "server process %s ended (%s) while evaluating %d queries or updates, %d of them "
+            "now refused for %g s; their clients' places freed; starting another",
+            process.pid,
+            cause,
+            len(held),
+            len(guilty),
+            self.settings.quarantine_seconds,
+        )
+
+    def _suspected(self, held: list[int]) -> list[int]:
+        """Which of the texts a crashed process held to put in quarantine: the text it held
+        alone, else those it held that were also held at an earlier crash (within the
+        quarantine's time), so that a query that merely ran beside the culprit is not
+        refused for everyone."""
+        now = time.monotonic()
+        window = self.settings.quarantine_seconds
+        self._suspects = {d: t for d, t in self._suspects.items() if now - t < window}
+        guilty = held if len(held) == 1 else [d for d in held if d in self._suspects]
+        self._suspects.update((d, now) for d in held)
+        return guilty
 
     def _stop_all(self) -> None:
-        for process, _ in self._processes:
+        for process in self._processes.values():
             if process.is_alive() and process.pid is not None:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_SECONDS
-        for process, _ in self._processes:
+        for process in self._processes.values():
             process.join(max(0.0, deadline - time.monotonic()))
             if process.is_alive():
                 process.kill()
                 process.join()
-        self._processes = []
+        self._processes = {}
 
 
 def serve(settings: Settings) -> None:

@@ -22,9 +22,10 @@ from cpgraph.neighbourhood import Triple
 from cpgraph.pages import contribute_page, layout
 from cpgraph.query import parse_accept
 from cpgraph.rdfio import RdfFormat
-from cpgraph.server.deps import SettingsDep, read_body, reload_store
+from cpgraph.server.deps import SettingsDep, is_authorised, read_body, reload_store
 from cpgraph.server.routes.sparql import with_charset
 from cpgraph.validate import ValidationOutcome
+from cpgraph.validation_jobs import ValidationRunner, check_job, commit_job
 
 router = APIRouter(tags=["Contributions"])
 
@@ -60,12 +61,70 @@ def _contributor(request: Request, settings: Settings) -> contrib.Contributor:
     raise UnauthorizedError("this needs a contributor's token: Authorization: Bearer <token>")
 
 
-async def _body_triples(request: Request, settings: Settings) -> list[Triple]:
+def _has_token(request: Request, settings: Settings) -> bool:
+    """Whether the request carries the operator's or a contributor's token."""
+    if is_authorised(request, settings):
+        return True
+    try:
+        _contributor(request, settings)
+    except UnauthorizedError:
+        return False
+    return True
+
+
+def _body_limit(request: Request, settings: Settings) -> int:
+    """The most bytes ``/validate`` reads: ``max_validate_bytes`` without a token."""
+    if _has_token(request, settings):
+        return settings.max_body_bytes
+    return min(settings.max_validate_bytes, settings.max_body_bytes)
+
+
+def _runner(request: Request) -> ValidationRunner:
+    """This server process's validation runner (made at its first use)."""
+    runner: ValidationRunner | None = getattr(request.app.state, "validations", None)
+    if runner is None:
+        runner = ValidationRunner(request.app.state.settings)
+        request.app.state.validations = runner
+    return runner
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _check(request: Request, triples: list[Triple]) -> ValidationOutcome:
+    """The contribution's validation in the current store, in a process of its own (see
+    :mod:`cpgraph.validation_jobs`): stopped at its time limit or when the client leaves."""
+    runner = _runner(request)
+    context: contrib.ValidationContext = request.app.state.context
+    return await runner.run(
+        _client(request),
+        check_job,
+        triples,
+        request.app.state.store_path,
+        runner.context_bytes(context),
+        gone=request.is_disconnected,
+    )
+
+
+def _form_fields(body: bytes) -> dict[str, list[str]]:
+    """The fields of a form body.
+
+    Raises:
+        InputError: if the body or a field in it is not UTF-8.
+    """
+    try:
+        return parse_qs(body.decode("utf-8"), errors="strict")
+    except UnicodeDecodeError:
+        raise InputError("the form is not valid UTF-8: send it encoded as UTF-8") from None
+
+
+async def _body_triples(request: Request, settings: Settings, limit: int) -> list[Triple]:
     content_type = request.headers.get("content-type")
     if not content_type:
         raise UnsupportedFormatError("say the contribution's RDF format in Content-Type")
     fmt = RdfFormat.from_media_type(content_type)
-    body = await read_body(request, settings.max_body_bytes)
+    body = await read_body(request, limit)
     context: contrib.ValidationContext = request.app.state.context
     return await run_in_threadpool(
         contrib.read_contribution,
@@ -129,8 +188,9 @@ async def validate(request: Request, settings: SettingsDep) -> Response:
     are the shapes of the nodes the body touches. Nothing is written."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     context: contrib.ValidationContext = request.app.state.context
+    limit = _body_limit(request, settings)
     if media_type == FORM:  # the HTML form: fields "data" and "format"
-        form = parse_qs((await read_body(request, settings.max_body_bytes)).decode("utf-8"))
+        form = _form_fields(await read_body(request, limit))
         data = form.get("data", [""])[0]
         fmt = (
             RdfFormat(form.get("format", ["ttl"])[0])
@@ -150,13 +210,10 @@ async def validate(request: Request, settings: SettingsDep) -> Response:
             return HTMLResponse(
                 contribute_page(data=data, fmt=fmt, error=exc.message), status_code=exc.status
             )
-        store = request.app.state.store
-        outcome = await run_in_threadpool(contrib.check, triples, store=store, context=context)
+        outcome = await _check(request, triples)
         return HTMLResponse(contribute_page(data=data, fmt=fmt, outcome=outcome))
-    triples = await _body_triples(request, settings)
-    store = request.app.state.store
-    outcome = await run_in_threadpool(contrib.check, triples, store=store, context=context)
-    return _report(request, outcome)
+    triples = await _body_triples(request, settings, limit)
+    return _report(request, await _check(request, triples))
 
 
 @router.get("/contribute", summary="A form to validate a contribution", response_class=HTMLResponse)
@@ -178,21 +235,25 @@ async def create(
     Violations refuse it (422, with the report); warnings are reported and pass. The same
     content sent again is not committed again (200 with the first record)."""
     contributor = _contributor(request, settings)
-    triples = await _body_triples(request, settings)
+    triples = await _body_triples(request, settings, settings.max_body_bytes)
     context: contrib.ValidationContext = request.app.state.context
+    runner = _runner(request)
     async with request.app.state.write_lock:
-        result = await run_in_threadpool(
-            lambda: contrib.commit(
-                settings.store_dir,
+        try:  # validated and written in a process of its own, with the validation's limits
+            result = await runner.run(
+                _client(request),
+                commit_job,
+                str(settings.store_dir),
                 triples,
-                contributor=contributor,
-                comment=comment,
-                source=source,
-                base=settings.base_iri,
-                context=context,
+                contributor,
+                comment,
+                source,
+                settings.base_iri,
+                runner.context_bytes(context),
+                gone=request.is_disconnected,
             )
-        )
-        reload_store(request.app)
+        finally:
+            reload_store(request.app)
     location = str(request.url_for("get_contribution", identifier=result.record.id))
     body = {
         "contribution": result.record.to_dict(),

@@ -22,9 +22,11 @@ from cpgraph.errors import NotAcceptableError, NotFoundError, ParameterError
 from cpgraph.gallery import PageLinks, gallery_page, labels_of, query_page
 from cpgraph.linked import representation, serialize
 from cpgraph.namespaces import graph_iri, prefix_pairs
+from cpgraph.outbound import check_query
 from cpgraph.query import parse_accept
 from cpgraph.saved import QUERIES_GRAPH, Library, QueryForm, SavedQuery, result_table
 from cpgraph.server.deps import SettingsDep, StoreDep
+from cpgraph.server.negotiation import own_reference
 from cpgraph.server.routes.sparql import RESULT_TYPES, with_charset
 from cpgraph.workers import ClientLimiter, QueryPool, QueryRequest
 
@@ -263,6 +265,7 @@ async def answer(request: Request, name: str, *, svg: bool = False) -> Response:
     request_format = "json" if (svg or html) else fmt
     if (svg or html) and not paged:
         raise NotAcceptableError("only a SELECT query has a table and a chart")
+    check_query(text, settings.service_allow, prefixes=prefix_pairs(settings.base_iri))
     pool_request = QueryRequest(
         query=text,
         store=request.app.state.store,
@@ -347,10 +350,8 @@ def _picture(
 
 
 def _links(request: Request, *, page: int, per_page: int, more: bool, paged: bool) -> PageLinks:
-    url = request.url
-
     def at(number: int) -> str:
-        return str(url.include_query_params(page=number, per_page=per_page))
+        return own_reference(request, page=number, per_page=per_page)
 
     if not paged:
         return PageLinks(page=1, per_page=per_page, first="")

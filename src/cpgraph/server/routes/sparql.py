@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from typing import Any
+from typing import Any, ParamSpec
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
@@ -19,8 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from cpgraph.config import Settings
 from cpgraph.errors import InputError, PayloadTooLargeError, UnsupportedFormatError
 from cpgraph.namespaces import prefix_pairs
+from cpgraph.outbound import check_query, check_update
 from cpgraph.query import negotiate
 from cpgraph.rdfio import RdfFormat
+from cpgraph.server.board import Board
 from cpgraph.server.deps import (
     SettingsDep,
     is_authorised,
@@ -29,6 +31,7 @@ from cpgraph.server.deps import (
     require_token,
 )
 from cpgraph.service import service_description
+from cpgraph.sparqltext import check_complexity
 from cpgraph.store import QueryKind
 from cpgraph.update import apply_update
 from cpgraph.workers import (
@@ -41,6 +44,7 @@ from cpgraph.workers import (
 )
 
 router = APIRouter(tags=["SPARQL"])
+P = ParamSpec("P")
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
@@ -48,6 +52,7 @@ SPARQL_UPDATE = "application/sparql-update"
 _IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\x00-\x20<>\"{}|\\^`]*")
 CORS_EXPOSED = ("Cpgraph-Row-Limit", "Cpgraph-Truncated", "Link", "Location", "ETag")
 GZIP_MINIMUM = 1024
+FORM_ROOM = 64 * 1024  # a POSTed form's bytes beyond its query: graphs, format, separators
 RESULT_TYPES: dict[str, dict[str, object]] = {
     "application/sparql-results+json": {},
     "application/sparql-results+xml": {},
@@ -91,8 +96,15 @@ async def sparql_post(request: Request, settings: SettingsDep) -> Response:
     charset = _charset(parameters)
     if charset not in ("utf-8", "utf8"):
         raise UnsupportedFormatError(f"requests are read as UTF-8, not {charset}")
-    body = await read_body(request, settings.max_body_bytes)
-    text = _utf8(body)
+    if content_type not in (FORM, SPARQL_QUERY, SPARQL_UPDATE):
+        raise UnsupportedFormatError(
+            f"POST /sparql takes {FORM}, {SPARQL_QUERY} or {SPARQL_UPDATE}, "
+            f"not {content_type or 'no type'}"
+        )
+    if content_type == SPARQL_UPDATE:
+        require_token(request, settings)  # refused before its body is read
+    limit = body_limit(content_type, settings, authorised=is_authorised(request, settings))
+    text = _utf8(await read_body(request, limit))
     if content_type == FORM:
         form = parse_qs(text, keep_blank_values=True)
         for key, values in form.items():
@@ -101,15 +113,10 @@ async def sparql_post(request: Request, settings: SettingsDep) -> Response:
         if "query" in params or "update" in params:
             raise InputError("a direct POST carries the query in its body, not also in the URL")
         params["query"] = [text]
-    elif content_type == SPARQL_UPDATE:
+    else:
         if "query" in params or "update" in params:
             raise InputError("a direct POST carries the update in its body, not also in the URL")
         params["update"] = [text]
-    else:
-        raise UnsupportedFormatError(
-            f"POST /sparql takes {FORM}, {SPARQL_QUERY} or {SPARQL_UPDATE}, "
-            f"not {content_type or 'no type'}"
-        )
     if "query" in params and "update" in params:
         raise InputError("send a 'query' or an 'update', not both")
     if "update" in params:
@@ -117,6 +124,22 @@ async def sparql_post(request: Request, settings: SettingsDep) -> Response:
     if "query" not in params:
         raise InputError("no query: send a 'query' parameter")
     return await _answer(request, settings, params)
+
+
+def body_limit(content_type: str, settings: Settings, *, authorised: bool) -> int:
+    """The most bytes of a POST to ``/sparql`` that are read, so that a query's limit applies
+    while its body comes in rather than after all of it (up to ``max_body_bytes``) is held.
+
+    A query as the body: ``max_query_bytes``. A form: three times that (percent-encoding
+    makes a byte up to three) and :data:`FORM_ROOM` for the other parameters; the query in
+    it is measured again once decoded. An update, or a form from the operator (it may carry
+    one): ``max_body_bytes``.
+    """
+    if content_type == SPARQL_QUERY:
+        return settings.max_query_bytes
+    if authorised:
+        return settings.max_body_bytes
+    return min(3 * settings.max_query_bytes + FORM_ROOM, settings.max_body_bytes)
 
 
 def _charset(parameters: str) -> str:
@@ -141,17 +164,43 @@ async def _update(request: Request, settings: Settings, params: dict[str, list[s
     text = params["update"][0]
     if len(text.encode("utf-8")) > settings.max_body_bytes:
         raise PayloadTooLargeError(f"the update is longer than {settings.max_body_bytes} bytes")
+    check_complexity(
+        text,
+        max_depth=settings.max_query_depth,
+        max_operators=settings.max_query_operators,
+        what="update",
+    )
+    board: Board | None = request.app.state.board
+    if board is not None:
+        board.check(text, "update")
+    base_iri = _base_iri(request)
+    check_update(
+        text, settings.service_allow, prefixes=prefix_pairs(settings.base_iri), base_iri=base_iri
+    )
     async with request.app.state.write_lock:
         await run_in_threadpool(
-            apply_update,
+            _tracked(board, text, apply_update),
             settings.store_dir,
             text,
             using=params.get("using-graph-uri", ()),
             using_named=params.get("using-named-graph-uri", ()),
-            base_iri=_base_iri(request),
+            base_iri=base_iri,
         )
         reload_store(request.app)
     return Response(status_code=204)
+
+
+def _tracked(board: Board | None, text: str, work: Callable[P, None]) -> Callable[P, None]:
+    """``work``, recorded on the board as evaluating ``text`` while it runs (a process that
+    dies of it puts the text in quarantine)."""
+    if board is None:
+        return work
+
+    def tracked(*args: P.args, **kwargs: P.kwargs) -> None:
+        with board.in_flight(text):
+            work(*args, **kwargs)
+
+    return tracked
 
 
 def _base_iri(request: Request) -> str | None:
@@ -214,6 +263,8 @@ def query_request(
     Raises:
         InputError: unless there is exactly one ``query`` parameter.
         PayloadTooLargeError: if the query is longer than the operator allows.
+        QueryTooComplexError: if it nests deeper or holds more operators than allowed.
+        OutboundRefusedError: if it would call an endpoint the operator has not allowed.
     """
     settings: Settings = app.state.settings
     texts = params["query"]
@@ -224,6 +275,14 @@ def query_request(
         raise PayloadTooLargeError(
             f"the query is longer than the {settings.max_query_bytes} bytes this service accepts"
         )
+    check_complexity(
+        text, max_depth=settings.max_query_depth, max_operators=settings.max_query_operators
+    )
+    board: Board | None = app.state.board
+    if board is not None:
+        board.check(text)
+    prefixes = prefix_pairs(settings.base_iri)
+    check_query(text, settings.service_allow, prefixes=prefixes, base_iri=base_iri)
     return QueryRequest(
         query=text,
         base_iri=base_iri,  # relative IRIs resolve against the endpoint's URL
@@ -232,7 +291,7 @@ def query_request(
         format=params["format"][0] if "format" in params else None,
         default_graphs=tuple(params.get("default-graph-uri", ())),
         named_graphs=tuple(params["named-graph-uri"]) if "named-graph-uri" in params else None,
-        prefixes=prefix_pairs(settings.base_iri),
+        prefixes=prefixes,
         row_limit=None if authorised else settings.row_limit,
     )
 

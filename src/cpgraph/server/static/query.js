@@ -76,12 +76,23 @@
     return iri;
   }
 
+  // Whether an IRI may be a link, as the server's pages decide (cpgraph.pages.may_link):
+  // http, https and mailto only, the scheme read as a browser reads an href. Another scheme,
+  // javascript: above all, would run in this page when clicked.
+  const LINK_SCHEMES = ["http", "https", "mailto"];
+  function mayLink(iri) {
+    const text = iri.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, "").replace(/[\t\n\r]/g, "");
+    const colon = text.indexOf(":");
+    return colon > 0 && LINK_SCHEMES.includes(text.slice(0, colon).toLowerCase());
+  }
+
+  // Where a link to an IRI goes: this server's page for it, the IRI itself, or null (text).
   function localHref(iri) {
     if (iri.startsWith(config.base)) {
       const rest = iri.slice(config.base.length);
       if (/^(id\/|graph\/|ontology|shapes)/.test(rest)) return "/" + rest;
     }
-    return iri;
+    return mayLink(iri) ? iri : null;
   }
 
   // One RDF term (SPARQL JSON form) as a table cell's content.
@@ -89,11 +100,13 @@
     const td = document.createElement("td");
     if (!term) return td;
     if (term.type === "uri") {
-      const a = document.createElement("a");
-      a.href = localHref(term.value);
-      a.title = term.value;
-      a.textContent = shorten(term.value);
-      td.appendChild(a);
+      const href = localHref(term.value);
+      const shown = document.createElement(href === null ? "span" : "a");
+      if (href === null) shown.className = "unlinked";
+      else shown.href = href;
+      shown.title = term.value;
+      shown.textContent = shorten(term.value);
+      td.appendChild(shown);
     } else if (term.type === "bnode") {
       td.textContent = "_:" + term.value;
     } else {
