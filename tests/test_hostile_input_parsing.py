@@ -239,7 +239,7 @@ def test_temporary_parts_are_new_files_never_existing_ones(tmp_path: Path) -> No
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real server with tight validation limits: 1.5 s, one at a time per client, 600 KB
-    anonymous bodies; one server process, as validations are counted per process."""
+    anonymous bodies; one server process, so that its validation processes are easy to find."""
     settings = built_mini_store(tmp_path_factory)
     with running_server(
         settings,
@@ -448,3 +448,33 @@ def test_a_contribution_is_still_committed_through_its_validation_process(server
     assert committed.status_code == 201, committed.text
     assert statements(server) > count
     wait_for_no_validation_children()
+
+
+def test_a_clients_validation_limit_holds_across_server_processes(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # Two server processes; while one validation of this client runs, each of its further
+    # validations is refused, whichever process its new connection reaches.
+    settings = built_mini_store(tmp_path_factory)
+    with running_server(
+        settings,
+        CPGRAPH_PROCESSES="2",
+        CPGRAPH_VALIDATE_TIMEOUT="4",
+        CPGRAPH_VALIDATE_CONCURRENCY="1",
+        CPGRAPH_MAX_VALIDATE_BYTES="600000",
+    ) as url:
+        first: list[httpx.Response] = []
+        running = threading.Thread(target=lambda: first.append(validate(url, slow_body())))
+        running.start()
+        try:
+            deadline = time.monotonic() + 5
+            while not validation_children() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            for _ in range(6):  # a new connection each: the kernel spreads them
+                refused = validate(url, NOTICE)
+                assert refused.status_code == 429
+                assert refused.json()["type"].endswith("/too-many-validations")
+        finally:
+            running.join(timeout=30)
+        assert first[0].status_code == 503
+        assert validate(url, NOTICE).status_code == 200  # its place is free again

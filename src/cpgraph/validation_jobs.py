@@ -10,7 +10,8 @@ server process (``PR_SET_PDEATHSIG``). A commit killed this way publishes nothin
 copy-on-write transaction (:func:`cpgraph.store.write_transaction`).
 
 Each server process admits at most ``validate_processes`` validations at once, and one client
-at most ``validate_concurrency`` of them (counted per server process).
+at most ``validate_concurrency`` of them, counted across the server processes where a
+shared table is given (as ``cpgraph serve`` does).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from cpgraph.errors import (
 from cpgraph.neighbourhood import Triple
 from cpgraph.store import GraphStore
 from cpgraph.validate import ValidationOutcome
+from cpgraph.workers import SharedCounts
 
 T = TypeVar("T")
 _POLL_SECONDS = 0.2
@@ -110,8 +112,9 @@ def _child(conn: Connection, memory: int, job: Callable[..., Any], args: tuple[A
 class ValidationRunner:
     """Runs validations in child processes, within one server process's limits."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, shared: SharedCounts | None = None) -> None:
         self.timeout = settings.validate_timeout
+        self._shared = shared  # per-client counts of every server process
         self.per_client = settings.validate_concurrency
         self.processes = settings.validate_processes
         self.memory = settings.validate_memory
@@ -127,15 +130,24 @@ class ValidationRunner:
     def _admit(self, client: str) -> None:
         mine = self._running.get(client, 0)
         if mine >= self.per_client:
-            raise TooManyValidationsError(
-                f"{mine} of your validations are still running (the limit is "
-                f"{self.per_client}); wait for one to finish"
-            )
+            raise self._refusal(mine)
         if sum(self._running.values()) >= self.processes:
             raise LimitError("every validation place is taken; try again in a moment")
+        if self._shared is not None:
+            everywhere = self._shared.add(client, self.per_client)
+            if everywhere >= self.per_client:
+                raise self._refusal(everywhere)
         self._running[client] = mine + 1
 
+    def _refusal(self, running: int) -> TooManyValidationsError:
+        return TooManyValidationsError(
+            f"{running} of your validations are still running (the limit is "
+            f"{self.per_client}); wait for one to finish"
+        )
+
     def _release(self, client: str) -> None:
+        if self._shared is not None:
+            self._shared.remove(client)
         left = self._running.get(client, 0) - 1
         if left > 0:
             self._running[client] = left

@@ -52,15 +52,17 @@ def create_app(
     settings: Settings,
     *,
     client_counts: SharedCounts | None = None,
+    validation_counts: SharedCounts | None = None,
     board: Board | None = None,
     memory_ceiling: int | None = None,
 ) -> FastAPI:
     """The cpgraph web application over the current store in ``settings.store_dir``.
 
     Startup opens the current build read-only (for the figures and pages) and starts the
-    query worker pool; shutdown stops the workers. Under a supervisor, ``board`` is this
-    process's row of the shared board (:mod:`cpgraph.server.board`) and ``memory_ceiling``
-    the resident size past which it answers 503 and exits (:mod:`cpgraph.server.watchdog`).
+    query worker pool; shutdown stops the workers. Under a supervisor, ``client_counts`` and
+    ``validation_counts`` are this process's rows of the per-client counts, ``board`` its row
+    of the shared board (:mod:`cpgraph.server.board`), and ``memory_ceiling`` the resident
+    size past which it answers 503 and exits (:mod:`cpgraph.server.watchdog`).
     """
 
     @asynccontextmanager
@@ -139,6 +141,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.board = board
+    app.state.validation_counts = validation_counts  # validations per client, every process
     app.state.drain = _no_supervisor
     install_problem_handlers(app)
     app.add_middleware(FollowCurrentBuild)

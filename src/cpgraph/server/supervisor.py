@@ -79,7 +79,12 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _server_process(
-    settings: Settings, sock: socket.socket, counts: SharedCounts, board: Board, parent: int
+    settings: Settings,
+    sock: socket.socket,
+    counts: SharedCounts,
+    validations: SharedCounts,
+    board: Board,
+    parent: int,
 ) -> None:
     """One server process: the application under uvicorn on the shared socket, until it is
     told to stop or hands over after a stuck query."""
@@ -94,6 +99,7 @@ def _server_process(
     app = create_app(
         settings,
         client_counts=counts,
+        validation_counts=validations,
         board=board,
         memory_ceiling=process_memory_ceiling(settings),
     )
@@ -128,6 +134,7 @@ class Supervisor:
         self._context = multiprocessing.get_context("spawn")
         self._rows = settings.processes
         self._counts = SharedCounts.create(self._context, rows=self._rows)
+        self._validations = SharedCounts.create(self._context, slots=1024, rows=self._rows)
         self._board = Board.create(self._context, rows=self._rows)
         self._processes: dict[int, BaseProcess] = {}  # by row
         self._stopping = False
@@ -182,6 +189,7 @@ class Supervisor:
 
     def _start(self, sock: socket.socket, row: int) -> None:
         self._counts.clear_row(row)
+        self._validations.clear_row(row)
         self._board.reset(row)
         process = self._context.Process(
             target=_server_process,
@@ -189,6 +197,7 @@ class Supervisor:
                 self.settings,
                 sock,
                 self._counts.for_row(row),
+                self._validations.for_row(row),
                 self._board.for_row(row),
                 os.getpid(),
             ),

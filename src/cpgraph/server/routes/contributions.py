@@ -83,7 +83,7 @@ def _runner(request: Request) -> ValidationRunner:
     """This server process's validation runner (made at its first use)."""
     runner: ValidationRunner | None = getattr(request.app.state, "validations", None)
     if runner is None:
-        runner = ValidationRunner(request.app.state.settings)
+        runner = ValidationRunner(request.app.state.settings, request.app.state.validation_counts)
         request.app.state.validations = runner
     return runner
 
