@@ -11,7 +11,8 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 
 from cpgraph.config import Settings
-from cpgraph.errors import CpgraphError, PayloadTooLargeError, UnauthorizedError
+from cpgraph.errors import CpgraphError, InputError, PayloadTooLargeError, UnauthorizedError
+from cpgraph.rdfio import ox_iri
 from cpgraph.service import build_figures, kept_figures
 from cpgraph.store import GraphStore, current_build, store_link
 
@@ -32,6 +33,20 @@ async def get_settings(request: Request) -> Settings:
 
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def absolute_iri(iri: str, *, what: str = "the graph") -> str:
+    """``iri``, checked as the store reads graph names: one the store would fail on is the
+    client's mistake, and is answered as one before the store is reached.
+
+    Raises:
+        InputError: if it is not an absolute IRI.
+    """
+    try:
+        ox_iri(iri)
+    except ValueError:
+        raise InputError(f"{what} is not an absolute IRI: {iri!r}") from None
+    return iri
 
 
 def is_authorised(request: Request, settings: Settings) -> bool:

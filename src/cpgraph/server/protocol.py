@@ -52,7 +52,7 @@ from uvicorn.protocols.http.httptools_impl import (
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 from cpgraph.config import Settings
-from cpgraph.errors import CpgraphError, InputError, PayloadTooLargeError
+from cpgraph.errors import CpgraphError, InputError, PayloadTooLargeError, StoreError
 from cpgraph.server.deps import follow_current_build, token_matches
 from cpgraph.server.problems import PROBLEM_JSON, problem_response
 from cpgraph.server.routes.sparql import (
@@ -347,6 +347,11 @@ class _Answer:
             return answer_or_admit(request, limiter, self.client)
         except CpgraphError as exc:
             return exc
+        except Exception as exc:
+            # A defect, answered as the pool answers it: raised out of the turn, it would
+            # leave every query of the turn waiting for ever.
+            log.exception("evaluating a GET query at once failed")
+            return StoreError(f"query failed: {exc}")
 
     def respond(
         self,

@@ -21,7 +21,13 @@ from cpgraph.config import Settings
 from cpgraph.errors import InputError, NotFoundError, UnsupportedFormatError
 from cpgraph.query import negotiate
 from cpgraph.rdfio import RdfFormat
-from cpgraph.server.deps import SettingsDep, read_body, reload_store, require_token
+from cpgraph.server.deps import (
+    SettingsDep,
+    absolute_iri,
+    read_body,
+    reload_store,
+    require_token,
+)
 from cpgraph.server.routes.sparql import with_charset
 from cpgraph.store import GraphStore, QueryKind
 
@@ -48,17 +54,14 @@ def _indirect(request: Request) -> _Target:
     if len(graphs) > 1:
         raise InputError("name one graph")
     if graphs:
-        iri = graphs[0]
-        if ":" not in iri or any(c in iri for c in ' <>"{}|\\^`'):
-            raise InputError(f"not an absolute IRI: {iri!r}")
-        return _Target(iri)
+        return _Target(absolute_iri(graphs[0]))
     if "default" in params:
         return _Target(None)
     return _Target(None, collection=True)
 
 
 def _direct(request: Request) -> _Target:
-    return _Target(str(request.url.replace(query="", fragment="")))
+    return _Target(absolute_iri(str(request.url.replace(query="", fragment=""))))
 
 
 def _store(request: Request) -> GraphStore:

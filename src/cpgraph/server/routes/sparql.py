@@ -25,6 +25,7 @@ from cpgraph.rdfio import RdfFormat
 from cpgraph.server.board import Board
 from cpgraph.server.deps import (
     SettingsDep,
+    absolute_iri,
     is_authorised,
     read_body,
     reload_store,
@@ -265,6 +266,7 @@ def query_request(
         PayloadTooLargeError: if the query is longer than the operator allows.
         QueryTooComplexError: if it nests deeper or holds more operators than allowed.
         OutboundRefusedError: if it would call an endpoint the operator has not allowed.
+        InputError: if a ``default-graph-uri`` or ``named-graph-uri`` is not an absolute IRI.
     """
     settings: Settings = app.state.settings
     texts = params["query"]
@@ -289,11 +291,22 @@ def query_request(
         store=app.state.store,
         accept=accept,
         format=params["format"][0] if "format" in params else None,
-        default_graphs=tuple(params.get("default-graph-uri", ())),
-        named_graphs=tuple(params["named-graph-uri"]) if "named-graph-uri" in params else None,
+        default_graphs=_graph_iris(params, "default-graph-uri"),
+        named_graphs=_graph_iris(params, "named-graph-uri")
+        if "named-graph-uri" in params
+        else None,
         prefixes=prefixes,
         row_limit=None if authorised else settings.row_limit,
     )
+
+
+def _graph_iris(params: dict[str, list[str]], name: str) -> tuple[str, ...]:
+    """The graphs a dataset parameter (``default-graph-uri``, ``named-graph-uri``) names.
+
+    Raises:
+        InputError: if one is not an absolute IRI.
+    """
+    return tuple(absolute_iri(iri, what=name) for iri in params.get(name, ()))
 
 
 def result_headers(head: QueryHead, settings: Settings) -> dict[str, str]:
