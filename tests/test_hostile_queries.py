@@ -370,12 +370,10 @@ def test_a_client_at_its_limit_of_heavy_queries_leaves_room_for_others(
                 httpx.post(url + "/sparql", data={"query": heavy}, timeout=30).status_code
             )
 
-        threads = [threading.Thread(target=run) for _ in range(limit)]
+        threads = [threading.Thread(target=run) for _ in range(limit + 2)]
         for thread in threads:
             thread.start()
         time.sleep(1.0)
-        refused = httpx.post(url + "/sparql", data={"query": heavy}, timeout=10)
-        assert refused.status_code == 429  # the heavy client is at its limit
         with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2")) as other:
             for _ in range(20):
                 started = time.monotonic()
@@ -394,8 +392,9 @@ def test_a_client_at_its_limit_of_heavy_queries_leaves_room_for_others(
                 assert time.monotonic() - started < 2.0
         for thread in threads:
             thread.join(timeout=40)
-        # Each of its queries was stopped at its time limit or refused at one of its limits.
-        assert set(statuses) <= {503, 429}
+        # Each of its queries was stopped at its time limit or refused at one of its limits,
+        # and it never ran more than its limit at once.
+        assert set(statuses) == {503, 429}
         assert DEFAULTS.query_workers - 1 <= statuses.count(503) <= limit
 
 

@@ -20,6 +20,9 @@ from cpgraph.sparqltext import as_insertions, data_operations, top_level_words
         ("INSERT { ?where :where where:x } WHERE { FILTER(?a<?b) }", ["INSERT", "WHERE"]),
         # '<' that starts no IRI: comparisons, and RDF-star's '<<'
         ("INSERT DATA { << <urn:a> <urn:b> <urn:c> >> <urn:d> 1 }", ["INSERT", "DATA"]),
+        # a comment ends at CR as at LF; an IRIREF may hold \\u escapes
+        ("INSERT {} # x\rWHERE { }", ["INSERT", "WHERE"]),
+        ("PREFIX x: <urn:\\u0061#'> INSERT DATA { x:a x:b x:c }", ["PREFIX", "INSERT", "DATA"]),
     ],
 )
 def test_top_level_words_are_found_past_iris_strings_and_comments(
@@ -45,7 +48,10 @@ def test_top_level_words_are_found_past_iris_strings_and_comments(
         ("INSERT DATA { <urn:a> <urn:b> <urn:c> } ; CLEAR ALL", None),
         ("WITH <urn:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", None),
         ("INSERT DATA { <urn:a> <urn:b> <urn:c> } ; LOAD <http://e/x>", None),
-        ("PREFIX a.b: <urn:> INSERT DATA { a.b:c a.b:d a.b:e }", None),
+        # a comment ends at a CR as at a LF: what follows it is read
+        ("INSERT DATA { <urn:a> <urn:b> <urn:c> } # no more\r; CLEAR ALL", None),
+        # a prefix's name may hold dots (PN_PREFIX): it is a name, not words
+        ("PREFIX a.b: <urn:> INSERT DATA { a.b:c a.b:d a.b:e }", ["INSERT"]),
     ],
 )
 def test_an_update_of_data_alone_is_told_from_any_other(

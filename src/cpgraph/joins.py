@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from cpgraph.namespaces import RDF
+from cpgraph.sparqltext import WHITESPACE, lexemes
 
 RDF_TYPE = RDF + "type"
 
@@ -42,23 +43,6 @@ LOOKUP_COST = 2.5
 # Below this a pattern is small enough that its lookups take a few milliseconds at most.
 MIN_STATEMENTS = 10_000
 
-# One token of SPARQL text; the kinds a rewrite can carry are named, anything else stops it.
-_TOKEN = re.compile(
-    r"""
-    (?P<space>\s+|\#[^\n]*)
-    |(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    |(?P<string>\"\"\"|'''|"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
-    |(?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)
-    |(?P<bnode>_:|\[)
-    |(?P<pname>(?:[A-Za-z\u00C0-\uFFFF](?:[A-Za-z0-9_.\-\u00B7\u00C0-\uFFFF]*[A-Za-z0-9_\-\u00B7\u00C0-\uFFFF])?)?
-        :(?:[A-Za-z0-9_:\u00C0-\uFFFF](?:[A-Za-z0-9_.\-:\u00B7\u00C0-\uFFFF]*[A-Za-z0-9_\-:\u00B7\u00C0-\uFFFF])?)?)
-    |(?P<word>[A-Za-z_][A-Za-z0-9_]*)
-    |(?P<number>[+-]?(?:[0-9]*\.[0-9]+|[0-9]+)(?:[eE][+-]?[0-9]+)?)
-    |(?P<punct>\^\^|&&|\|\||!=|<=|>=|[{}().;,*=<>!/|^+\-@])
-    """,
-    re.VERBOSE,
-)
-_PNAME_NS = re.compile(r"(?:[A-Za-z\u00C0-\uFFFF][A-Za-z0-9_.\-\u00B7\u00C0-\uFFFF]*)?:")
 _ABSOLUTE = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
@@ -101,22 +85,24 @@ class Pattern:
 
 
 def _tokens(text: str) -> list[_Token] | None:
-    """The tokens of ``text`` (no spaces or comments), or None when a part of it is not one
-    this module reads (a long string, a character it does not know)."""
-    tokens: list[_Token] = []
-    position = 0
-    length = len(text)
-    while position < length:
-        match = _TOKEN.match(text, position)
-        if match is None or match.lastgroup is None:
+    """The tokens of ``text`` (no whitespace or comments, as SPARQL delimits them: see
+    :func:`cpgraph.sparqltext.lexemes`), or None when a part of it is not one this module
+    reads (a long string, a character the grammar does not place): a text is rewritten
+    only when every character of it is read as Oxigraph reads it."""
+    found: list[_Token] = []
+    for lexeme in lexemes(text):
+        kind = lexeme.lastgroup
+        if kind == "ws" or kind == "comment":
+            continue
+        if kind is None or kind == "other":
             return None
-        kind = match.lastgroup
-        if kind == "string" and match.group() in ('"""', "'''"):
+        token = lexeme.group()
+        if kind == "string" and token.startswith(('"""', "'''")):
             return None  # long strings: never in a query this module rewrites
-        if kind != "space":
-            tokens.append(_Token(kind, match.group(), position))
-        position = match.end()
-    return tokens
+        if token == "[":
+            kind = "bnode"  # an anonymous node
+        found.append(_Token(kind, token, lexeme.start()))
+    return found
 
 
 def whole_class_join(
@@ -129,7 +115,7 @@ def whole_class_join(
     """
     if sparql.count("{") != 1 or sparql.count("}") != 1:
         return None  # a sub-query, an OPTIONAL, a FILTER EXISTS, VALUES: left as written
-    if sparql[sparql.index("{") + 1 :].lstrip()[:1] not in ("?", "$", "#"):
+    if sparql[sparql.index("{") + 1 :].lstrip(WHITESPACE)[:1] not in ("?", "$", "#"):
         return None  # a constant first subject (a point lookup): decided without lexing
     tokens = _tokens(sparql)
     if tokens is None or any(t.kind == "bnode" for t in tokens):
@@ -140,7 +126,9 @@ def whole_class_join(
         if i + 2 >= len(tokens) or tokens[i + 2].kind != "iri":
             return None
         name = tokens[i + 1].text
-        if not _PNAME_NS.fullmatch(name) or not _ABSOLUTE.match(tokens[i + 2].text):
+        if tokens[i + 1].kind != "pname" or name.index(":") != len(name) - 1:
+            return None  # a prefixed name, not a prefix's
+        if not _ABSOLUTE.match(tokens[i + 2].text) or "\\" in tokens[i + 2].text:
             return None
         declared[name[:-1]] = tokens[i + 2].text[1:-1]
         i += 3
@@ -157,7 +145,10 @@ def whole_class_join(
 
 
 def _resolve(token: _Token, declared: Mapping[str, str]) -> str | None:
-    """The IRI an IRI or prefixed-name token stands for, or None (relative, undeclared)."""
+    """The IRI an IRI or prefixed-name token stands for, or None (relative, undeclared, or
+    written with escapes)."""
+    if "\\" in token.text:
+        return None
     if token.kind == "iri":
         return token.text[1:-1] if _ABSOLUTE.match(token.text) else None
     if token.kind == "pname":

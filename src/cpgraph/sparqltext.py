@@ -1,72 +1,189 @@
-"""What a SPARQL text says at its top level, found without parsing it.
+"""What a SPARQL text says, found without parsing it.
 
-pyoxigraph parses SPARQL but tells nothing of what it parsed. Two writers need to know a
-little of an update's shape beforehand: the protocol's dataset (``using-graph-uri``) becomes
-``USING`` clauses before each operation's ``WHERE`` (:mod:`cpgraph.update`), and an update of
+pyoxigraph parses SPARQL but tells nothing of what it parsed. Several readers need to know a
+little of a text's shape beforehand: the protocol's dataset (``using-graph-uri``) becomes
+``USING`` clauses before each operation's ``WHERE`` (:mod:`cpgraph.update`); an update of
 ``INSERT DATA`` and ``DELETE DATA`` alone keeps the store's merged union in step statement by
-statement instead of making it anew (:meth:`cpgraph.store.GraphStore.update`).
+statement instead of making it anew (:meth:`cpgraph.store.GraphStore.update`); a query's own
+``FROM`` and ``FROM NAMED`` choose its dataset (:mod:`cpgraph.store`); a join over whole
+classes is rewritten (:mod:`cpgraph.joins`); a text is measured before it is parsed.
 
-A small lexer finds the words that stand outside braces, skipping what may hide a brace, a
-quote or a ``#`` that is not one: strings (short and long, with escapes), IRIs (an ``IRIREF``
-can hold ``#`` and ``'``) and comments. What it cannot place, it reports as a word, so a text
-it misreads looks more complicated, never simpler.
+They read it through one lexer, :func:`lexemes`, which ends each token where the SPARQL
+grammar ends it: whitespace is space, tab, CR and LF and nothing else; a comment ends at CR
+or LF; strings (short and long) and IRIs (with ``\\u`` escapes, and ``#`` and ``'`` inside)
+hide what looks like a brace, a quote or a keyword. A character the grammar places in no
+token is a lexeme of its own, so that a reader that meets one can leave the text as written.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 
 from cpgraph.errors import QueryTooComplexError
 
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-# SPARQL's IRIREF: no spaces, controls, or any of <>"{}|^`\ between the brackets.
-_IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
+_UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
+_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
+
+# ---------------------------------------------------------------------------------------------
+# The lexer: SPARQL's terminals (SPARQL 1.1 Query, §19.8), the one place that says where a
+# token of query or update text ends. Everything in this package that reads SPARQL text
+# without parsing it reads it through :func:`lexemes`.
+# ---------------------------------------------------------------------------------------------
+
+WHITESPACE = " \t\r\n"  # WS ::= #x20 | #x9 | #xD | #xA; no other character separates tokens
+_PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_PN_CHARS_U = _PN_CHARS_BASE + "_"
+_PN_CHARS = _PN_CHARS_U + r"\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
+_VAR_NAME = rf"[{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*"
+# PN_PREFIX, read in linear time: a name without '.', or one with (which may not end with
+# '.'), each looked for only where a run of the characters it may hold starts (in the middle
+# of one it was looked for already and not found: the run ends where it ended). A prefixed
+# name glued to a name character before it ('1-ex:a') is therefore not read as one.
+_PN_PREFIX = (
+    rf"(?<![{_PN_CHARS}])[{_PN_CHARS_BASE}][{_PN_CHARS}]*+(?=:)"
+    rf"|(?<![{_PN_CHARS}.])[{_PN_CHARS_BASE}][{_PN_CHARS}.]*+(?<=[{_PN_CHARS}])"
+)
+_PN_LOCAL = (
+    rf"(?:[{_PN_CHARS_U}:0-9]|{_PLX})"
+    rf"(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?"
+)
+_EXPONENT = r"[eE][+-]?[0-9]+"
+# One lexeme of SPARQL text, by the grammar's rules: whitespace (the four characters of WS);
+# comments, which end at CR or LF; strings, long and short, with their escapes (one left open
+# runs to the end of the text, or of its line if it is short); IRIREFs with their \u escapes;
+# prefixed names and blank node labels, whose names may hold '.' but not end with one;
+# variables; bare words (keywords, 'a', booleans, function names); numbers; language tags;
+# brackets; operators; the '.' and ';' that join triple patterns; ','. Any other character
+# is a lexeme of its own, "other": nothing in SPARQL, or something (RDF 1.2's '~', a stray
+# '\') this does not read. Every part is read in time linear in the text's length.
+_LEXEME = re.compile(
+    rf"""
+      (?P<ws>[ \t\r\n]+)
+    | (?P<comment>\#[^\r\n]*)
+    | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*+(?:\"\"\"|\\?\Z)
+                |'''(?:[^'\\]|\\.|'(?!''))*+(?:'''|\\?\Z)
+                |"(?:[^"\\\r\n]|\\.)*+(?:"|\\?(?=[\r\n])|\\?\Z)
+                |'(?:[^'\\\r\n]|\\.)*+(?:'|\\?(?=[\r\n])|\\?\Z))
+    | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|{_UCHAR})*>)
+    | (?P<bnode>_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)
+    | (?P<pname>(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?)
+    | (?P<var>[?$]{_VAR_NAME})
+    | (?P<word>[^\W\d]\w*)
+    | (?P<number>[0-9]+\.[0-9]*{_EXPONENT}|\.[0-9]+{_EXPONENT}|[0-9]+{_EXPONENT}
+                |[0-9]*\.[0-9]+|[0-9]+)
+    | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+    | (?P<open>[{{(\[])
+    | (?P<close>[}})\]])
+    | (?P<operator>\|\||&&|!=|<=|>=|\^\^|[|/^*+\-!=<>?])
+    | (?P<join>[.;])
+    | (?P<comma>,)
+    | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_SKIPPED = frozenset({"ws", "comment"})
+
+
+def lexemes(text: str) -> Iterator[re.Match[str]]:
+    """The lexemes of ``text`` in order, one after another from its first character to its
+    last (``match.lastgroup`` names the kind: ``ws``, ``comment``, ``string``, ``iri``,
+    ``bnode``, ``pname``, ``var``, ``word``, ``number``, ``lang``, ``open``, ``close``,
+    ``operator``, ``join``, ``comma``, ``other``).
+
+    >>> [(m.lastgroup, m.group()) for m in lexemes("?s ex:p 1.#c\\r}") if m.lastgroup != "ws"]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('var', '?s'), ('pname', 'ex:p'), ('number', '1'), ('join', '.'), ('comment', '#c'),
+     ('close', '}')]
+    """
+    return _LEXEME.finditer(text)
+
+
+def tokens(text: str) -> Iterator[re.Match[str]]:
+    """:func:`lexemes` less whitespace and comments."""
+    return (m for m in _LEXEME.finditer(text) if m.lastgroup not in _SKIPPED)
 
 
 def top_level_words(text: str) -> list[tuple[int, str]]:
-    """The words of ``text`` outside braces, strings, IRIs and comments: their offsets, and
-    the words upper-cased (keywords are case-insensitive).
-
-    A word that follows a letter, a digit, ``:``, ``?``, ``$`` or ``_`` is part of a name
-    (``ex:where``, ``?insert``) and is not reported.
+    """The words of ``text`` outside braces, strings, IRIs, names and comments (see
+    :func:`lexemes`): their offsets, and the words upper-cased (keywords are
+    case-insensitive).
 
     >>> top_level_words("PREFIX ex: <http://e/#a> INSERT DATA { ex:s ex:p 'x}' }")
-    [(0, 'PREFIX'), (7, 'EX'), (25, 'INSERT'), (32, 'DATA')]
+    [(0, 'PREFIX'), (25, 'INSERT'), (32, 'DATA')]
     """
     words: list[tuple[int, str]] = []
     depth = 0
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "#":
-            end = text.find("\n", i)
-            i = n if end < 0 else end + 1
-        elif c in "\"'":
-            quote = c * 3 if text.startswith(c * 3, i) else c
-            i += len(quote)
-            while i < n and not text.startswith(quote, i):
-                i += 2 if text[i] == "\\" else 1
-            i += len(quote)
-        elif c == "<":
-            iri = _IRI.match(text, i)
-            i = i + 1 if iri is None else iri.end()  # else the operator, or '<<' of RDF-star
-        elif c == "{":
-            depth += 1
-            i += 1
-        elif c == "}":
-            depth -= 1
-            i += 1
-        elif c.isalpha() or c == "_":
-            match = _WORD.match(text, i)
-            assert match is not None
-            if depth == 0 and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in ":?$_")):
-                words.append((i, match.group().upper()))
-            i = match.end()
-        else:
-            i += 1
+    for lexeme in _LEXEME.finditer(text):
+        kind = lexeme.lastgroup
+        if kind == "word":
+            if depth == 0:
+                words.append((lexeme.start(), lexeme.group().upper()))
+        elif kind == "open":
+            depth += lexeme.group() == "{"
+        elif kind == "close":
+            depth -= lexeme.group() == "}"
     return words
+
+
+_QUERY_FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
+_DATASET_WORDS = frozenset({("word", "FROM"), ("word", "NAMED")})
+
+
+def dataset_clauses(query: str) -> tuple[int, list[tuple[bool, str]]] | None:
+    """A query's own ``FROM`` and ``FROM NAMED`` clauses: where its prologue ends (the offset
+    of its ``SELECT``, ``CONSTRUCT``, ``DESCRIBE`` or ``ASK``), and each clause in order, as
+    whether it is ``NAMED`` and its IRI as written (an IRIREF with its brackets, or a
+    prefixed name).
+
+    None when in doubt: a ``FROM`` at the top level not followed by what the grammar
+    requires there, or before the query's form (the text is malformed), or a name at the top
+    level that begins with ``FROM`` or ``NAMED`` (``FROM:g``, ``FROMNAMED``), which
+    Oxigraph's parser may read as the keyword glued to what follows it.
+
+    >>> dataset_clauses("PREFIX : <urn:> SELECT*FROM<urn:a>FROM NAMED :b{}")
+    (16, [(False, '<urn:a>'), (True, ':b')])
+    >>> dataset_clauses("PREFIX : <urn:> SELECT * FROM:a {}") is None
+    True
+    """
+    form: int | None = None
+    clauses: list[tuple[bool, str]] = []
+    depth = 0
+    expecting = ""  # "FROM" after FROM, "NAMED" after FROM NAMED
+    for token in tokens(query):
+        kind = token.lastgroup
+        text = token.group()
+        if kind == "open":
+            depth += text == "{"
+        elif kind == "close":
+            depth -= text == "}"
+        if depth == 0 and kind in ("word", "pname"):
+            upper = text.upper()
+            if upper.startswith(("FROM", "NAMED")) and (kind, upper) not in _DATASET_WORDS:
+                return None
+        if expecting:
+            if expecting == "FROM" and kind == "word" and text.upper() == "NAMED":
+                expecting = "NAMED"
+                continue
+            if kind not in ("iri", "pname"):
+                return None
+            clauses.append((expecting == "NAMED", text))
+            expecting = ""
+        elif kind == "word" and depth == 0:
+            word = text.upper()
+            if word == "FROM":
+                if form is None:
+                    return None
+                expecting = "FROM"
+            elif form is None and word in _QUERY_FORMS:
+                form = token.start()
+    if expecting:
+        return None
+    return (len(query) if form is None else form), clauses
 
 
 def data_operations(update: str) -> list[tuple[int, str]] | None:
@@ -86,13 +203,8 @@ def data_operations(update: str) -> list[tuple[int, str]] | None:
     k = 0
     while k < len(words):
         offset, word = words[k]
-        if word == "BASE":
+        if word in ("BASE", "PREFIX"):  # a prefix's name is no word (see lexemes)
             k += 1
-        elif word == "PREFIX":
-            k += 1
-            # The prefix's name, if it has one ('PREFIX : <...>' has none), ends with ':'.
-            if k < len(words) and update.startswith(":", words[k][0] + len(words[k][1])):
-                k += 1
         elif word in ("INSERT", "DELETE") and k + 1 < len(words) and words[k + 1][1] == "DATA":
             operations.append((offset, word))
             k += 2
@@ -122,12 +234,10 @@ def as_insertions(update: str, operations: list[tuple[int, str]]) -> str:
 # read exactly is reported as a call it cannot resolve, which is refused.
 # ---------------------------------------------------------------------------------------------
 
-_UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
 _IRIREF = re.compile(rf"<(?:[^<>\"{{}}|^`\\\x00-\x20]|{_UCHAR})*>")
 # Narrower than SPARQL's names (ASCII only), so that a name is never thought to go on
 # further than Oxigraph reads it: what follows it is searched.
 _VARNAME = re.compile(r"[A-Za-z0-9_]*")
-_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
 _LOCAL = re.compile(
     rf"(?:[A-Za-z0-9_:]|{_PLX})(?:(?:[A-Za-z0-9_\-.:]|{_PLX})*(?:[A-Za-z0-9_\-:]|{_PLX}))?"
 )
@@ -317,31 +427,6 @@ def without_calls(text: str) -> str:
 # How deep and how large a text is, measured before the engine parses it.
 # ---------------------------------------------------------------------------------------------
 
-# One token of SPARQL as far as measuring needs it, by the grammar's own rules: comments end
-# at CR or LF; strings (long and short) with their escapes; IRIREFs with their escapes;
-# prefixed names and blank nodes (which hold '-' and '.'), variables and bare words (which
-# do not: 'true-1' is a word and a negative number); numbers; language tags; the brackets;
-# the operators. A character it cannot place is passed over.
-_MEASURE = re.compile(
-    r"""
-      (?P<comment>\#[^\r\n]*)
-    | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*(?:\"\"\"|\Z)
-                |'''(?:[^'\\]|\\.|'(?!''))*(?:'''|\Z)
-                |"(?:[^"\\\r\n]|\\.)*"
-                |'(?:[^'\\\r\n]|\\.)*')
-    | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
-    | (?P<pname>(?:[^\W\d_][\w\-.\u00B7]*)?:(?:[\w\-.:%\u00B7]|\\.)*|_:[\w\-.\u00B7]*)
-    | (?P<var>[?$]\w+)
-    | (?P<word>[^\W\d]\w*)
-    | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
-    | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-    | (?P<open>[{(\[])
-    | (?P<close>[})\]])
-    | (?P<operator>\|\||&&|!=|<=|>=|\^\^|[|/^*+\-!=<>?])
-    | (?P<join>[.;])
-    """,
-    re.VERBOSE | re.DOTALL,
-)
 # Group-pattern keywords that the engine nests like binary operators (a chain of them builds
 # a tree as deep as the chain is long).
 _PATTERN_OPERATORS = frozenset({"UNION", "OPTIONAL", "MINUS"})
@@ -380,7 +465,7 @@ def measure(text: str) -> TextShape:
     TextShape(depth=1, operators=1, joins=1)
     """
     depth = deepest = operators = joins = 0
-    for match in _MEASURE.finditer(text):
+    for match in _LEXEME.finditer(text):  # whitespace, comments, strings: nothing
         kind = match.lastgroup
         if kind == "open":
             depth += 1

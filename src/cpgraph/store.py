@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import fcntl
+import functools
 import io
 import mmap
 import os
@@ -44,7 +45,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol, cast
+from typing import IO, Any, Literal, NamedTuple, Protocol, cast
 
 import pyoxigraph as ox
 
@@ -52,7 +53,7 @@ from cpgraph.errors import InputError, NotAcceptableError, QuerySyntaxError, Sto
 from cpgraph.joins import Pattern, hash_join_rewrite
 from cpgraph.outbound import remote_failure
 from cpgraph.rdfio import RdfFormat, check_rdf_file, in_graph, query_syntax_error, rdf_errors
-from cpgraph.sparqltext import as_insertions, data_operations
+from cpgraph.sparqltext import as_insertions, data_operations, dataset_clauses
 
 CURRENT = "current"
 BUILDS = "builds"
@@ -61,6 +62,8 @@ MERGED_MARK = "cpgraph-merged-union"  # in a database's folder: its default grap
 DEFAULT_GRAPH_NAME = "urn:x-cpgraph:default-graph"  # where writes to the default graph are kept
 _DEFAULT = ox.DefaultGraph()
 _KEPT_DEFAULT = ox.NamedNode(DEFAULT_GRAPH_NAME)
+_KEPT_VIEWS = 4  # views of a build's named datasets kept (GraphStore._view), at most
+_KEPT_VIEW_QUADS = 200_000  # and each of at most these many quads
 _RESERVED = f"{DEFAULT_GRAPH_NAME} is reserved: it keeps the default graph"
 
 
@@ -369,7 +372,8 @@ class _RowBound:
 # SPARQL's IRIREF: anything between angle brackets without spaces, a comparison such as
 # ``?a<?b&&?c>?d`` included), or the IRI()/URI() functions, which resolve strings against it.
 _RELATIVE_IRIREF = re.compile(r"<(?![A-Za-z][A-Za-z0-9+.-]*:)[^<>\x00-\x20]*>")
-_IRI_CALL = re.compile(r"\b(?:IRI|URI)[ \t\r\n]*\(", re.IGNORECASE)
+# (Spaces and comments by SPARQL's rules may stand between the name and its bracket.)
+_IRI_CALL = re.compile(r"\b(?:IRI|URI)(?:[ \t\r\n]|#[^\r\n]*+)*+\(", re.IGNORECASE)
 
 
 def _may_be_relative(sparql: str) -> bool:
@@ -397,13 +401,66 @@ class _Layout:
     visible: list[ox.NamedNode] | None
 
 
-_FROM = re.compile(r"\bFROM\s+(?:NAMED\s+)?(?:<|[A-Za-z_][\w.-]*:|:)", re.IGNORECASE)
+class _Dataset(NamedTuple):
+    """The dataset one query names (by the protocol, or by its own ``FROM`` and ``FROM
+    NAMED``): the graphs whose merge is its default graph, and its named graphs, each once."""
+
+    default: tuple[str, ...]
+    named: tuple[str, ...]
 
 
-def _names_dataset(sparql: str) -> bool:
-    """Whether a query may have its own FROM or FROM NAMED (a word in a string may make this
-    say yes: the store then leaves the dataset to the query, which holds no such clause)."""
-    return "from" in sparql.lower() and _FROM.search(sparql) is not None
+def _named(default: Iterable[str], named: Iterable[str]) -> _Dataset:
+    return _Dataset(tuple(dict.fromkeys(default)), tuple(dict.fromkeys(named)))
+
+
+# A query that reads a named graph's IRI and nothing else, on a store that holds nothing:
+# Oxigraph resolves the IRI (escapes, prefixes, the base) as it resolves the query's own.
+_PROBE = "\nSELECT ?g FROM NAMED {iri} {{ GRAPH ?g {{}} }}"
+
+
+@functools.lru_cache(maxsize=256)
+def _own_dataset(
+    sparql: str, base_iri: str | None, prefixes: tuple[tuple[str, str], ...]
+) -> _Dataset | Literal["unread"] | None:
+    """The dataset a query names with its own ``FROM`` and ``FROM NAMED`` (IRIs resolved by
+    Oxigraph), None if it names none, or ``"unread"`` if its clauses cannot be read for
+    certain (see :func:`cpgraph.sparqltext.dataset_clauses`): the query is then left to
+    Oxigraph as written, which refuses it if it is malformed, saying where."""
+    found = dataset_clauses(sparql)
+    if found is None:
+        return "unread"
+    form, clauses = found
+    if not clauses:
+        return None
+    prologue = sparql[:form]
+    probe = ox.Store()
+    default: list[str] = []
+    named: list[str] = []
+    for is_named, iri in clauses:
+        try:
+            rows = list(
+                cast(
+                    "ox.QuerySolutions",
+                    probe.query(
+                        prologue + _PROBE.format(iri=iri),
+                        base_iri=base_iri,
+                        prefixes=dict(prefixes) or None,
+                    ),
+                )
+            )
+        except (SyntaxError, ValueError, OSError):
+            return "unread"
+        graph = rows[0]["g"] if len(rows) == 1 else None
+        if not isinstance(graph, ox.NamedNode):
+            return "unread"
+        (named if is_named else default).append(graph.value)
+    return _named(default, named)
+
+
+def _names_no_dataset(sparql: str) -> bool:
+    """Whether a query surely has no FROM or FROM NAMED of its own."""
+    found = dataset_clauses(sparql)
+    return found is not None and not found[1]
 
 
 def _options(
@@ -420,29 +477,57 @@ def _options(
     options: dict[str, Any] = {}
     if base_iri is not None and _may_be_relative(sparql):
         options["base_iri"] = base_iri  # parsing it costs Oxigraph 8 µs a query
+    used: dict[str, str] = {}
     if prefixes:
         # Only those the text can use: Oxigraph reads every predeclared prefix per query.
         used = {k: v for k, v in prefixes.items() if k + ":" in sparql}
         if used:
             options["prefixes"] = used
-    # The protocol's graphs override a query's FROM and FROM NAMED; the store's own choices
-    # (the union, the hidden kept default graph) must not, so they give way to them.
-    own = _names_dataset(sparql)
-    default = [ox.NamedNode(iri) for iri in default_graphs] if default_graphs is not None else []
-    if default:
-        options["default_graph"] = default
-    elif not own and not union_default_graph:
-        options["default_graph"] = layout.kept
-    elif not own and not layout.merged:
-        options["use_default_graph_as_union"] = True
-    # else the query's own FROM, or the database's default graph: the merged union.
-    if named_graphs is not None:
-        options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs]
-    elif layout.visible is not None and not own:
-        options["named_graphs"] = layout.visible
+    # The dataset: the protocol's if it names one, which replaces the query's own whole
+    # (SPARQL 1.1 Protocol, 2.1.4); else the query's FROM and FROM NAMED; else the store's:
+    # the merged union (or the graph written as the default graph), and the named graphs
+    # but the one that keeps it.
+    protocol_default = () if default_graphs is None else tuple(default_graphs)
+    if protocol_default or named_graphs is not None:
+        dataset: _Dataset | Literal["unread"] | None = _named(protocol_default, named_graphs or ())
+    elif "from" in sparql.lower():
+        dataset = _own_dataset(
+            sparql, options.get("base_iri"), tuple(sorted(used.items())) if used else ()
+        )
+    else:
+        dataset = None
+    if isinstance(dataset, _Dataset):
+        # Both given, so that neither half of the query's own stays: a graph named twice is
+        # read once; several default graphs are merged and the hidden graph is named by no
+        # one (see GraphStore._evaluate).
+        options["default_graph"] = [ox.NamedNode(iri) for iri in dataset.default]
+        options["named_graphs"] = [ox.NamedNode(iri) for iri in dataset.named]
+    elif dataset is None:
+        if not union_default_graph:
+            options["default_graph"] = layout.kept
+        elif not layout.merged:
+            options["use_default_graph_as_union"] = True
+        # else the database's default graph: the merged union.
+        if layout.visible is not None:
+            options["named_graphs"] = layout.visible
+    # else "unread": as written, as Oxigraph reads it (or refuses it).
     if substitutions:
         options["substitutions"] = {ox.Variable(k): v for k, v in substitutions.items()}
     return options
+
+
+def _names_merge(options: dict[str, Any]) -> bool:
+    """Whether a query's dataset may be other than graphs the database holds as they are:
+    a default graph merged from several graphs, or a graph named by the reserved name of the
+    kept default graph (which names no graph of the dataset users see)."""
+    default = options.get("default_graph")
+    if not isinstance(default, list):
+        return False
+    return len(default) > 1 or _KEPT_DEFAULT in default or _KEPT_DEFAULT in options["named_graphs"]
+
+
+_BAG = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
+_SET = "SELECT (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?p ?o { ?s ?p ?o } }"
 
 
 class _PastBoundError(Exception):
@@ -554,6 +639,8 @@ class GraphStore:
         self._layout = self._read_layout() if read_only else None
         self.in_memory = path is None
         self._sizes: dict[tuple[str, str | None], int] = {}
+        self._views: dict[tuple[tuple[ox.NamedNode, ...], tuple[ox.NamedNode, ...]], ox.Store] = {}
+        self._disjoints: dict[tuple[ox.NamedNode, ...], bool] = {}
 
     def memory_copy(self) -> GraphStore:
         """A read-only copy of this store held in memory: the same dataset, read faster.
@@ -620,6 +707,8 @@ class GraphStore:
         held._layout = held._read_layout()
         held.in_memory = True
         held._sizes = dict(self._sizes)
+        held._views = {}
+        held._disjoints = dict(self._disjoints)
         return held
 
     # -- the layout -------------------------------------------------------------------------
@@ -709,8 +798,12 @@ class GraphStore:
     ) -> QueryResult:
         """Run a SPARQL query.
 
-        The default graph is the union of all graphs unless ``default_graphs`` names graphs
-        (the SPARQL protocol's ``default-graph-uri``) or ``union_default_graph`` is false.
+        The dataset is the one the protocol names, if it names one (``default_graphs`` and
+        ``named_graphs``: ``default-graph-uri`` and ``named-graph-uri``), which replaces the
+        query's own whole; else the query's own ``FROM`` and ``FROM NAMED``; else the union
+        of all graphs (what was written to the default graph, if ``union_default_graph`` is
+        false) and every named graph. A default graph of several graphs is their merge, each
+        statement once, and the reserved :data:`DEFAULT_GRAPH_NAME` names an empty graph.
         ``substitutions`` binds variables to terms before evaluation, so that values are never
         spliced into the query text. ``prefixes`` are predeclared (the query's own PREFIX
         declarations take precedence).
@@ -762,19 +855,19 @@ class GraphStore:
             NotAcceptableError: if the query is a CONSTRUCT or a DESCRIBE.
             StoreError: if the store fails while evaluating.
         """
-        raw = self._evaluate(
+        options = _options(
             sparql,
-            _options(
-                sparql,
-                True,
-                default_graphs,
-                named_graphs,
-                base_iri,
-                None,
-                prefixes,
-                self._current_layout(),
-            ),
+            True,
+            default_graphs,
+            named_graphs,
+            base_iri,
+            None,
+            prefixes,
+            self._current_layout(),
         )
+        if _names_merge(options):
+            return None  # graphs to merge first: not a quick answer
+        raw = self._evaluate(sparql, options)
         if not isinstance(raw, (ox.QuerySolutions, ox.QueryBoolean)):
             raise NotAcceptableError(f"a graph result cannot be written as {fmt.value}")
         sink = _BoundedSink(max_bytes, time.monotonic() + seconds)
@@ -787,16 +880,19 @@ class GraphStore:
         return sink.getvalue()
 
     def _evaluate(self, sparql: str, options: dict[str, Any]) -> Any:
-        planned = self._planned(sparql, options)
+        store = self._store
+        if _names_merge(options):
+            store, options = self._dataset(sparql, options)
+        planned = self._planned(sparql, options) if store is self._store else None
         if planned is not None:
             try:
-                return self._store.query(planned, **options)
+                return store.query(planned, **options)
             except (SyntaxError, ValueError):
                 pass  # the query's own text gives the error, with its own line and column
             except OSError as exc:
                 raise remote_failure(sparql, exc) or StoreError(f"query failed: {exc}") from exc
         try:
-            return self._store.query(sparql, **options)
+            return store.query(sparql, **options)
         except SyntaxError as exc:
             raise query_syntax_error(exc) from None
         except ValueError as exc:
@@ -808,6 +904,72 @@ class GraphStore:
             if isinstance(exc, RuntimeError):
                 raise
             raise StoreError(f"query failed: {exc}") from exc
+
+    def _dataset(self, sparql: str, options: dict[str, Any]) -> tuple[ox.Store, dict[str, Any]]:
+        """Where a query whose dataset :func:`_names_merge` reads it, and the options that
+        read it there.
+
+        A default graph of several graphs is their merge, each statement once: Oxigraph
+        reads them one after another, a bag, which is the merge when no statement is in two
+        of them (counted once per build). The reserved name of the kept default graph names
+        an empty graph. Otherwise the query reads a view of its dataset (:meth:`_view`).
+        """
+        default = [g for g in options["default_graph"] if g != _KEPT_DEFAULT]
+        if _KEPT_DEFAULT not in options["named_graphs"] and (
+            len(default) < 2 or self._disjoint(default)
+        ):
+            return self._store, {**options, "default_graph": default}
+        return self._view(sparql, default, options)
+
+    def _disjoint(self, graphs: list[ox.NamedNode]) -> bool:
+        """Whether no statement is in two of ``graphs``."""
+        key = tuple(graphs)
+        disjoint = self._disjoints.get(key)
+        if disjoint is None:
+            read: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = list(graphs)
+            try:
+                bag, merged = (
+                    next(cast("ox.QuerySolutions", self._store.query(q, default_graph=read)))
+                    for q in (_BAG, _SET)
+                )
+            except OSError as exc:
+                raise StoreError(f"query failed: {exc}") from exc
+            disjoint = bag["n"] == merged["n"]
+            if self._layout is not None:  # a build that never changes
+                self._disjoints[key] = disjoint
+        return disjoint
+
+    def _view(
+        self, sparql: str, default: list[ox.NamedNode], options: dict[str, Any]
+    ) -> tuple[ox.Store, dict[str, Any]]:
+        """A store in memory holding a query's dataset, and the options that read it: its
+        default graph the merge of the graphs ``default``, and its named graphs (copied only
+        for a query that can read them: one with ``GRAPH``), the kept default graph never.
+        A build never changes, so a small view of it is kept for the next query that names
+        the same dataset."""
+        named = [g for g in options["named_graphs"] if g != _KEPT_DEFAULT]
+        if "graph" not in sparql.lower():
+            named = []  # only GRAPH reads a named graph
+        key = (tuple(default), tuple(named))
+        view = self._views.get(key)
+        if view is None:
+            view = ox.Store()
+            try:
+                view.bulk_extend(
+                    in_graph(q, _DEFAULT)
+                    for g in default
+                    for q in self._store.quads_for_pattern(None, None, None, g)
+                )
+                view.bulk_extend(
+                    q for g in named for q in self._store.quads_for_pattern(None, None, None, g)
+                )
+            except OSError as exc:
+                raise StoreError(f"query failed: {exc}") from exc
+            if self._layout is not None and len(view) <= _KEPT_VIEW_QUADS:  # read-only
+                while len(self._views) >= _KEPT_VIEWS:
+                    self._views.pop(next(iter(self._views)), None)
+                self._views[key] = view
+        return view, {**options, "default_graph": _DEFAULT}
 
     def _planned(self, sparql: str, options: dict[str, Any]) -> str | None:
         """The query as Oxigraph should evaluate it when a join over whole classes is better
@@ -821,7 +983,7 @@ class GraphStore:
             not self.read_only
             or not self._merged
             or options.keys() - {"prefixes", "named_graphs"}
-            or _names_dataset(sparql)
+            or ("from" in sparql.lower() and not _names_no_dataset(sparql))
         ):
             return None
         return hash_join_rewrite(sparql, self._pattern_size, options.get("prefixes"))
