@@ -518,7 +518,12 @@ def endpoint_peers(
                 str(port),
             ),
             f"http://127.0.0.1:{port}/sparql",
-            env=(("CPGRAPH_QUERY_TIMEOUT", str(QUERY_TIMEOUT_S)),),
+            # wrk is one client with many connections: no per-client limit, as behind a
+            # proxy that limits each user itself.
+            env=(
+                ("CPGRAPH_QUERY_TIMEOUT", str(QUERY_TIMEOUT_S)),
+                ("CPGRAPH_CLIENT_CONCURRENCY", "0"),
+            ),
             home_url=f"http://127.0.0.1:{port}/",
         )
     ]

@@ -31,7 +31,8 @@ from tests.conftest import (
 )
 
 from cpgraph.config import Settings, load_settings
-from cpgraph.errors import QueryTooComplexError
+from cpgraph.errors import QueryTooComplexError, TooManyQueriesError
+from cpgraph.server.app import client_limiter
 from cpgraph.server.board import digest
 from cpgraph.server.supervisor import Supervisor
 from cpgraph.sparqltext import check_complexity, measure
@@ -460,3 +461,15 @@ def test_a_crash_quarantines_the_text_held_alone_or_held_again_at_a_later_crash(
     assert supervisor._suspected([bystander, other]) == []  # which one is unknown yet
     # At the next crash, the one held both times is the suspect; a new bystander is not.
     assert supervisor._suspected([other, digest("new")]) == [other]
+
+
+def test_a_per_client_limit_of_0_lifts_it_for_a_proxy_that_limits_users_itself() -> None:
+    settings = load_settings({"CPGRAPH_CLIENT_CONCURRENCY": "0"})
+    limiter = client_limiter(settings, None)
+    for _ in range(settings.query_workers * 4):  # far past every thread of the process
+        limiter.acquire("192.0.2.9")
+    default = client_limiter(load_settings({}), None)
+    for _ in range(DEFAULTS.query_workers - 1):
+        default.acquire("192.0.2.9")
+    with pytest.raises(TooManyQueriesError):
+        default.acquire("192.0.2.9")  # one thread of the process is always left to others

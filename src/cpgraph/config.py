@@ -46,7 +46,8 @@ class Settings:
             and some cost the planner cubic time.
         max_body_bytes: the largest request body accepted (413 beyond).
         client_concurrency: queries one client may have running at once (429 beyond); the
-            server keeps it below its pool of query threads, so other clients find room.
+            server keeps it below its pool of query threads, so other clients find room; 0: no
+            per-client limit (behind a proxy that limits each user itself).
         row_limit: the most rows an anonymous SELECT returns (announced when it cuts).
         token: the bearer token that allows writes; None means writes are off.
         access_log: whether the server logs every request (it costs throughput).
@@ -160,7 +161,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_query_depth=number("CPGRAPH_MAX_QUERY_DEPTH", defaults.max_query_depth),
         max_query_operators=number("CPGRAPH_MAX_QUERY_OPERATORS", defaults.max_query_operators),
         max_body_bytes=number("CPGRAPH_MAX_BODY_BYTES", defaults.max_body_bytes),
-        client_concurrency=number("CPGRAPH_CLIENT_CONCURRENCY", defaults.client_concurrency),
+        client_concurrency=number(
+            "CPGRAPH_CLIENT_CONCURRENCY", defaults.client_concurrency, zero=True
+        ),
         row_limit=number("CPGRAPH_ROW_LIMIT", defaults.row_limit),
         memory_statements=number(
             "CPGRAPH_MEMORY_STATEMENTS", defaults.memory_statements, zero=True

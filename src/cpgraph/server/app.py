@@ -175,10 +175,16 @@ def create_app(
     return app
 
 
+UNLIMITED = 1 << 40  # the per-client limit when the operator sets none (0)
+
+
 def client_limiter(settings: Settings, counts: SharedCounts | None) -> ClientLimiter:
     """The per-client limit, kept below the pool of query threads so that one client never
     holds them all: at most ``client_concurrency`` in all, one fewer than the threads of every
-    process together, and one fewer than one process's threads in each process."""
+    process together, and one fewer than one process's threads in each process; none at all
+    when the operator sets 0 (a proxy in front limits each user)."""
+    if settings.client_concurrency == 0:  # the operator's choice: no per-client limit
+        return ClientLimiter(UNLIMITED, shared=counts)
     processes = settings.processes if counts is not None else 1
     threads = processes * settings.query_workers
     limit = max(1, min(settings.client_concurrency, threads - 1))
