@@ -224,9 +224,8 @@ class ValidationTimeoutError(LimitError):
 
 
 class QueryQuarantinedError(LimitError):
-    """A query or update whose same text ended a server process a short while ago (a crash,
-    the memory ceiling, a time limit the engine could not enforce); ``retry_after`` seconds
-    until it is tried again."""
+    """A query or update whose same text crashed a server process a short while ago (see
+    :mod:`cpgraph.server.board`); ``retry_after`` seconds until it is tried again."""
 
     status = 503
     problem = "query-quarantined"

@@ -7,10 +7,12 @@ memory watchdog) cannot say why. So each process writes down, as it goes:
   dies after was ended by something it was doing;
 - a digest of each query or update it is evaluating (``in flight``), cleared when done.
 
-When a process that was ready ends other than by handing over, the supervisor puts the
-digests it had in flight in **quarantine** for a while: the same text is then refused at
-once, with a problem that says so, instead of ending the next process too. (A query stuck
-past its time limit is not: the limit bounds it, and its process hands over in good order.)
+When a process that was ready crashes (a signal such as SIGSEGV), the supervisor puts the
+digest it had in flight in **quarantine** for a while (see
+:meth:`cpgraph.server.supervisor.Supervisor._suspected` for which, when it held several): the
+same text is then refused at once, with a problem that says so, instead of crashing the next
+process too. SIGKILL, the memory ceiling and a query stuck past its time limit quarantine
+nothing.
 
 Digests are 63 bits of BLAKE2b of the text. A process reads the quarantine only when its
 generation has changed, and computes a digest only while something is in quarantine, so a
@@ -115,7 +117,7 @@ class Board:
         """Refuse ``text`` while it is in quarantine.
 
         Raises:
-            QueryQuarantinedError: if the same text ended a server process a while ago.
+            QueryQuarantinedError: if the same text crashed a server process a while ago.
         """
         generation = self._table[_GENERATION]
         if generation != self._generation:
@@ -128,7 +130,7 @@ class Board:
         left = until - time.time()
         if left > 0:
             raise QueryQuarantinedError(
-                f"this {what} ended a server process (a crash, its memory or its time limit); "
+                f"this {what} crashed a server process; "
                 f"the same text is refused for {left:.0f} s more",
                 retry_after=max(1, round(left)),
             )
