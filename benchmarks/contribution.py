@@ -2,7 +2,8 @@
 
 Generates the synthetic graph, loads it with pyoxigraph's bulk loader (the fastest way to a
 store of that size; cpgraph's build is measured in ``run.py``), and times cpgraph's
-in-context validation (:func:`cpgraph.contributions.check`) of a ~1,000-statement synthetic
+in-context validation (:func:`cpgraph.validation.contributions.check`) of a ~1,000-statement
+synthetic
 contribution, several runs. Full-store pySHACL is not attempted at this size: it needs hours
 and more memory than the machine has (``run.py`` measures it at 100k and 1M).
 
@@ -24,8 +25,8 @@ import pyoxigraph as ox
 from harness import ROOT, machine, versions, write_json
 from synthetic import contribution_nquads, generate
 
-from cpgraph import contributions as contrib
-from cpgraph.store import GraphStore
+from cpgraph.store.embedded import GraphStore
+from cpgraph.validation import contributions as contrib
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,7 +38,7 @@ import httptools
 import pyoxigraph as ox
 import uvloop
 
-from cpgraph.store import current_build, is_merged
+from cpgraph.store.embedded import current_build, is_merged
 
 JSON = "application/sparql-results+json"
 _STATUS = {

@@ -333,7 +333,7 @@ def _saved(report: dict[str, Any]) -> list[str]:
     out = [
         "## Saved queries",
         "",
-        "Each `queries/*.rq` through `cpgraph.store.GraphStore.query` with the usual "
+        "Each `queries/*.rq` through `cpgraph.store.embedded.GraphStore.query` with the usual "
         "prefixes and its default parameters bound, every row read (no pagination), in "
         "seconds, with the rows it returned. The synthetic columns query the synthetic graph "
         "together with the shipped data, so that the defaults (shipped entities) are found.",
@@ -385,10 +385,10 @@ def _validation(report: dict[str, Any]) -> list[str]:
         "from the parse. **Scoped pySHACL (sketch)**: a sketch in the benchmark, not "
         "cpgraph's code: the contribution plus the store's statements about every node it "
         "mentions (and their types), validated, results kept for the contribution's own "
-        "nodes. **cpgraph fast path**: `cpgraph.contributions.check`, what the service runs on "
-        "a contribution: only the nodes the contribution can affect, found from the shapes, "
-        "validated on an extract of the store (its context, the shapes' reach, is built "
-        "once per server and shown apart). Seconds.",
+        "nodes. **cpgraph fast path**: `cpgraph.validation.contributions.check`, what the "
+        "service runs on a contribution: only the nodes the contribution can affect, found "
+        "from the shapes, validated on an extract of the store (its context, the shapes' "
+        "reach, is built once per server and shown apart). Seconds.",
         "",
         "| size | full-store pySHACL: validate (parse) | scoped sketch: validate (gather) | "
         "cpgraph fast path: check (context) |",

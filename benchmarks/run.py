@@ -14,11 +14,12 @@ side in the same session, run by run:
   Python server over pyoxigraph does, to show what a Python server can reach at all), with the
   load generator's own ceiling, and the peak RSS of each server; the same four kinds on the
   shipped graph (the part ``shipped-endpoint``), with queries on its own entities;
-- the saved queries (``queries/*.rq``) through :class:`cpgraph.store.GraphStore`, on the shipped
+- the saved queries (``queries/*.rq``) through :class:`cpgraph.store.embedded.GraphStore`, on the
+shipped
   graph and on the synthetic one;
 - contribution validation: a 1,000-statement contribution against the store, with full-store
   pySHACL, a scoped pySHACL sketch, and cpgraph's own fast path
-  (``cpgraph.contributions.check``);
+  (``cpgraph.validation.contributions.check``);
 - writes (the part ``writes``): SPARQL updates through the copy-on-write transaction on a copy
   of the store, data in and out and one with a WHERE clause, as cpgraph makes them and beside
   them every update the general way (the union merged anew), on the shipped graph too;
@@ -66,9 +67,9 @@ from harness import (
 )
 from synthetic import Stats, contribution_nquads, generate, iter_sizes
 
-from cpgraph import allocator
 from cpgraph.config import load_settings
-from cpgraph.store import GraphStore, is_merged, new_build_path, publish_build
+from cpgraph.server import allocator
+from cpgraph.store.embedded import GraphStore, is_merged, new_build_path, publish_build
 
 HERE = Path(__file__).resolve().parent
 PREFIXES = (
@@ -786,8 +787,8 @@ def saved_query_defaults(text: str) -> dict[str, Any]:
 SAVED_QUERY = """
 import json, sys, time
 from pathlib import Path
-from cpgraph.namespaces import prefixes
-from cpgraph.store import GraphStore
+from cpgraph.rdf.namespaces import prefixes
+from cpgraph.store.embedded import GraphStore
 sys.path.insert(0, sys.argv[4])
 from run import saved_query_defaults
 store = GraphStore(Path(sys.argv[1]), read_only=True)
@@ -921,8 +922,8 @@ def shipped_store(work: Path) -> Path:
 FULL_STORE = """
 import json, sys, time
 from pathlib import Path
-from cpgraph.rdfio import parse_file
-from cpgraph.validate import load_ontology, load_shapes, validate_graph
+from cpgraph.rdf.io import parse_file
+from cpgraph.validation.shacl import load_ontology, load_shapes, validate_graph
 t0 = time.perf_counter()
 ontology = load_ontology(Path(sys.argv[3]) / 'ontology')
 shapes = load_shapes(Path(sys.argv[3]) / 'shapes')
@@ -941,9 +942,9 @@ import json, sys, time
 from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
-from cpgraph.rdfio import parse_file, to_rdflib_triples
-from cpgraph.store import GraphStore
-from cpgraph.validate import load_ontology, load_shapes, validate_graph
+from cpgraph.rdf.io import parse_file, to_rdflib_triples
+from cpgraph.store.embedded import GraphStore
+from cpgraph.validation.shacl import load_ontology, load_shapes, validate_graph
 ontology = load_ontology(Path(sys.argv[3]) / 'ontology')
 shapes = load_shapes(Path(sys.argv[3]) / 'shapes')
 store = GraphStore(Path(sys.argv[1]), read_only=True)
@@ -968,18 +969,19 @@ print(json.dumps({'gather_s': t1 - t0, 'validate_s': t2 - t1, 'conforms': not re
 """
 
 FAST_PATH = """
-# cpgraph's own fast path (cpgraph.contributions.check, the lead's): the contribution validated
+# cpgraph's own fast path (cpgraph.validation.contributions.check, the lead's): the
+# contribution validated
 # in the context of the store, only what it can affect. Its statements go in as triples (the
 # graph description is cpgraph's to write, so it is left out, as the service leaves it out).
 import json, sys, time
 from pathlib import Path
 import pyoxigraph as ox
 try:
-    from cpgraph.contributions import ValidationContext, check
+    from cpgraph.validation.contributions import ValidationContext, check
 except ImportError as exc:
     print(json.dumps({'skipped': f'no fast path in cpgraph yet ({exc})'}))
     sys.exit(0)
-from cpgraph.store import GraphStore
+from cpgraph.store.embedded import GraphStore
 t0 = time.perf_counter()
 context = ValidationContext.from_files(Path(sys.argv[3]))
 store = GraphStore(Path(sys.argv[1]), read_only=True)
@@ -1055,7 +1057,7 @@ def bench_validation(
 
 
 def bench_fast_path(settings: Settings, work: Path, stats: Stats) -> dict[str, Any]:
-    """The contribution through ``cpgraph.contributions.check`` against the store."""
+    """The contribution through ``cpgraph.validation.contributions.check`` against the store."""
     contribution = work / "contribution.nq"
     if not contribution.exists():
         contribution.write_text(
@@ -1079,11 +1081,11 @@ WRITES = """
 # statement.
 import json, sys, time
 from pathlib import Path
-import cpgraph.store
-from cpgraph.store import GraphStore, current_build, write_transaction
+import cpgraph.store.embedded
+from cpgraph.store.embedded import GraphStore, current_build, write_transaction
 store_dir, updates = Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text())
 if sys.argv[3] == 'whole':
-    cpgraph.store.data_operations = lambda _: None
+    cpgraph.store.embedded.data_operations = lambda _: None
 out = {}
 sizes = [len(GraphStore(current_build(store_dir), read_only=True))]  # before, then after each
 for name, text in updates.items():

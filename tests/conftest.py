@@ -18,9 +18,9 @@ import httpx
 import pytest
 import rdflib
 
-from cpgraph.build import build_store
 from cpgraph.config import Settings
-from cpgraph.store import open_current
+from cpgraph.store.build import build_store
+from cpgraph.store.embedded import open_current
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -94,7 +94,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``cpgraph ARGS`` as a real process and capture its output."""
     return subprocess.run(
-        [sys.executable, "-m", "cpgraph.cli", *args],
+        [sys.executable, "-m", "cpgraph.cli.main", *args],
         env=cli_env(settings),
         input=stdin,
         capture_output=True,
@@ -116,7 +116,7 @@ def running_server(settings: Settings, **env: str) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile(mode="w+") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "cpgraph.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "cpgraph.cli.main", "serve", "--port", str(port)],
             env=cli_env(settings, **env),
             stdout=subprocess.DEVNULL,
             stderr=log,
@@ -188,7 +188,7 @@ def mini_source(tmp_path: Path) -> Settings:
 def built_mini_store(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A built store of the small real data file, with the real ontology and shapes linked in
     (for servers that a test may write to or stop: each gets a store of its own)."""
-    from cpgraph.build import build_store
+    from cpgraph.store.build import build_store
 
     source = tmp_path_factory.mktemp("source")
     for folder in ("ontology", "shapes"):

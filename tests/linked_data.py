@@ -9,10 +9,10 @@ from pathlib import Path
 import pyoxigraph as ox
 from tests.conftest import FIXTURES, ROOT
 
-from cpgraph.build import build_store
 from cpgraph.config import Settings
-from cpgraph.rdfio import RdfFormat
-from cpgraph.store import GraphStore
+from cpgraph.rdf.io import RdfFormat
+from cpgraph.store.build import build_store
+from cpgraph.store.embedded import GraphStore
 
 BASE = "https://w3id.org/cpgraph/"
 AWKWARD_GRAPH = f"{BASE}graph/test/awkward"

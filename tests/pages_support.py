@@ -8,8 +8,8 @@ from pathlib import Path
 
 from tests.conftest import FIXTURES, ROOT, running_server
 
-from cpgraph.build import build_store
 from cpgraph.config import Settings
+from cpgraph.store.build import build_store
 
 BASE = "https://w3id.org/cpgraph/"
 CP = BASE + "ontology#"

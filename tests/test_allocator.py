@@ -1,4 +1,4 @@
-"""The server processes' memory allocator (cpgraph.allocator): mimalloc, preloaded by the
+"""The server processes' memory allocator (cpgraph.server.allocator): mimalloc, preloaded by the
 supervisor, unless the operator keeps the system's.
 
 The allocator changes how fast an answer comes, never what it is: the tests through a real
@@ -18,10 +18,10 @@ import pytest
 from rdflib.compare import isomorphic
 from tests.conftest import built_mini_store, construct_everything, running_server
 
-from cpgraph import allocator
-from cpgraph.allocator import Choice, choose, in_use, mimalloc_library
 from cpgraph.config import load_settings
 from cpgraph.errors import InputError
+from cpgraph.server import allocator
+from cpgraph.server.allocator import Choice, choose, in_use, mimalloc_library
 
 LIBRARY = Path("/opt/lib/libmimalloc.so")
 SHIPS_MIMALLOC = sys.platform.startswith("linux") and platform.machine() in ("x86_64", "aarch64")

@@ -23,12 +23,12 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 
-from cpgraph.allocator import mimalloc_library
-from cpgraph.build import build_store
 from cpgraph.config import Settings as CpgraphSettings
 from cpgraph.errors import ValidationFailedError
-from cpgraph.rdfio import parse_file
-from cpgraph.validate import load_ontology, load_shapes, validate_graph
+from cpgraph.rdf.io import parse_file
+from cpgraph.server.allocator import mimalloc_library
+from cpgraph.store.build import build_store
+from cpgraph.validation.shacl import load_ontology, load_shapes, validate_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))

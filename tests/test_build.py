@@ -13,10 +13,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from cpgraph.build import build_store
 from cpgraph.config import Settings
 from cpgraph.errors import InputError, RdfSyntaxError, ValidationFailedError
-from cpgraph.store import current_build, open_current
+from cpgraph.store.build import build_store
+from cpgraph.store.embedded import current_build, open_current
 
 CP = "https://w3id.org/cpgraph/ontology#"
 SEPA = "https://w3id.org/cpgraph/id/org/sepa"
@@ -161,8 +161,8 @@ def test_a_trusted_build_reports_malformed_data_with_file_line_and_column(
 KILL_SCRIPT = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from cpgraph import store as store_module
-    from cpgraph.build import build_store
+    from cpgraph.store import embedded as store_module
+    from cpgraph.store.build import build_store
     from cpgraph.config import Settings
 
     marker = Path(sys.argv[3])

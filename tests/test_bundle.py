@@ -13,8 +13,8 @@ from tests.conftest import run_cli
 from tests.linked_data import BASE, build_mini, isomorphic, parse
 
 from cpgraph.config import Settings
-from cpgraph.rdfio import RdfFormat
-from cpgraph.store import open_current
+from cpgraph.rdf.io import RdfFormat
+from cpgraph.store.embedded import open_current
 
 SPEC = "https://w3id.org/ro/crate/1.1"
 

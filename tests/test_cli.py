@@ -11,8 +11,8 @@ import pyoxigraph as ox
 import pytest
 from tests.conftest import FIXTURES, run_cli
 
-from cpgraph.build import build_store
 from cpgraph.config import Settings
+from cpgraph.store.build import build_store
 
 CNCPC = "https://w3id.org/cpgraph/id/org/cncpc"
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from cpgraph.engine.workers import ClientLimiter, SharedCounts
 from cpgraph.errors import TooManyQueriesError
-from cpgraph.workers import ClientLimiter, SharedCounts
 
 
 def _hold(counts: SharedCounts, client: str, times: int, done: Any) -> None:

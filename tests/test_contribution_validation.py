@@ -1,6 +1,6 @@
 """Validating a contribution in context gives the report that validating everything would.
 
-The fast path (:mod:`cpgraph.neighbourhood`) validates only the nodes a contribution can
+The fast path (:mod:`cpgraph.validation.neighbourhood`) validates only the nodes a contribution can
 affect, on what the shapes can see around them. These tests compare it with pySHACL over the
 whole store plus the contribution: on the W3C SHACL Core suite, and on random contributions cut
 out of the shipped graph and mutated.
@@ -21,9 +21,9 @@ from tests.conftest import ROOT
 from tests.w3c.shacl import SUITE, ShaclCase, cases
 
 from cpgraph.config import Settings
-from cpgraph.neighbourhood import Triple, shape_reach, validate_in_context
-from cpgraph.store import GraphStore, open_current
-from cpgraph.validate import class_hierarchy, load_ontology, load_shapes
+from cpgraph.store.embedded import GraphStore, open_current
+from cpgraph.validation.neighbourhood import Triple, shape_reach, validate_in_context
+from cpgraph.validation.shacl import class_hierarchy, load_ontology, load_shapes
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 CP = "https://w3id.org/cpgraph/ontology#"
@@ -240,7 +240,7 @@ def test_random_contribution_to_the_shipped_graph_matches_full_validation(
 
 
 def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
-    from cpgraph.rdfio import to_rdflib_term
+    from cpgraph.rdf.io import to_rdflib_term
 
     return to_rdflib_term(term)
 

@@ -18,12 +18,12 @@ import pytest
 import rdflib
 from tests.conftest import run_cli, running_server
 
-from cpgraph import contributions as contrib
-from cpgraph.build import build_store
 from cpgraph.config import Settings
 from cpgraph.errors import ContributionRefusedError, NotFoundError, ValidationFailedError
-from cpgraph.rdfio import RdfFormat
-from cpgraph.store import current_build, open_current
+from cpgraph.rdf.io import RdfFormat
+from cpgraph.store.build import build_store
+from cpgraph.store.embedded import current_build, open_current
+from cpgraph.validation import contributions as contrib
 
 BASE = "https://w3id.org/cpgraph/"
 TOKEN = "operator-token-for-contributions"
@@ -242,9 +242,9 @@ def test_a_withdrawn_contribution_is_gone(
 KILL_SCRIPT = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from cpgraph import contributions as contrib
-    from cpgraph import store as store_module
-    from cpgraph.rdfio import RdfFormat
+    from cpgraph.validation import contributions as contrib
+    from cpgraph.store import embedded as store_module
+    from cpgraph.rdf.io import RdfFormat
 
     store_dir, marker, text = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]).read_text()
     original = store_module.GraphStore.load_quads

@@ -13,11 +13,11 @@ from tests.conftest import running_server
 from tests.linked_data import BASE, as_default, build_mini, isomorphic, parse
 
 from cpgraph.config import Settings
-from cpgraph.describe import DCAT, DCTERMS, SPDX, VOID, description_graph
-from cpgraph.dumps import DumpCache
-from cpgraph.jsonld import context
-from cpgraph.rdfio import RdfFormat
-from cpgraph.store import open_current
+from cpgraph.publish.describe import DCAT, DCTERMS, SPDX, VOID, description_graph
+from cpgraph.publish.dumps import DumpCache
+from cpgraph.rdf.io import RdfFormat
+from cpgraph.rdf.jsonld import context
+from cpgraph.store.embedded import open_current
 
 DATASET = ox.NamedNode(f"{BASE}dataset")
 VOID_GRAPH = description_graph(BASE)
@@ -48,7 +48,7 @@ def number(quads: list[ox.Quad], s: ox.NamedNode, p: str) -> int:
 
 
 @pytest.mark.parametrize(
-    "name", ["cpgraph.nq", "cpgraph.trig.gz", "cpgraph.jsonld", "cpgraph.jsonld.gz"]
+    "name", ["cpgraph.nq", "cpgraph.trig.gz", "cpgraph.rdf.jsonld", "cpgraph.rdf.jsonld.gz"]
 )
 def test_quad_dumps_hold_every_graph_and_the_description(
     url: str, built: Settings, name: str

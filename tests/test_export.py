@@ -23,13 +23,13 @@ from tests.linked_data import (
 )
 
 from cpgraph.config import Settings
-from cpgraph.describe import describe, description_graph, dump_distributions
 from cpgraph.errors import InputError, NotFoundError
-from cpgraph.export import export, export_file, format_of
-from cpgraph.jsonld import context, context_document
-from cpgraph.namespaces import RDF
-from cpgraph.rdfio import RdfFormat, to_rdflib_term
-from cpgraph.store import GraphStore, open_current
+from cpgraph.publish.describe import describe, description_graph, dump_distributions
+from cpgraph.publish.export import export, export_file, format_of
+from cpgraph.rdf.io import RdfFormat, to_rdflib_term
+from cpgraph.rdf.jsonld import context, context_document
+from cpgraph.rdf.namespaces import RDF
+from cpgraph.store.embedded import GraphStore, open_current
 
 QUAD_FORMATS = [RdfFormat.N_QUADS, RdfFormat.TRIG, RdfFormat.JSON_LD]
 TRIPLE_FORMATS = [RdfFormat.TURTLE, RdfFormat.N_TRIPLES, RdfFormat.RDF_XML]

@@ -37,7 +37,7 @@ from tests.conftest import QUICK, ROOT, RUNAWAY, built_mini_store, cli_env, free
 from tests.test_hostile_queries import LOOKUP, _server_pids, _wait_for
 
 from cpgraph.config import Settings
-from cpgraph.store import open_current, write_transaction
+from cpgraph.store.embedded import open_current, write_transaction
 
 SEED = 22
 KILLS = 5  # server processes killed one at a time, each once every process serves again
@@ -73,7 +73,7 @@ def _store(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 def _serve(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
     """Start ``cpgraph serve`` on ``port``; it and its processes log to the end of ``log``."""
-    command = [sys.executable, "-m", "cpgraph.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "cpgraph.cli.main", "serve", "--port", str(port)]
     with log.open("ab") as output:
         return subprocess.Popen(command, env=cli_env(settings, **ENV), stdout=output, stderr=output)
 
@@ -493,7 +493,7 @@ def test_a_write_whose_process_died_before_announcing_it_is_seen_by_every_proces
 
     try:
         _wait_for(lambda: _answers(url) and _started(log) == 2)
-        monkeypatch.setattr("cpgraph.store._bump_generation", lambda store_dir: None)
+        monkeypatch.setattr("cpgraph.store.embedded._bump_generation", lambda store_dir: None)
         with write_transaction(settings.store_dir) as store:
             store.update(f"INSERT DATA {{ GRAPH <{late.graph}> {{ {late.triples()} }} }}")
         assert not any(seen())  # unannounced: no process has followed it

@@ -10,12 +10,12 @@ from types import SimpleNamespace
 import pyoxigraph as ox
 import pytest
 
-from cpgraph.build import build_store
 from cpgraph.config import Settings
-from cpgraph.memory import MemoryCopies
+from cpgraph.publish.service import FIGURES_FILE, build_figures, dataset_figures, kept_figures
 from cpgraph.server.deps import reload_store, serve_memory_copy
-from cpgraph.service import FIGURES_FILE, build_figures, dataset_figures, kept_figures
-from cpgraph.store import GraphStore, current_build, open_current, write_transaction
+from cpgraph.store.build import build_store
+from cpgraph.store.embedded import GraphStore, current_build, open_current, write_transaction
+from cpgraph.store.memory import MemoryCopies
 
 BASE = "https://w3id.org/cpgraph/"
 
@@ -45,7 +45,7 @@ def test_kept_figures_are_read_not_counted(
     build = current_build(built.store_dir)
     assert build is not None
     expected = kept_figures(build, base=BASE)
-    monkeypatch.setattr("cpgraph.service.dataset_figures", _no_counting)
+    monkeypatch.setattr("cpgraph.publish.service.dataset_figures", _no_counting)
     assert build_figures(open_current(built.store_dir, read_only=True), build, base=BASE) == (
         expected
     )
@@ -124,7 +124,7 @@ def test_a_followed_build_with_kept_figures_shows_them_at_once(
 ) -> None:
     app = _app(built)
     build_store(built)  # a second build, its figures counted by the build
-    monkeypatch.setattr("cpgraph.service.dataset_figures", _no_counting)
+    monkeypatch.setattr("cpgraph.publish.service.dataset_figures", _no_counting)
     reload_store(app)  # type: ignore[arg-type]
     build = current_build(built.store_dir)
     assert build is not None

@@ -22,10 +22,10 @@ from tests.conftest import built_mini_store, run_cli, running_server
 
 from cpgraph.config import Settings
 from cpgraph.errors import RdfSyntaxError, RemoteStoreError
-from cpgraph.literals import ill_typed_reason
 from cpgraph.parts import make_part_folder, open_part
-from cpgraph.push import Target, _Checker
-from cpgraph.rdfio import MAX_NESTING, RdfFormat, check_rdf_file, parse_quads
+from cpgraph.publish.push import Target, _Checker
+from cpgraph.rdf.io import MAX_NESTING, RdfFormat, check_rdf_file, parse_quads
+from cpgraph.rdf.literals import ill_typed_reason
 
 TOKEN = "a-token-for-hostile-input-tests"
 CP = "https://w3id.org/cpgraph/ontology#"
@@ -105,7 +105,7 @@ def test_a_billion_laughs_is_refused_in_a_process_that_could_not_afford_it(
         import resource
         resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))
         from cpgraph.errors import RdfSyntaxError
-        from cpgraph.rdfio import RdfFormat, parse_quads
+        from cpgraph.rdf.io import RdfFormat, parse_quads
         try:
             parse_quads({laughs(9)!r}, format=RdfFormat.RDF_XML)
         except RdfSyntaxError as exc:

@@ -35,7 +35,7 @@ from cpgraph.errors import QueryTooComplexError, TooManyQueriesError
 from cpgraph.server.app import client_limiter
 from cpgraph.server.board import digest
 from cpgraph.server.supervisor import Supervisor
-from cpgraph.sparqltext import check_complexity, measure
+from cpgraph.sparql.text import check_complexity, measure
 
 DEFAULTS = load_settings({})
 LOOKUP = "SELECT ?p ?o WHERE { <https://w3id.org/cpgraph/id/org/cncpc> ?p ?o }"
@@ -407,7 +407,7 @@ def test_server_processes_end_with_a_supervisor_killed_outright(
     settings = built_mini_store(tmp_path_factory)
     port = free_port()
     env = cli_env(settings)
-    command = [sys.executable, "-m", "cpgraph.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "cpgraph.cli.main", "serve", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
     first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -21,11 +21,11 @@ import pytest
 from tests.conftest import ROOT, running_server
 from tests.pages_support import BASE, SEPA, build_pages_store
 
-from cpgraph.charts import ResultTable
-from cpgraph.gallery import PageLinks
-from cpgraph.gallery import query_page as gallery_query_page
-from cpgraph.pages import may_link
-from cpgraph.saved import load_library
+from cpgraph.saved.library import load_library
+from cpgraph.web.charts import ResultTable
+from cpgraph.web.gallery import PageLinks
+from cpgraph.web.gallery import query_page as gallery_query_page
+from cpgraph.web.pages import may_link
 
 TOKEN = "a-hostile-web-test-token"
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}

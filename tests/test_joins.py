@@ -1,4 +1,4 @@
-"""Join planning (cpgraph.joins): a join over whole classes is hashed, never answered otherwise.
+"""Join planning (sparql.joins): a join over whole classes is hashed, never answered otherwise.
 
 Every rewrite is checked by meaning: the rewritten query's solutions are those of the query
 as written, evaluated by Oxigraph on the same small real store whose observations lack an
@@ -14,10 +14,10 @@ import pyoxigraph as ox
 import pytest
 from tests.test_memory import published
 
-from cpgraph import joins
 from cpgraph.errors import QuerySyntaxError
-from cpgraph.joins import RDF_TYPE, Pattern, hash_join_rewrite
-from cpgraph.store import GraphStore
+from cpgraph.sparql import joins
+from cpgraph.sparql.joins import RDF_TYPE, Pattern, hash_join_rewrite
+from cpgraph.store.embedded import GraphStore
 
 EX = "https://example.org/"
 PREFIX = f"PREFIX ex: <{EX}>\n"

@@ -1,4 +1,4 @@
-"""Serving a build from a copy in memory (cpgraph.memory, GraphStore.memory_copy).
+"""Serving a build from a copy in memory (cpgraph.store.memory, GraphStore.memory_copy).
 
 A copy changes how fast an answer comes, never what it is: these tests compare a copy with
 the build on disk it was made from, quad by quad and answer by answer, on small real stores
@@ -22,9 +22,9 @@ from rdflib.compare import isomorphic
 from tests.conftest import built_mini_store, construct_everything, running_server
 
 from cpgraph.errors import StoreError
-from cpgraph.memory import BYTES_PER_STATEMENT, MemoryCopies, refusal
 from cpgraph.server.deps import serve_memory_copy
-from cpgraph.store import GraphStore, current_build, new_build_dir, publish_build
+from cpgraph.store.embedded import GraphStore, current_build, new_build_dir, publish_build
+from cpgraph.store.memory import BYTES_PER_STATEMENT, MemoryCopies, refusal
 
 EX = "https://example.org/"
 G1, G2, EMPTY = (ox.NamedNode(f"{EX}graph/{n}") for n in ("1", "2", "empty"))

@@ -27,10 +27,10 @@ from tests.servers import (
 )
 
 from cpgraph.config import Settings
-from cpgraph.describe import build_info, describe, description_graph, dump_distributions
 from cpgraph.errors import PushVerificationError, RemoteStoreError
-from cpgraph.push import Protocol, Target, make_auth, push, verify_copy
-from cpgraph.store import GraphStore, open_current
+from cpgraph.publish.describe import build_info, describe, description_graph, dump_distributions
+from cpgraph.publish.push import Protocol, Target, make_auth, push, verify_copy
+from cpgraph.store.embedded import GraphStore, open_current
 
 EXTRACT = f"{BASE}graph/s004/abstract-p1"
 ONTOLOGY = f"{BASE}graph/ontology"
@@ -252,7 +252,7 @@ def test_push_command_copies_into_virtuoso_with_digest_authentication(
         [
             sys.executable,
             "-m",
-            "cpgraph.cli",
+            "cpgraph.cli.main",
             "push",
             "--to",
             virtuoso.gsp,

@@ -20,9 +20,9 @@ import pytest
 from tests.conftest import run_cli
 from tests.test_browser import CHROMIUM, HEIGHT, WIDTH, assert_painted, chromium
 
-from cpgraph.charts import ChartKind, ResultTable, choose_chart, fractional_year, render_svg
 from cpgraph.config import Settings
-from cpgraph.namespaces import XSD
+from cpgraph.rdf.namespaces import XSD
+from cpgraph.web.charts import ChartKind, ResultTable, choose_chart, fractional_year, render_svg
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from cpgraph.errors import NotAcceptableError, QuerySyntaxError
-from cpgraph.query import (
+from cpgraph.engine.query import (
     QueryFormat,
     limited_within,
     negotiate,
@@ -19,9 +18,10 @@ from cpgraph.query import (
     single_scan,
     write_result,
 )
-from cpgraph.rdfio import RdfFormat
-from cpgraph.store import GraphStore, QueryKind, ResultsFormat, _FullError, _RowBound
-from cpgraph.workers import QueryRequest, answer_at_once
+from cpgraph.engine.workers import QueryRequest, answer_at_once
+from cpgraph.errors import NotAcceptableError, QuerySyntaxError
+from cpgraph.rdf.io import RdfFormat
+from cpgraph.store.embedded import GraphStore, QueryKind, ResultsFormat, _FullError, _RowBound
 
 EX = "http://example.org/"
 
@@ -368,7 +368,7 @@ def test_an_answer_too_big_for_at_once_is_left_to_the_pool(
 ) -> None:
     query = "SELECT ?s ?o WHERE { ?s <http://example.org/p> ?o }"
     assert answer_at_once(_request(store, query)) is not None
-    monkeypatch.setattr("cpgraph.workers.AT_ONCE_BYTES", 40)  # less than the two rows take
+    monkeypatch.setattr("cpgraph.engine.workers.AT_ONCE_BYTES", 40)  # less than the two rows take
     assert answer_at_once(_request(store, query)) is None
 
 

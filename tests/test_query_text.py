@@ -1,8 +1,8 @@
-"""Query text read as SPARQL reads it, and the dataset a query names (cpgraph.sparqltext,
-cpgraph.joins, cpgraph.store).
+"""Query text read as SPARQL reads it, and the dataset a query names (cpgraph.sparql.text,
+cpgraph.sparql.joins, cpgraph.store.embedded).
 
 cpgraph reads query text before Oxigraph does: to hash a join over whole classes
-(:mod:`cpgraph.joins`), and to find the query's own ``FROM`` and ``FROM NAMED``. Each reading
+(:mod:`cpgraph.sparql.joins`), and to find the query's own ``FROM`` and ``FROM NAMED``. Each reading
 must end its tokens where SPARQL ends them (whitespace is space, tab, CR and LF, and nothing
 else; a comment ends at CR or LF), or a rewrite drops patterns, or answers a query that
 Oxigraph refuses. These tests pin each defect once found, on a build large enough for the
@@ -24,8 +24,8 @@ import pytest
 from tests.test_memory import published
 
 from cpgraph.errors import QuerySyntaxError
-from cpgraph.joins import MIN_STATEMENTS, hash_join_rewrite
-from cpgraph.store import DEFAULT_GRAPH_NAME, GraphStore
+from cpgraph.sparql.joins import MIN_STATEMENTS, hash_join_rewrite
+from cpgraph.store.embedded import DEFAULT_GRAPH_NAME, GraphStore
 
 EX = "https://example.org/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"

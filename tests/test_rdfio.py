@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from cpgraph.errors import QuerySyntaxError, RdfSyntaxError, UnsupportedFormatError
-from cpgraph.rdfio import RdfFormat, parse_quads, read_quads
-from cpgraph.store import GraphStore
+from cpgraph.rdf.io import RdfFormat, parse_quads, read_quads
+from cpgraph.store.embedded import GraphStore
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,8 @@ from tests.conftest import ROOT
 
 from cpgraph.config import Settings
 from cpgraph.errors import InputError, ParameterError
-from cpgraph.namespaces import prefixes
-from cpgraph.saved import (
+from cpgraph.rdf.namespaces import prefixes
+from cpgraph.saved.library import (
     Library,
     QueryForm,
     SavedQuery,
@@ -31,7 +31,7 @@ from cpgraph.saved import (
     run_saved,
     split_prologue,
 )
-from cpgraph.store import GraphStore, open_current
+from cpgraph.store.embedded import GraphStore, open_current
 
 BASE = "https://w3id.org/cpgraph/"
 ID = BASE + "id/"

@@ -27,8 +27,8 @@ import pytest
 from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 
-from cpgraph.rdfio import parse_file
-from cpgraph.validate import (
+from cpgraph.rdf.io import parse_file
+from cpgraph.validation.shacl import (
     Severity,
     ValidationOutcome,
     ValidationResult,

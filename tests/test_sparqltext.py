@@ -1,11 +1,11 @@
-"""The top level of SPARQL texts (cpgraph.sparqltext): what may and may not hide a keyword."""
+"""The top level of SPARQL texts (cpgraph.sparql.text): what may and may not hide a keyword."""
 
 from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
 
-from cpgraph.sparqltext import as_insertions, data_operations, top_level_words
+from cpgraph.sparql.text import as_insertions, data_operations, top_level_words
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The default graph is the union of the graphs, each statement once (cpgraph.store).
+"""The default graph is the union of the graphs, each statement once (cpgraph.store.embedded).
 
 A statement that several sources make is in the named graph of each. The union a query reads
 is their merge, kept in the database's default graph: counts and joins over it see each
@@ -21,8 +21,8 @@ import pytest
 from tests.conftest import built_mini_store, cli_env, free_port
 
 from cpgraph.errors import InputError, QuerySyntaxError, StoreError
-from cpgraph.rdfio import RdfFormat
-from cpgraph.store import (
+from cpgraph.rdf.io import RdfFormat
+from cpgraph.store.embedded import (
     DEFAULT_GRAPH_NAME,
     MERGED_MARK,
     GraphStore,
@@ -163,7 +163,7 @@ def test_a_data_update_leaves_what_a_whole_merge_would(
     for update in updates:
         direct.update(update, base_iri="https://example.org/")
     with monkeypatch.context() as patched:
-        patched.setattr("cpgraph.store.data_operations", lambda _: None)
+        patched.setattr("cpgraph.store.embedded.data_operations", lambda _: None)
         for update in updates:
             whole.update(update, base_iri="https://example.org/")
     assert _as_read(direct) == _as_read(whole)
@@ -363,7 +363,7 @@ def test_a_server_on_a_store_built_before_the_merge_serves_it_and_says_so(
     publish_build(settings.store_dir, legacy)
     url = f"http://127.0.0.1:{free_port()}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "cpgraph.cli", "serve", "--port", url.rsplit(":", 1)[1]],
+        [sys.executable, "-m", "cpgraph.cli.main", "serve", "--port", url.rsplit(":", 1)[1]],
         env=cli_env(settings),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

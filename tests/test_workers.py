@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from cpgraph.store import GraphStore
-from cpgraph.workers import QueryPool, QueryRequest, WholeBody
+from cpgraph.engine.workers import QueryPool, QueryRequest, WholeBody
+from cpgraph.store.embedded import GraphStore
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_one_query_after_another_is_answered_by_the_same_warm_thread(
     store: GraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     names: list[str] = []
-    monkeypatch.setattr("cpgraph.workers._answer", _recording(names))
+    monkeypatch.setattr("cpgraph.engine.workers._answer", _recording(names))
 
     async def main() -> None:
         pool = QueryPool(size=4, timeout=10)
@@ -57,7 +57,7 @@ def test_queries_at_once_still_get_a_thread_each(
 ) -> None:
     names: list[str] = []
     gate = threading.Barrier(4)  # passes only when four queries run at the same time
-    monkeypatch.setattr("cpgraph.workers._answer", _recording(names, gate))
+    monkeypatch.setattr("cpgraph.engine.workers._answer", _recording(names, gate))
 
     async def main() -> None:
         pool = QueryPool(size=4, timeout=10)

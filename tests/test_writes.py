@@ -14,7 +14,7 @@ import rdflib
 from rdflib.compare import isomorphic
 from tests.conftest import built_mini_store, running_server
 
-from cpgraph.store import (
+from cpgraph.store.embedded import (
     BuildWatch,
     GraphStore,
     current_build,
@@ -22,7 +22,7 @@ from cpgraph.store import (
     publish_build,
     write_transaction,
 )
-from cpgraph.update import with_protocol_dataset
+from cpgraph.store.update import with_protocol_dataset
 
 TOKEN = "writer-token-for-the-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -95,7 +95,7 @@ ADD_ANN = f"""
 import sys
 from pathlib import Path
 import pyoxigraph as ox
-from cpgraph.store import write_transaction
+from cpgraph.store.embedded import write_transaction
 with write_transaction(Path(sys.argv[1])) as store:
     store.load_quads([ox.Quad(ox.NamedNode("http://example.org/ann"), ox.NamedNode(
         "http://xmlns.com/foaf/0.1/name"), ox.Literal("Ann"), ox.NamedNode("{G}"))])

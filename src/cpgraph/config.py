@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cpgraph.allocator import ALLOCATORS
 from cpgraph.errors import InputError
-from cpgraph.namespaces import DEFAULT_BASE
-from cpgraph.outbound import allow_list
+from cpgraph.rdf.namespaces import DEFAULT_BASE
+from cpgraph.server.allocator import ALLOCATORS
+from cpgraph.sparql.outbound import allow_list
 
 
 def _project_root() -> Path:
@@ -52,9 +52,9 @@ class Settings:
         token: the bearer token that allows writes; None means writes are off.
         access_log: whether the server logs every request (it costs throughput).
         contributors_file: a JSON file of further contributors' tokens (see
-            :func:`cpgraph.contributions.load_contributors`); None: only the operator.
+            :func:`cpgraph.validation.contributions.load_contributors`); None: only the operator.
         memory_statements: the largest store (in statements) a server answers from a copy
-            in memory, made in the background (see :mod:`cpgraph.memory`); 0: always
+            in memory, made in the background (see :mod:`cpgraph.store.memory`); 0: always
             from disk.
         process_memory_mib: the memory (resident, MiB) past which a server process answers
             its queries with 503 and is replaced; 0: three quarters of the machine's memory
@@ -62,13 +62,13 @@ class Settings:
         quarantine_seconds: how long a query or update that ended a server process is
             refused when it comes again (0: never).
         allocator: the memory allocator of the server processes, ``mimalloc`` (faster when
-            a process holds a large heap; see :mod:`cpgraph.allocator`) or ``system``.
+            a process holds a large heap; see :mod:`cpgraph.server.allocator`) or ``system``.
         validate_timeout: seconds one validation (``/validate``, ``/contributions``) may run
             before its process is stopped and it is answered with 503.
         validate_concurrency: validations one client may have running at once (429 beyond).
         validate_processes: validations each server process runs at once, for all clients
             (503 beyond); each runs in a process of its own (see
-            :mod:`cpgraph.validation_jobs`).
+            :mod:`cpgraph.validation.jobs`).
         max_validate_bytes: the largest body ``/validate`` accepts without a token (413
             beyond); a token's holder keeps ``max_body_bytes``.
         validate_memory: bytes of memory one validation process may allocate (its data
@@ -76,7 +76,7 @@ class Settings:
         service_allow: the endpoints SERVICE and LOAD may call, IRIs or prefixes ending in
             ``/`` (``CPGRAPH_SERVICE_ALLOW``, spaces or commas between); empty: none. A
             private or loopback host is called only when listed exactly (see
-            :mod:`cpgraph.outbound`).
+            :mod:`cpgraph.sparql.outbound`).
     """
 
     base_iri: str = DEFAULT_BASE

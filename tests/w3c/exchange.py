@@ -27,8 +27,8 @@ from rdflib.compare import isomorphic, to_isomorphic
 from tests.conftest import ROOT, running_server
 from tests.w3c.manifest import ExpectedResponse, GraphData, HttpRequest, W3CTest
 
-from cpgraph.build import build_store
 from cpgraph.config import Settings
+from cpgraph.store.build import build_store
 
 TOKEN = "w3c-conformance-operator-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

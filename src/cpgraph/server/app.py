@@ -17,12 +17,12 @@ from fastapi.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cpgraph import __version__
-from cpgraph.allocator import in_use as allocator_in_use
 from cpgraph.config import Settings
-from cpgraph.contributions import ValidationContext, load_contributors
+from cpgraph.engine.workers import ClientLimiter, QueryPool, SharedCounts
 from cpgraph.errors import MemoryLimitError, StoreError
-from cpgraph.memory import MemoryCopies
-from cpgraph.saved import library_folder, load_library
+from cpgraph.publish.service import build_figures
+from cpgraph.saved.library import library_folder, load_library
+from cpgraph.server.allocator import in_use as allocator_in_use
 from cpgraph.server.board import Board
 from cpgraph.server.deps import follow_current_build, serve_memory_copy
 from cpgraph.server.problems import install_problem_handlers
@@ -41,9 +41,9 @@ from cpgraph.server.routes import (
 from cpgraph.server.security import SecurityHeaders
 from cpgraph.server.static import mount_static
 from cpgraph.server.watchdog import MemoryWatchdog
-from cpgraph.service import build_figures
-from cpgraph.store import BuildWatch, GraphStore, current_build, open_current, store_link
-from cpgraph.workers import ClientLimiter, QueryPool, SharedCounts
+from cpgraph.store.embedded import BuildWatch, GraphStore, current_build, open_current, store_link
+from cpgraph.store.memory import MemoryCopies
+from cpgraph.validation.contributions import ValidationContext, load_contributors
 
 log = logging.getLogger(__name__)
 

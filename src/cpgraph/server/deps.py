@@ -12,9 +12,9 @@ from fastapi import Depends, FastAPI, Request
 
 from cpgraph.config import Settings
 from cpgraph.errors import CpgraphError, InputError, PayloadTooLargeError, UnauthorizedError
-from cpgraph.rdfio import ox_iri
-from cpgraph.service import build_figures, kept_figures
-from cpgraph.store import GraphStore, current_build, store_link
+from cpgraph.publish.service import build_figures, kept_figures
+from cpgraph.rdf.io import ox_iri
+from cpgraph.store.embedded import GraphStore, current_build, store_link
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 def follow_current_build(app: FastAPI) -> None:
     """Follow a build another process published (a write through another server process, a
     command-line build or contribution) before answering; a memory read when nothing changed
-    (:class:`cpgraph.store.BuildWatch`)."""
+    (:class:`cpgraph.store.embedded.BuildWatch`)."""
     stamp = app.state.build_watch.stamp()
     if stamp != app.state.build_stamp:
         app.state.build_stamp = stamp
@@ -107,7 +107,7 @@ def follow_current_build(app: FastAPI) -> None:
 def reload_store(app: FastAPI) -> None:
     """Point the app at the store's current build after a write, by this server process or
     another (queries follow by path): on disk at once, from a copy in memory once it is
-    made (see :mod:`cpgraph.memory`).
+    made (see :mod:`cpgraph.store.memory`).
 
     The new build's figures (home page, service description) are counted in a thread of
     their own unless they were kept with it: counting reads every statement (seconds from
@@ -134,7 +134,7 @@ def reload_store(app: FastAPI) -> None:
 
 
 def serve_memory_copy(app: FastAPI, copy: GraphStore) -> bool:
-    """Answer from ``copy``, a copy in memory of a build (:mod:`cpgraph.memory`), if that
+    """Answer from ``copy``, a copy in memory of a build (:mod:`cpgraph.store.memory`), if that
     build is still the one served; whether it is. Called in the copying thread."""
     with app.state.store_lock:
         if app.state.store_path != str(copy.path):

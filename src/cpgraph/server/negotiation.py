@@ -17,10 +17,10 @@ import pyoxigraph as ox
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
-from cpgraph.linked import FORMAT_PARAMETER, representation, serialize
-from cpgraph.pages import FORMAT_NAMES, Alternate
-from cpgraph.rdfio import RdfFormat
+from cpgraph.publish.linked import FORMAT_PARAMETER, representation, serialize
+from cpgraph.rdf.io import RdfFormat
 from cpgraph.server.routes.sparql import with_charset
+from cpgraph.web.pages import FORMAT_NAMES, Alternate
 
 
 def own_reference(request: Request, **params: str | int) -> str:

@@ -3,12 +3,12 @@
 A point lookup costs Oxigraph a few tens of microseconds. Under uvicorn, the ASGI round of a
 request (a task, the scope, the middleware stack, the response messages) costs several times
 that, so the endpoint's most frequent request is answered here, in the protocol: a point
-lookup is evaluated on the spot (:func:`cpgraph.workers.answer_at_once`), any other query
-goes to the worker pool with a callback (:meth:`cpgraph.workers.QueryPool.submit`), and a
+lookup is evaluated on the spot (:func:`cpgraph.engine.workers.answer_at_once`), any other query
+goes to the worker pool with a callback (:meth:`cpgraph.engine.workers.QueryPool.submit`), and a
 result that came in one piece is written straight to the connection, with the same headers
 the application would send (those of :func:`cpgraph.server.routes.sparql.result_response`,
 the CORS ones, uvicorn's own). An answer that streams is written here too, chunk by chunk as
-the query thread sends them (:meth:`cpgraph.workers.QueryPool.follow`), holding the thread
+the query thread sends them (:meth:`cpgraph.engine.workers.QueryPool.follow`), holding the thread
 back while the client does not read. Everything else takes uvicorn's usual way into the
 application: other requests, and a GET query whose answer must be compressed or is an error,
 which is sent through an ASGI cycle of its own once the query has answered. The rules
@@ -52,6 +52,16 @@ from uvicorn.protocols.http.httptools_impl import (
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 from cpgraph.config import Settings
+from cpgraph.engine.workers import (
+    ClientLimiter,
+    QueryHead,
+    QueryJob,
+    QueryPool,
+    QueryRequest,
+    WholeBody,
+    answer_or_admit,
+    may_answer_at_once,
+)
 from cpgraph.errors import CpgraphError, InputError, PayloadTooLargeError, StoreError
 from cpgraph.server.deps import follow_current_build, token_matches
 from cpgraph.server.problems import PROBLEM_JSON, problem_response
@@ -65,16 +75,6 @@ from cpgraph.server.routes.sparql import (
     with_charset,
 )
 from cpgraph.server.security import HEADER_LINES, HEADERS
-from cpgraph.workers import (
-    ClientLimiter,
-    QueryHead,
-    QueryJob,
-    QueryPool,
-    QueryRequest,
-    WholeBody,
-    answer_or_admit,
-    may_answer_at_once,
-)
 
 log = logging.getLogger(__name__)
 

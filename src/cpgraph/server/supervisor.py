@@ -1,7 +1,7 @@
 """``cpgraph serve``: a supervisor and a few server processes on one listening socket.
 
 Each server process is a whole application (uvicorn over :func:`cpgraph.server.app.create_app`)
-that evaluates queries in its own threads (:mod:`cpgraph.workers`). The supervisor binds the
+that evaluates queries in its own threads (:mod:`cpgraph.engine.workers`). The supervisor binds the
 socket once, starts ``settings.processes`` server processes on it (the kernel hands each new
 connection to one of them), and starts a new process whenever one ends, for whatever reason:
 a crash, or a query that passed its time limit inside a step Oxigraph cannot interrupt, after
@@ -9,7 +9,7 @@ which that process stops taking connections, finishes its answers and exits. Mea
 other processes go on answering, so the service never goes away with a runaway query.
 
 The server processes allocate memory with mimalloc unless the operator says otherwise
-(:mod:`cpgraph.allocator`): the supervisor puts it in the environment they start with.
+(:mod:`cpgraph.server.allocator`): the supervisor puts it in the environment they start with.
 
 The per-client concurrency limit is counted in shared memory (:class:`SharedCounts`), so it
 holds across the processes, one row of counts per process.
@@ -44,13 +44,13 @@ import time
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from cpgraph import allocator
 from cpgraph.config import Settings, process_memory_ceiling
+from cpgraph.engine.workers import SharedCounts
 from cpgraph.errors import StoreError
+from cpgraph.server import allocator
 from cpgraph.server.board import Board
 from cpgraph.server.watchdog import EXIT_MEMORY
-from cpgraph.store import announce_publication
-from cpgraph.workers import SharedCounts
+from cpgraph.store.embedded import announce_publication
 
 log = logging.getLogger("cpgraph.serve")
 

@@ -6,12 +6,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from cpgraph.errors import InputError
-from cpgraph.linked import best_labels, class_members
-from cpgraph.namespaces import prefixes
-from cpgraph.pages import browse_page, members_page
-from cpgraph.rdfio import ox_iri
+from cpgraph.publish.linked import best_labels, class_members
+from cpgraph.publish.stats import class_counts
+from cpgraph.rdf.io import ox_iri
+from cpgraph.rdf.namespaces import prefixes
 from cpgraph.server.deps import SettingsDep, StoreDep
-from cpgraph.stats import class_counts
+from cpgraph.web.pages import browse_page, members_page
 
 router = APIRouter(tags=["Pages"])
 

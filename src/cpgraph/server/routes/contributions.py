@@ -1,6 +1,7 @@
 """Contributions over HTTP: ``POST /validate`` (open to all), ``/contributions`` (with a token).
 
-The library (:mod:`cpgraph.contributions`) does the work; these routes parse bodies, check
+The library (:mod:`cpgraph.validation.contributions`) does the work; these routes parse bodies,
+check
 tokens and choose the report's form (JSON summary, a SHACL report in RDF, or an HTML page).
 """
 
@@ -15,17 +16,17 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from cpgraph import contributions as contrib
 from cpgraph.config import Settings
+from cpgraph.engine.query import parse_accept
 from cpgraph.errors import InputError, UnauthorizedError, UnsupportedFormatError
-from cpgraph.neighbourhood import Triple
-from cpgraph.pages import contribute_page, layout
-from cpgraph.query import parse_accept
-from cpgraph.rdfio import RdfFormat
+from cpgraph.rdf.io import RdfFormat
 from cpgraph.server.deps import SettingsDep, is_authorised, read_body, reload_store
 from cpgraph.server.routes.sparql import with_charset
-from cpgraph.validate import ValidationOutcome
-from cpgraph.validation_jobs import ValidationRunner, check_job, commit_job
+from cpgraph.validation import contributions as contrib
+from cpgraph.validation.jobs import ValidationRunner, check_job, commit_job
+from cpgraph.validation.neighbourhood import Triple
+from cpgraph.validation.shacl import ValidationOutcome
+from cpgraph.web.pages import contribute_page, layout
 
 router = APIRouter(tags=["Contributions"])
 
@@ -94,7 +95,7 @@ def _client(request: Request) -> str:
 
 async def _check(request: Request, triples: list[Triple]) -> ValidationOutcome:
     """The contribution's validation in the current store, in a process of its own (see
-    :mod:`cpgraph.validation_jobs`): stopped at its time limit or when the client leaves."""
+    :mod:`cpgraph.validation.jobs`): stopped at its time limit or when the client leaves."""
     runner = _runner(request)
     context: contrib.ValidationContext = request.app.state.context
     return await runner.run(

@@ -7,7 +7,7 @@
 
 Every response carries a strong ETag and the build's time as Last-Modified, both stable for a
 build, and answers ``If-None-Match`` / ``If-Modified-Since`` with 304. The files come from
-:class:`cpgraph.dumps.DumpCache`; the work runs off the event loop.
+:class:`cpgraph.publish.dumps.DumpCache`; the work runs off the event loop.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from cpgraph.dumps import DumpCache, DumpFile
+from cpgraph.engine.query import negotiate
 from cpgraph.errors import NotAcceptableError
-from cpgraph.jsonld import context_document
-from cpgraph.query import negotiate
-from cpgraph.rdfio import RdfFormat
+from cpgraph.publish.dumps import DumpCache, DumpFile
+from cpgraph.rdf.io import RdfFormat
+from cpgraph.rdf.jsonld import context_document
 from cpgraph.server.deps import SettingsDep, StoreDep
-from cpgraph.store import QueryKind
+from cpgraph.store.embedded import QueryKind
 
 router = APIRouter(tags=["Linked data"])
 _lock = threading.Lock()

@@ -16,11 +16,10 @@ from email.parser import BytesParser
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from cpgraph import graphstore
 from cpgraph.config import Settings
+from cpgraph.engine.query import negotiate
 from cpgraph.errors import InputError, NotFoundError, UnsupportedFormatError
-from cpgraph.query import negotiate
-from cpgraph.rdfio import RdfFormat
+from cpgraph.rdf.io import RdfFormat
 from cpgraph.server.deps import (
     SettingsDep,
     absolute_iri,
@@ -29,7 +28,8 @@ from cpgraph.server.deps import (
     require_token,
 )
 from cpgraph.server.routes.sparql import with_charset
-from cpgraph.store import GraphStore, QueryKind
+from cpgraph.store import graph_store as graphstore
+from cpgraph.store.embedded import GraphStore, QueryKind
 
 router = APIRouter(tags=["Graph Store"])
 

@@ -12,13 +12,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from cpgraph import __version__
-from cpgraph.linked import best_labels
-from cpgraph.memory import MemoryState
-from cpgraph.pages import home_page
-from cpgraph.query import parse_accept
+from cpgraph.engine.query import parse_accept
+from cpgraph.publish.linked import best_labels
+from cpgraph.publish.service import DatasetFigures
+from cpgraph.publish.stats import class_counts, source_counts
 from cpgraph.server.deps import SettingsDep, StoreDep
-from cpgraph.service import DatasetFigures
-from cpgraph.stats import class_counts, source_counts
+from cpgraph.store.memory import MemoryState
+from cpgraph.web.pages import home_page
 
 router = APIRouter(tags=["Service"])
 
@@ -93,7 +93,7 @@ def _prefers_html(accept: str | None) -> bool:
 def _serving(state: MemoryState, allocator: str) -> dict[str, str]:
     """Where this server process answers from: ``memory``, ``disk`` or ``copying`` (from
     disk until its copy in memory is whole), the build, and why when from disk; and the
-    memory allocator it runs with (``mimalloc`` or ``system``, :mod:`cpgraph.allocator`)."""
+    memory allocator it runs with (``mimalloc`` or ``system``, :mod:`cpgraph.server.allocator`)."""
     serving = {"from": state.serving, "allocator": allocator}
     if state.build is not None:
         serving["build"] = state.build

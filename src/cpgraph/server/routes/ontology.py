@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from cpgraph.linked import graph_quads
-from cpgraph.namespaces import graph_iri
-from cpgraph.pages import ontology_page, shapes_page
+from cpgraph.publish.linked import graph_quads
+from cpgraph.rdf.namespaces import graph_iri
 from cpgraph.server.deps import SettingsDep, StoreDep
 from cpgraph.server.negotiation import negotiated
 from cpgraph.server.routes.resources import RDF_TYPES
-from cpgraph.vocabdoc import ontology_doc, shapes_doc
+from cpgraph.web.pages import ontology_page, shapes_page
+from cpgraph.web.vocabdoc import ontology_doc, shapes_doc
 
 router = APIRouter(tags=["Linked data"])
 

@@ -16,19 +16,19 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
-from cpgraph.charts import ResultTable, choose_chart, render_svg
 from cpgraph.config import Settings
+from cpgraph.engine.query import parse_accept
+from cpgraph.engine.workers import ClientLimiter, QueryPool, QueryRequest
 from cpgraph.errors import NotAcceptableError, NotFoundError, ParameterError
-from cpgraph.gallery import PageLinks, gallery_page, labels_of, query_page
-from cpgraph.linked import representation, serialize
-from cpgraph.namespaces import graph_iri, prefix_pairs
-from cpgraph.outbound import check_query
-from cpgraph.query import parse_accept
-from cpgraph.saved import QUERIES_GRAPH, Library, QueryForm, SavedQuery, result_table
+from cpgraph.publish.linked import representation, serialize
+from cpgraph.rdf.namespaces import graph_iri, prefix_pairs
+from cpgraph.saved.library import QUERIES_GRAPH, Library, QueryForm, SavedQuery, result_table
 from cpgraph.server.deps import SettingsDep, StoreDep
 from cpgraph.server.negotiation import own_reference
 from cpgraph.server.routes.sparql import RESULT_TYPES, with_charset
-from cpgraph.workers import ClientLimiter, QueryPool, QueryRequest
+from cpgraph.sparql.outbound import check_query
+from cpgraph.web.charts import ResultTable, choose_chart, render_svg
+from cpgraph.web.gallery import PageLinks, gallery_page, labels_of, query_page
 
 router = APIRouter(tags=["Saved queries"])
 

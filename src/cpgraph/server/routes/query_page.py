@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from cpgraph.pages import query_page
 from cpgraph.server.deps import SettingsDep
+from cpgraph.web.pages import query_page
 
 router = APIRouter(tags=["Pages"])
 

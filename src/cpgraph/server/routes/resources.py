@@ -11,11 +11,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from cpgraph.errors import NotFoundError
-from cpgraph.linked import graph_quads, graph_view, resource_quads, resource_view
-from cpgraph.namespaces import graph_iri, instance_iri
-from cpgraph.pages import graph_page, resource_page
+from cpgraph.publish.linked import graph_quads, graph_view, resource_quads, resource_view
+from cpgraph.rdf.namespaces import graph_iri, instance_iri
 from cpgraph.server.deps import SettingsDep, StoreDep
 from cpgraph.server.negotiation import negotiated
+from cpgraph.web.pages import graph_page, resource_page
 
 router = APIRouter(tags=["Linked data"])
 

@@ -1,6 +1,6 @@
 """The SPARQL 1.1 Protocol endpoint at ``/sparql``: queries by GET, POST form or POST body.
 
-Queries run in the worker pool (:mod:`cpgraph.workers`), under the operator's time limit,
+Queries run in the worker pool (:mod:`cpgraph.engine.workers`), under the operator's time limit,
 per-client concurrency limit and, for anonymous SELECTs, row limit; results stream.
 """
 
@@ -17,11 +17,19 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from cpgraph.config import Settings
+from cpgraph.engine.query import negotiate
+from cpgraph.engine.workers import (
+    ClientLimiter,
+    QueryHead,
+    QueryPool,
+    QueryRequest,
+    WholeBody,
+    answer_or_admit,
+)
 from cpgraph.errors import InputError, PayloadTooLargeError, UnsupportedFormatError
-from cpgraph.namespaces import prefix_pairs
-from cpgraph.outbound import check_query, check_update
-from cpgraph.query import negotiate
-from cpgraph.rdfio import RdfFormat
+from cpgraph.publish.service import service_description
+from cpgraph.rdf.io import RdfFormat
+from cpgraph.rdf.namespaces import prefix_pairs
 from cpgraph.server.board import Board
 from cpgraph.server.deps import (
     SettingsDep,
@@ -31,18 +39,10 @@ from cpgraph.server.deps import (
     reload_store,
     require_token,
 )
-from cpgraph.service import service_description
-from cpgraph.sparqltext import check_complexity
-from cpgraph.store import QueryKind
-from cpgraph.update import apply_update
-from cpgraph.workers import (
-    ClientLimiter,
-    QueryHead,
-    QueryPool,
-    QueryRequest,
-    WholeBody,
-    answer_or_admit,
-)
+from cpgraph.sparql.outbound import check_query, check_update
+from cpgraph.sparql.text import check_complexity
+from cpgraph.store.embedded import QueryKind
+from cpgraph.store.update import apply_update
 
 router = APIRouter(tags=["SPARQL"])
 P = ParamSpec("P")

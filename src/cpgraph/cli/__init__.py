@@ -1,0 +1,1 @@
+"""The ``cpgraph`` command: a thin layer over the library."""

@@ -1,0 +1,1 @@
+"""Answering queries: requests, the thread pool with its time limits, result formats."""

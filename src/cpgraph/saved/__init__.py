@@ -1,0 +1,1 @@
+"""Saved queries: the library of research questions in ``queries/*.rq``."""

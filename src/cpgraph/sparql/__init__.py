@@ -1,0 +1,1 @@
+"""SPARQL text: the one lexer, join planning, and what a query may reach outside."""

@@ -1,0 +1,1 @@
+"""The store: what cpgraph needs from a store, and the embedded Oxigraph that provides it."""

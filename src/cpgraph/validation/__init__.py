@@ -1,0 +1,1 @@
+"""SHACL validation: the one pyshacl call, the neighbourhood of a contribution, contributions."""

@@ -1,0 +1,527 @@
+"""Contributions: facts from outside, judged against the shapes in context, committed safely.
+
+A contribution is a set of triples. :func:`read_contribution` parses it (fresh blank nodes,
+so it never shares one with the store) and refuses what no contribution may do: carry named
+graphs, write into the ontology, shapes, source or curation graphs, describe those graphs, or
+(re)define vocabulary terms, or ask for ``owl:imports`` (never followed). :func:`check` validates
+it as part of the store (:mod:`cpgraph.validation.neighbourhood`). :func:`commit` validates again
+under the
+store's write lock and writes it, with its PROV description, into a named graph of its own,
+``<base>graph/contribution/<id>``, where the id comes from a digest of the canonical content:
+the same content twice is committed once. Every write is one copy-on-write transaction, so a
+process killed mid-commit leaves the whole contribution or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+
+from cpgraph.errors import (
+    ContributionRefusedError,
+    InputError,
+    NotFoundError,
+    ValidationFailedError,
+)
+from cpgraph.rdf.io import RdfFormat, parse_quads, to_rdflib_triples
+from cpgraph.rdf.literals import ill_typed_reason
+from cpgraph.rdf.namespaces import DCTERMS, OWL, PROV, RDF, RDFS, XSD, graph_iri, instance_iri
+from cpgraph.store.embedded import GraphStore, write_transaction
+from cpgraph.validation.neighbourhood import Reach, Triple, shape_reach, validate_in_context
+from cpgraph.validation.shacl import ValidationOutcome, class_hierarchy, load_ontology, load_shapes
+
+_DEFINING = {
+    RDFS + "subClassOf",
+    RDFS + "subPropertyOf",
+    RDFS + "domain",
+    RDFS + "range",
+    OWL + "equivalentClass",
+    OWL + "equivalentProperty",
+    OWL + "inverseOf",
+    OWL + "disjointWith",
+    OWL + "propertyChainAxiom",
+}
+_TERM_TYPES = {
+    OWL + "Class",
+    RDFS + "Class",
+    OWL + "ObjectProperty",
+    OWL + "DatatypeProperty",
+    OWL + "AnnotationProperty",
+    RDF + "Property",
+    OWL + "Ontology",
+    "http://www.w3.org/ns/shacl#NodeShape",
+    "http://www.w3.org/ns/shacl#PropertyShape",
+}
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationContext:
+    """What contributions are judged by: the shapes, the class hierarchy, the shapes' reach."""
+
+    shapes: Graph
+    hierarchy: Graph
+    reach: Reach
+    terms: frozenset[str]  # every IRI the ontology describes: not to be redefined
+
+    @classmethod
+    def from_graphs(cls, shapes: Graph, ontology: Graph) -> ValidationContext:
+        """A context from a shapes graph and an ontology graph."""
+        terms = frozenset(str(s) for s in ontology.subjects() if isinstance(s, URIRef))
+        return cls(
+            shapes=shapes,
+            hierarchy=class_hierarchy(ontology),
+            reach=shape_reach(shapes),
+            terms=terms,
+        )
+
+    @classmethod
+    def from_files(cls, source_dir: Path) -> ValidationContext:
+        """A context from the repository's ``shapes/`` and ``ontology/`` folders.
+
+        Raises:
+            RdfSyntaxError, InputError: if the shapes or ontology cannot be read.
+        """
+        return cls.from_graphs(
+            load_shapes(source_dir / "shapes"), load_ontology(source_dir / "ontology")
+        )
+
+    @classmethod
+    def from_store(cls, store: GraphStore, *, base: str) -> ValidationContext:
+        """A context from the store's own shapes and ontology graphs (as deployed)."""
+
+        def graph(name: str) -> Graph:
+            g = Graph()
+            for triple in to_rdflib_triples(store.quads(graph_iri(name, base))):
+                g.add(triple)
+            return g
+
+        return cls.from_graphs(graph("shapes"), graph("ontology"))
+
+
+@dataclass(frozen=True, slots=True)
+class Contributor:
+    """Who a contribution is attributed to: a person or organisation with a slug and a name."""
+
+    slug: str
+    name: str
+    organisation: bool = False
+
+    def __post_init__(self) -> None:
+        if not _SLUG.fullmatch(self.slug):
+            raise ValueError(
+                f"a contributor's slug is lower-case letters, digits and hyphens: {self.slug!r}"
+            )
+
+    def iri(self, base: str) -> str:
+        """The contributor's IRI, ``<base>id/person/<slug>`` or ``<base>id/org/<slug>``."""
+        return instance_iri("org" if self.organisation else "person", self.slug, base)
+
+
+OPERATOR = Contributor(slug="cpgraph-operator", name="cpgraph operator", organisation=True)
+
+
+def load_contributors(path: Path | None, *, operator_token: str | None) -> dict[str, Contributor]:
+    """Tokens and whom they authenticate: the operator's, and those in ``path``.
+
+    ``path`` is a JSON list of ``{"token": ..., "slug": ..., "name": ..., "organisation":
+    false}`` objects; each token must be at least 16 characters long.
+
+    Raises:
+        InputError: if the file cannot be read or an entry is malformed.
+    """
+    tokens: dict[str, Contributor] = {}
+    if operator_token:
+        tokens[operator_token] = OPERATOR
+    if path is None:
+        return tokens
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the contributors file {path}: {exc}") from None
+    if not isinstance(entries, list):
+        raise InputError(f"{path}: expected a JSON list of contributors")
+    for entry in entries:
+        try:
+            token = str(entry["token"])
+            contributor = Contributor(
+                slug=str(entry["slug"]),
+                name=str(entry["name"]),
+                organisation=bool(entry.get("organisation", False)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"{path}: a contributor entry is malformed: {exc}") from None
+        if len(token) < 16:
+            raise InputError(f"{path}: the token of {contributor.slug!r} is shorter than 16")
+        tokens[token] = contributor
+    return tokens
+
+
+@dataclass(frozen=True, slots=True)
+class ContributionRecord:
+    """What the graph says about one committed contribution."""
+
+    id: str
+    graph: str
+    contributor: str
+    time: str
+    content_hash: str
+    comment: str
+    source: str | None
+    statements: int
+
+    def to_dict(self) -> dict[str, object]:
+        """This record as JSON-ready data."""
+        return {
+            "id": self.id,
+            "graph": self.graph,
+            "contributor": self.contributor,
+            "time": self.time,
+            "contentHash": self.content_hash,
+            "comment": self.comment,
+            "source": self.source,
+            "statements": self.statements,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CommitResult:
+    """A commit's record, its validation, and whether it was new (False: already there)."""
+
+    record: ContributionRecord
+    outcome: ValidationOutcome
+    created: bool
+
+
+def read_contribution(
+    data: bytes | str,
+    fmt: RdfFormat,
+    *,
+    base: str,
+    terms: frozenset[str] = frozenset(),
+    source: str | None = None,
+) -> list[Triple]:
+    """Parse a contribution and refuse what no contribution may do.
+
+    Raises:
+        RdfSyntaxError: if the data is malformed (line and column).
+        ContributionRefusedError: for named graphs, writes into cpgraph's own graphs or
+            vocabulary, term definitions, ``owl:imports``, or no statements at all.
+    """
+    quads = parse_quads(data, format=fmt, source=source, fresh_blank_nodes=True)
+    triples: list[Triple] = []
+    vocabularies = (f"{base}ontology", f"{base}shapes")
+    for quad in quads:
+        if not isinstance(quad.graph_name, ox.DefaultGraph):
+            raise ContributionRefusedError(
+                f"a contribution is committed into a graph of its own: send triples, not "
+                f"statements in the graph <{quad.graph_name.value}>"
+            )
+        s, p, o = quad.subject, quad.predicate, quad.object
+        if isinstance(s, ox.Triple) or isinstance(o, ox.Triple):
+            raise ContributionRefusedError("RDF 1.2 triple terms cannot be contributed")
+        subject = s.value if isinstance(s, ox.NamedNode) else ""
+        if p.value == OWL + "imports":
+            raise ContributionRefusedError(
+                "owl:imports is never followed: send the statements themselves"
+            )
+        if subject.startswith(vocabularies) or subject in terms:
+            raise ContributionRefusedError(
+                f"<{subject}> is a term of cpgraph's ontology or shapes (or one it reuses): "
+                "contributions cannot redefine it"
+            )
+        if subject.startswith(f"{base}graph/"):
+            raise ContributionRefusedError(
+                f"<{subject}> is one of cpgraph's graphs: its description (source, locator, "
+                "contributor) cannot be contributed"
+            )
+        if p.value in _DEFINING or (p.value == RDF + "type" and o.value in _TERM_TYPES):
+            raise ContributionRefusedError(
+                f"a contribution states facts; it cannot define vocabulary (<{p.value}> "
+                f"on <{subject or s}>)"
+            )
+        triples.append((s, p, o))
+    if not triples:
+        raise ContributionRefusedError("the contribution holds no statements")
+    _refuse_ill_typed(triples)
+    return triples
+
+
+def _refuse_ill_typed(triples: list[Triple]) -> None:
+    """Refuse literals of an XSD datatype that are not values of it (``"abc"^^xsd:integer``),
+    whether or not a shape covers their property.
+
+    Raises:
+        ContributionRefusedError: naming the first few such literals.
+    """
+    wrong: list[str] = []
+    for _s, _p, o in triples:
+        if isinstance(o, ox.Literal):
+            reason = ill_typed_reason(o)
+            if reason is not None:
+                wrong.append(f"{_short(str(o))} is {reason}")
+                if len(wrong) == 3:
+                    break
+    if wrong:
+        raise ContributionRefusedError("ill-typed literals: " + "; ".join(wrong))
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def content_hash(triples: list[Triple]) -> str:
+    """``sha256:`` and the digest of the triples in canonical form (RDFC-1.0), so that the
+    same statements give the same digest whatever their blank-node labels or order."""
+    dataset = ox.Dataset(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in triples)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    lines = sorted(str(quad) + " .\n" for quad in dataset)
+    return "sha256:" + hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+
+
+def check(
+    triples: list[Triple], *, store: GraphStore | None, context: ValidationContext
+) -> ValidationOutcome:
+    """Validate a contribution as part of ``store`` (violations fail it; warnings pass)."""
+    outcome, _focus = validate_in_context(
+        triples,
+        store=store,
+        shapes=context.shapes,
+        hierarchy=context.hierarchy,
+        reach=context.reach,
+    )
+    return outcome
+
+
+def _metadata(
+    graph: str,
+    triples: list[Triple],
+    *,
+    contributor: Contributor,
+    comment: str,
+    source: str | None,
+    digest: str,
+    base: str,
+    now: datetime,
+) -> list[Triple]:
+    g = ox.NamedNode(graph)
+    who = ox.NamedNode(contributor.iri(base))
+    kind = "Organisation" if contributor.organisation else "Person"
+    cp = f"{base}ontology#"
+    meta: list[Triple] = [
+        (g, ox.NamedNode(RDF + "type"), ox.NamedNode(cp + "Contribution")),
+        (g, ox.NamedNode(PROV + "wasAttributedTo"), who),
+        (
+            g,
+            ox.NamedNode(PROV + "generatedAtTime"),
+            ox.Literal(now.strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=ox.NamedNode(XSD + "dateTime")),
+        ),
+        (g, ox.NamedNode(cp + "contentHash"), ox.Literal(digest)),
+        (g, ox.NamedNode(RDFS + "comment"), ox.Literal(comment, language="en")),
+        (who, ox.NamedNode(RDF + "type"), ox.NamedNode(cp + kind)),
+        (who, ox.NamedNode(RDFS + "label"), ox.Literal(contributor.name, language="en")),
+    ]
+    if source:
+        meta.append((g, ox.NamedNode(DCTERMS + "source"), ox.NamedNode(source)))
+    return meta
+
+
+class _AlreadyCommittedError(Exception):
+    """Raised inside the write transaction to leave it without writing."""
+
+    def __init__(self, record: ContributionRecord) -> None:
+        super().__init__(record.id)
+        self.record = record
+
+
+def commit(
+    store_dir: Path,
+    triples: list[Triple],
+    *,
+    contributor: Contributor,
+    comment: str,
+    base: str,
+    context: ValidationContext,
+    source: str | None = None,
+    now: datetime | None = None,
+) -> CommitResult:
+    """Validate and commit a contribution into a graph of its own, atomically.
+
+    Validation runs inside the write lock against the copy being written, so what is
+    committed was valid against the store it joined. The same content committed twice is
+    written once: the second call returns the first record with ``created`` False.
+
+    Raises:
+        ContributionRefusedError: if ``comment`` is empty or ``source`` is not an IRI.
+        ValidationFailedError: if the contribution (with its description) has violations;
+            nothing is written.
+        StoreError: if the store cannot be written; nothing is written.
+    """
+    if not comment.strip():
+        raise ContributionRefusedError("say what the contribution adds and why (a comment)")
+    if source is not None and not re.fullmatch(
+        r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+", source
+    ):
+        raise ContributionRefusedError(f"the source must be an IRI: {source!r}")
+    try:
+        with write_transaction(store_dir) as store:
+            return _commit_into(
+                store,
+                triples,
+                contributor=contributor,
+                comment=comment,
+                base=base,
+                context=context,
+                source=source,
+                now=now,
+            )
+    except _AlreadyCommittedError as already:
+        empty = ValidationOutcome(conforms=True, results=(), report=Graph())
+        return CommitResult(record=already.record, outcome=empty, created=False)
+
+
+def _commit_into(
+    store: GraphStore,
+    triples: list[Triple],
+    *,
+    contributor: Contributor,
+    comment: str,
+    base: str,
+    context: ValidationContext,
+    source: str | None,
+    now: datetime | None,
+) -> CommitResult:
+    """:func:`commit`'s work inside the write transaction on ``store``, the copy written."""
+    digest = content_hash(triples)
+    identifier = digest.removeprefix("sha256:")[:16]
+    graph = graph_iri(f"contribution/{identifier}", base)
+    if store.has_graph(graph):
+        existing = get_record(store, identifier, base=base)
+        raise _AlreadyCommittedError(existing)
+    meta = _metadata(
+        graph,
+        triples,
+        contributor=contributor,
+        comment=comment.strip(),
+        source=source,
+        digest=digest,
+        base=base,
+        now=now or datetime.now(UTC),
+    )
+    outcome = check([*triples, *meta], store=store, context=context)
+    if not outcome.conforms:
+        raise ValidationFailedError(
+            f"the contribution does not conform ({len(outcome.violations)} violations); "
+            "nothing was committed",
+            outcome=outcome,
+        )
+    name = ox.NamedNode(graph)
+    store.load_quads(ox.Quad(s, p, o, name) for s, p, o in [*triples, *meta])
+    record = get_record(store, identifier, base=base)
+    return CommitResult(record=record, outcome=outcome, created=True)
+
+
+def _records(
+    store: GraphStore, *, base: str, identifier: str | None = None
+) -> list[ContributionRecord]:
+    cp = f"{base}ontology#"
+    prefix = graph_iri("contribution/x", base)[:-1]
+    only = ""
+    if identifier is not None:
+        if not _SLUG.fullmatch(identifier):
+            return []
+        only = f"FILTER(?g = <{prefix}{identifier}>)"
+    rows = store.query(
+        f"""
+        PREFIX prov: <{PROV}> PREFIX rdfs: <{RDFS}> PREFIX dcterms: <{DCTERMS}>
+        SELECT ?g ?who ?time ?hash ?comment ?source (COUNT(*) AS ?n) WHERE {{
+          GRAPH ?g {{
+            ?g a <{cp}Contribution> ; prov:wasAttributedTo ?who ; prov:generatedAtTime ?time ;
+               <{cp}contentHash> ?hash ; rdfs:comment ?comment .
+            OPTIONAL {{ ?g dcterms:source ?source }}
+            ?s ?p ?o .
+          }}
+          {only}
+        }} GROUP BY ?g ?who ?time ?hash ?comment ?source ORDER BY ?time ?g
+    """,
+        union_default_graph=False,
+    ).rows()
+    records = []
+    for row in rows:
+        g = row["g"].value
+        records.append(
+            ContributionRecord(
+                id=g.removeprefix(prefix),
+                graph=g,
+                contributor=row["who"].value,
+                time=row["time"].value,
+                content_hash=row["hash"].value,
+                comment=row["comment"].value,
+                source=row["source"].value if "source" in row else None,
+                statements=int(row["n"].value),
+            )
+        )
+    return records
+
+
+def list_contributions(store: GraphStore, *, base: str) -> list[ContributionRecord]:
+    """Every committed contribution, oldest first."""
+    return _records(store, base=base)
+
+
+def get_record(store: GraphStore, identifier: str, *, base: str) -> ContributionRecord:
+    """The record of one contribution.
+
+    Raises:
+        NotFoundError: if there is no contribution with that id.
+    """
+    found = _records(store, base=base, identifier=identifier)
+    if not found:
+        raise NotFoundError(f"no contribution {identifier!r}")
+    return found[0]
+
+
+def withdraw(store_dir: Path, identifier: str, *, base: str) -> None:
+    """Remove a contribution's graph, atomically.
+
+    Raises:
+        NotFoundError: if there is no contribution with that id (nothing changes).
+    """
+    if not _SLUG.fullmatch(identifier):
+        raise NotFoundError(f"no contribution {identifier!r}")
+    graph = graph_iri(f"contribution/{identifier}", base)
+    with write_transaction(store_dir) as store:
+        if not store.has_graph(graph):
+            raise NotFoundError(f"no contribution {identifier!r}")
+        store.drop_graph(graph)
+
+
+def validate_files_in_context(
+    paths: list[Path], *, store: GraphStore, source_dir: Path
+) -> ValidationOutcome:
+    """Validate RDF files (every graph's statements) as part of ``store``, offline.
+
+    Raises:
+        UnsupportedFormatError, RdfSyntaxError: if a file cannot be parsed.
+        InputError: if a file cannot be read.
+    """
+    triples: set[Triple] = set()
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        for quad in parse_quads(
+            data, format=RdfFormat.from_path(path), source=str(path), fresh_blank_nodes=True
+        ):
+            triples.add((quad.subject, quad.predicate, quad.object))  # type: ignore[arg-type]
+    return check(
+        sorted(triples, key=str), store=store, context=ValidationContext.from_files(source_dir)
+    )

@@ -1,0 +1,241 @@
+"""Validations in processes of their own, stopped at their limits or when the client leaves.
+
+pySHACL runs in Python and reads no flag: a thread running it cannot be stopped, so a
+validation whose client has gone, or whose time has passed, would go on taking a core. So
+each validation runs in a child process, forked from a fork server that has already imported
+cpgraph (it starts in milliseconds, not the second a fresh interpreter takes), and is killed
+(SIGKILL) at its time limit or as soon as its client disconnects. Its data segment is limited
+(``RLIMIT_DATA``), so a validation that grows too large fails alone, and it dies with its
+server process (``PR_SET_PDEATHSIG``). A commit killed this way publishes nothing: it is a
+copy-on-write transaction (:func:`cpgraph.store.embedded.write_transaction`).
+
+Each server process admits at most ``validate_processes`` validations at once, and one client
+at most ``validate_concurrency`` of them, counted across the server processes where a
+shared table is given (as ``cpgraph serve`` does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import pickle
+import resource
+import signal
+import threading
+from collections.abc import Awaitable, Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, TypeVar
+
+from cpgraph.config import Settings
+from cpgraph.engine.workers import SharedCounts
+from cpgraph.errors import (
+    CpgraphError,
+    LimitError,
+    TooManyValidationsError,
+    ValidationTimeoutError,
+)
+from cpgraph.store.embedded import GraphStore
+from cpgraph.validation import contributions as contrib
+from cpgraph.validation.neighbourhood import Triple
+from cpgraph.validation.shacl import ValidationOutcome
+
+T = TypeVar("T")
+_POLL_SECONDS = 0.2
+_PR_SET_PDEATHSIG = 1
+_context_lock = threading.Lock()
+_context: Any = None
+
+
+def _fork_server() -> Any:
+    """The multiprocessing context whose fork server has imported this module."""
+    global _context
+    with _context_lock:
+        if _context is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__])
+            _context = context
+        return _context
+
+
+def check_job(triples: list[Triple], build: str | None, context: bytes) -> ValidationOutcome:
+    """In the child: :func:`~cpgraph.validation.contributions.check` against the build."""
+    store = GraphStore(Path(build), read_only=True) if build is not None else None
+    return contrib.check(triples, store=store, context=pickle.loads(context))
+
+
+def commit_job(
+    store_dir: str,
+    triples: list[Triple],
+    contributor: contrib.Contributor,
+    comment: str,
+    source: str | None,
+    base: str,
+    context: bytes,
+) -> contrib.CommitResult:
+    """In the child: :func:`cpgraph.validation.contributions.commit` (validation and the write)."""
+    return contrib.commit(
+        Path(store_dir),
+        triples,
+        contributor=contributor,
+        comment=comment,
+        source=source,
+        base=base,
+        context=pickle.loads(context),
+    )
+
+
+def _child(conn: Connection, memory: int, job: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """A validation process: run ``job`` and send back its result or its cpgraph error."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if memory:
+        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+    try:
+        message: tuple[Any, ...] = ("ok", job(*args))
+    except CpgraphError as exc:
+        message = ("error", type(exc), exc.args, exc.__dict__)
+    except (MemoryError, RecursionError):
+        message = ("ended", "it needed more memory than it may have")
+    try:
+        conn.send(message)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        conn.send(("error", CpgraphError, (str(message[2][0]),), {}))
+    except MemoryError:
+        os._exit(1)
+    conn.close()
+
+
+class ValidationRunner:
+    """Runs validations in child processes, within one server process's limits."""
+
+    def __init__(self, settings: Settings, shared: SharedCounts | None = None) -> None:
+        self.timeout = settings.validate_timeout
+        self._shared = shared  # per-client counts of every server process
+        self.per_client = settings.validate_concurrency
+        self.processes = settings.validate_processes
+        self.memory = settings.validate_memory
+        self._running: dict[str, int] = {}
+        self._context_bytes: tuple[object, bytes] | None = None
+
+    def context_bytes(self, context: contrib.ValidationContext) -> bytes:
+        """``context`` pickled (once per context), for the child to unpickle."""
+        if self._context_bytes is None or self._context_bytes[0] is not context:
+            self._context_bytes = (context, pickle.dumps(context))
+        return self._context_bytes[1]
+
+    def _admit(self, client: str) -> None:
+        mine = self._running.get(client, 0)
+        if mine >= self.per_client:
+            raise self._refusal(mine)
+        if sum(self._running.values()) >= self.processes:
+            raise LimitError("every validation place is taken; try again in a moment")
+        if self._shared is not None:
+            everywhere = self._shared.add(client, self.per_client)
+            if everywhere >= self.per_client:
+                raise self._refusal(everywhere)
+        self._running[client] = mine + 1
+
+    def _refusal(self, running: int) -> TooManyValidationsError:
+        return TooManyValidationsError(
+            f"{running} of your validations are still running (the limit is "
+            f"{self.per_client}); wait for one to finish"
+        )
+
+    def _release(self, client: str) -> None:
+        if self._shared is not None:
+            self._shared.remove(client)
+        left = self._running.get(client, 0) - 1
+        if left > 0:
+            self._running[client] = left
+        else:
+            self._running.pop(client, None)
+
+    async def run(
+        self,
+        client: str,
+        job: Callable[..., T],
+        *args: Any,
+        gone: Callable[[], Awaitable[bool]] | None = None,
+    ) -> T:
+        """``job(*args)`` in a child process, for ``client``; its result or its error.
+
+        Raises:
+            TooManyValidationsError: if ``client`` has its limit of validations running.
+            LimitError: if this server process runs all the validations it may.
+            ValidationTimeoutError: if the job passed the time limit, or its process ended
+                without an answer (its memory limit, a crash); it was stopped.
+            CpgraphError: what the job raised.
+        """
+        self._admit(client)
+        try:
+            message = await self._in_child(job, args, gone)
+        finally:
+            self._release(client)
+        if message[0] == "ok":
+            result: T = message[1]
+            return result
+        if message[0] == "error":
+            _kind, cls, exc_args, state = message
+            error: CpgraphError = cls.__new__(cls)
+            error.args = exc_args
+            error.__dict__.update(state)
+            raise error
+        raise ValidationTimeoutError(
+            f"the validation ended without an answer ({message[1]}); send less at a time"
+        )
+
+    async def _in_child(
+        self,
+        job: Callable[..., Any],
+        args: tuple[Any, ...],
+        gone: Callable[[], Awaitable[bool]] | None,
+    ) -> tuple[Any, ...]:
+        context = _fork_server()
+        reader, writer = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_child, args=(writer, self.memory, job, args), name="cpgraph-validation"
+        )
+        loop = asyncio.get_running_loop()
+        readable = asyncio.Event()
+        try:
+            await asyncio.to_thread(process.start)
+            writer.close()
+            loop.add_reader(reader.fileno(), readable.set)
+            deadline = loop.time() + self.timeout
+            while True:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise ValidationTimeoutError(
+                        f"the validation was stopped after {self.timeout:g} s; send less at a "
+                        "time, or ask the operator for a longer limit"
+                    )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(readable.wait(), min(_POLL_SECONDS, remaining))
+                if readable.is_set():
+                    try:
+                        message: tuple[Any, ...] = await asyncio.to_thread(reader.recv)
+                    except (EOFError, OSError):
+                        await asyncio.to_thread(process.join, 5)
+                        return ("ended", _ending(process.exitcode))
+                    return message
+                if gone is not None and await gone():
+                    raise ValidationTimeoutError("the client went away; the validation stopped")
+        finally:
+            with contextlib.suppress(ValueError, OSError):
+                loop.remove_reader(reader.fileno())
+            if process.pid is not None and process.is_alive():
+                process.kill()
+            if process.pid is not None:
+                await asyncio.to_thread(process.join, 10)
+            reader.close()
+            writer.close()
+
+
+def _ending(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        return f"its process was ended by signal {-exitcode}, likely its memory limit"
+    return f"its process exited with status {exitcode}, likely its memory limit"
