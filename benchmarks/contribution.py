@@ -25,7 +25,7 @@ import pyoxigraph as ox
 from harness import ROOT, machine, versions, write_json
 from synthetic import contribution_nquads, generate
 
-from cpgraph.store.embedded import GraphStore
+from cpgraph.store.oxigraph import GraphStore
 from cpgraph.validation import contributions as contrib
 
 

@@ -38,7 +38,8 @@ import httptools
 import pyoxigraph as ox
 import uvloop
 
-from cpgraph.store.embedded import current_build, is_merged
+from cpgraph.store.builds import current_build
+from cpgraph.store.union import is_merged
 
 JSON = "application/sparql-results+json"
 _STATUS = {

@@ -333,7 +333,7 @@ def _saved(report: dict[str, Any]) -> list[str]:
     out = [
         "## Saved queries",
         "",
-        "Each `queries/*.rq` through `cpgraph.store.embedded.GraphStore.query` with the usual "
+        "Each `queries/*.rq` through `cpgraph.store.oxigraph.GraphStore.query` with the usual "
         "prefixes and its default parameters bound, every row read (no pagination), in "
         "seconds, with the rows it returned. The synthetic columns query the synthetic graph "
         "together with the shipped data, so that the defaults (shipped entities) are found.",

@@ -14,7 +14,7 @@ side in the same session, run by run:
   Python server over pyoxigraph does, to show what a Python server can reach at all), with the
   load generator's own ceiling, and the peak RSS of each server; the same four kinds on the
   shipped graph (the part ``shipped-endpoint``), with queries on its own entities;
-- the saved queries (``queries/*.rq``) through :class:`cpgraph.store.embedded.GraphStore`, on the
+- the saved queries (``queries/*.rq``) through :class:`cpgraph.store.oxigraph.GraphStore`, on the
 shipped
   graph and on the synthetic one;
 - contribution validation: a 1,000-statement contribution against the store, with full-store
@@ -69,7 +69,9 @@ from synthetic import Stats, contribution_nquads, generate, iter_sizes
 
 from cpgraph.config import load_settings
 from cpgraph.server import allocator
-from cpgraph.store.embedded import GraphStore, is_merged, new_build_path, publish_build
+from cpgraph.store.builds import new_build_path, publish_build
+from cpgraph.store.oxigraph import GraphStore
+from cpgraph.store.union import is_merged
 
 HERE = Path(__file__).resolve().parent
 PREFIXES = (
@@ -788,7 +790,7 @@ SAVED_QUERY = """
 import json, sys, time
 from pathlib import Path
 from cpgraph.rdf.namespaces import prefixes
-from cpgraph.store.embedded import GraphStore
+from cpgraph.store.oxigraph import GraphStore
 sys.path.insert(0, sys.argv[4])
 from run import saved_query_defaults
 store = GraphStore(Path(sys.argv[1]), read_only=True)
@@ -943,7 +945,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from cpgraph.rdf.io import parse_file, to_rdflib_triples
-from cpgraph.store.embedded import GraphStore
+from cpgraph.store.oxigraph import GraphStore
 from cpgraph.validation.shacl import load_ontology, load_shapes, validate_graph
 ontology = load_ontology(Path(sys.argv[3]) / 'ontology')
 shapes = load_shapes(Path(sys.argv[3]) / 'shapes')
@@ -981,7 +983,7 @@ try:
 except ImportError as exc:
     print(json.dumps({'skipped': f'no fast path in cpgraph yet ({exc})'}))
     sys.exit(0)
-from cpgraph.store.embedded import GraphStore
+from cpgraph.store.oxigraph import GraphStore
 t0 = time.perf_counter()
 context = ValidationContext.from_files(Path(sys.argv[3]))
 store = GraphStore(Path(sys.argv[1]), read_only=True)
@@ -1081,11 +1083,12 @@ WRITES = """
 # statement.
 import json, sys, time
 from pathlib import Path
-import cpgraph.store.embedded
-from cpgraph.store.embedded import GraphStore, current_build, write_transaction
+import cpgraph.store.union
+from cpgraph.store.builds import current_build, write_transaction
+from cpgraph.store.oxigraph import GraphStore
 store_dir, updates = Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text())
 if sys.argv[3] == 'whole':
-    cpgraph.store.embedded.data_operations = lambda _: None
+    cpgraph.store.union.data_operations = lambda _: None
 out = {}
 sizes = [len(GraphStore(current_build(store_dir), read_only=True))]  # before, then after each
 for name, text in updates.items():

@@ -20,7 +20,7 @@ import rdflib
 
 from cpgraph.config import Settings
 from cpgraph.store.build import build_store
-from cpgraph.store.embedded import open_current
+from cpgraph.store.builds import open_current
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

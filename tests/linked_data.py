@@ -12,7 +12,7 @@ from tests.conftest import FIXTURES, ROOT
 from cpgraph.config import Settings
 from cpgraph.rdf.io import RdfFormat
 from cpgraph.store.build import build_store
-from cpgraph.store.embedded import GraphStore
+from cpgraph.store.oxigraph import GraphStore
 
 BASE = "https://w3id.org/cpgraph/"
 AWKWARD_GRAPH = f"{BASE}graph/test/awkward"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 
+import pytest
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
@@ -225,3 +226,25 @@ def _request(graph: Graph, node: Node) -> HttpRequest:
         ),
         text=None if body is None else body[0],
     )
+
+
+def suite(folder: Path, title: str) -> list[W3CTest]:
+    """The tests of the suite in ``folder``; the calling test module is skipped without it."""
+    if not (folder / "manifest.ttl").is_file():
+        pytest.skip(f"no W3C {title} suite at {folder}", allow_module_level=True)
+    return load_manifest(folder / "manifest.ttl")
+
+
+def params(tests: list[W3CTest], allowed_failures: dict[str, str]) -> list[object]:
+    """The tests as pytest parameters named by their manifest names; an allowed failure (with
+    its reason) is a strict xfail, so one that starts passing is noticed."""
+    return [
+        pytest.param(
+            test,
+            id=test.name,
+            marks=[pytest.mark.xfail(reason=allowed_failures[test.name], strict=True)]
+            if test.name in allowed_failures
+            else [],
+        )
+        for test in tests
+    ]

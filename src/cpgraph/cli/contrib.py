@@ -15,11 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cpgraph.cli.results import format_table
 from cpgraph.config import Settings
-from cpgraph.engine.query import format_table
 from cpgraph.errors import InputError
-from cpgraph.rdf.io import RdfFormat
-from cpgraph.store.embedded import open_current
+from cpgraph.rdf.formats import RdfFormat
+from cpgraph.store.builds import open_current
 from cpgraph.validation import contributions as contrib
 
 Command = Callable[[argparse.Namespace, Settings], int]

@@ -31,8 +31,8 @@ from cpgraph.publish.push import (
     push,
     verify_copy,
 )
-from cpgraph.rdf.io import RdfFormat
-from cpgraph.store.embedded import open_current
+from cpgraph.rdf.formats import RdfFormat
+from cpgraph.store.builds import open_current
 
 Command = Callable[[argparse.Namespace, Settings], int]
 FORMATS = [f.value for f in RdfFormat]
@@ -179,33 +179,27 @@ def _push(args: argparse.Namespace, settings: Settings) -> int:
         state.unlink(missing_ok=True)
     build = build_info(store)
     description = describe(store, base=settings.base_iri, distributions=dump_distributions())
+    shared: dict[str, Any] = {  # what checking a copy and pushing one are both told
+        "build": build.id,
+        "description": description,
+        "graphs": args.graph,
+        "isomorphism_limit": args.isomorphism_limit,
+        "timeout": args.timeout,
+        "progress": lambda m: print(m, file=sys.stderr),
+    }
     try:
         if args.verify_only:
-            report = verify_copy(
-                store,
-                target,
-                build=build.id,
-                description=description,
-                graphs=args.graph,
-                isomorphism_limit=args.isomorphism_limit,
-                timeout=args.timeout,
-                progress=lambda m: print(m, file=sys.stderr),
-            )
+            report = verify_copy(store, target, **shared)
             _print_report(report, as_json=args.json)
             return 0
         report = push(
             store,
             target,
-            build=build.id,
-            description=description,
-            graphs=args.graph,
             protocol=protocol,
             batch_size=args.batch,
             state_file=state,
             verify=not args.no_verify,
-            isomorphism_limit=args.isomorphism_limit,
-            timeout=args.timeout,
-            progress=lambda m: print(m, file=sys.stderr),
+            **shared,
         )
     except PushVerificationError as exc:
         _print_report(exc.report, as_json=args.json)

@@ -21,13 +21,16 @@ from cpgraph.cli.contrib import add_contribution_commands
 from cpgraph.cli.export import add_commands
 from cpgraph.cli.queries import add_commands as add_query_commands
 from cpgraph.cli.queries import add_query_options, run_saved_query
+from cpgraph.cli.results import format_table, run_query, shorten
 from cpgraph.config import Settings, load_settings
-from cpgraph.engine.query import QueryFormat, format_table, run_query, shorten
+from cpgraph.engine.negotiation import QueryFormat
 from cpgraph.errors import CpgraphError, InputError, ValidationFailedError
 from cpgraph.publish.stats import class_counts, source_counts
 from cpgraph.rdf.io import ox_iri
 from cpgraph.store.build import build_store
-from cpgraph.store.embedded import GraphStore, current_build, is_merged, open_current
+from cpgraph.store.builds import current_build, open_current
+from cpgraph.store.oxigraph import GraphStore
+from cpgraph.store.union import is_merged
 from cpgraph.validation.contributions import validate_files_in_context
 from cpgraph.validation.shacl import ValidationOutcome, validate_files
 
@@ -113,7 +116,7 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from cpgraph.server.app import serve  # the server's dependencies load only when serving
+    from cpgraph.server.supervisor import serve  # the server's dependencies load only when serving
 
     if args.host:
         settings = settings.with_(host=args.host)

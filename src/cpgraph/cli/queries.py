@@ -12,11 +12,12 @@ import sys
 from collections.abc import Callable
 from typing import IO, Any
 
+from cpgraph.cli.results import format_table, write_result
 from cpgraph.config import Settings
-from cpgraph.engine.query import QueryFormat, format_table, write_result
+from cpgraph.engine.negotiation import QueryFormat
 from cpgraph.errors import InputError
 from cpgraph.saved.library import library_folder, load_library, run_saved
-from cpgraph.store.embedded import open_current
+from cpgraph.store.builds import open_current
 
 Command = Callable[[argparse.Namespace, Settings], int]
 

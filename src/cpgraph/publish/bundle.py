@@ -39,7 +39,7 @@ from cpgraph.publish.describe import (
 )
 from cpgraph.publish.dumps import DumpCache, sha256_of
 from cpgraph.publish.export import export_file
-from cpgraph.rdf.io import RdfFormat
+from cpgraph.rdf.formats import RdfFormat
 from cpgraph.rdf.jsonld import context_document
 from cpgraph.rdf.namespaces import DCTERMS, RDFS, graph_iri
 
@@ -123,7 +123,9 @@ def _write_payload(cache: DumpCache, root: Path) -> list[BundleFile]:
         json.dumps(context_document(cache.base), indent=2) + "\n", encoding="utf-8"
     )
     files.append(
-        _entry(root, "context.jsonld", "application/ld+json", "The JSON-LD context of the dump")
+        _entry(
+            root, "context.jsonld", RdfFormat.JSON_LD.media_type, "The JSON-LD context of the dump"
+        )
     )
     (root / "void.ttl").write_bytes(cache.render_description(RdfFormat.TURTLE))
     files.append(_entry(root, "void.ttl", RdfFormat.TURTLE.media_type, "VoID and DCAT description"))

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from cpgraph.rdf.io import RdfFormat
+from cpgraph.rdf.formats import RdfFormat
 from cpgraph.rdf.namespaces import DCTERMS, PROV, RDF, RDFS, XSD, graph_iri, prefixes, vocab
-from cpgraph.store.embedded import GraphStore
+from cpgraph.store import Store
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -46,14 +46,22 @@ DESCRIPTION = (
 )
 KEYWORDS = ("cleaner production", "China", "environmental policy", "linked data")
 
-# The names the W3C gives the formats (``http://www.w3.org/ns/formats/<name>``).
-FORMAT_NAMES = {
-    RdfFormat.TURTLE: "Turtle",
-    RdfFormat.N_TRIPLES: "N-Triples",
-    RdfFormat.N_QUADS: "N-Quads",
-    RdfFormat.TRIG: "TriG",
-    RdfFormat.JSON_LD: "JSON-LD",
-    RdfFormat.RDF_XML: "RDF_XML",
+# Per kind of partition: the query for each partition's ?x and size ?n, the predicates
+# that count them, link one and state its size.
+_PARTITIONS = {
+    "class": (
+        "SELECT ?x (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?x FILTER(ISIRI(?x)) } "
+        "GROUP BY ?x ORDER BY ?x",
+        "classes",
+        "classPartition",
+        "entities",
+    ),
+    "property": (
+        "SELECT ?x (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?x ?o } } GROUP BY ?x ORDER BY ?x",
+        "properties",
+        "propertyPartition",
+        "triples",
+    ),
 }
 _BUILD_STAMP = re.compile(r"^(\d{8}T\d{6})")
 
@@ -66,7 +74,7 @@ class BuildInfo:
     created: datetime
 
 
-def build_info(store: GraphStore) -> BuildInfo:
+def build_info(store: Store) -> BuildInfo:
     """The build a store was opened from (its folder name and creation time).
 
     A build folder is named after the moment it was made (``20261123T180102-...``); other
@@ -103,7 +111,7 @@ class Distribution:
         """A readable title: the format, what it holds, the compression."""
         scope = "every named graph" if self.fmt.holds_graphs else "the union of the graphs"
         packed = ", gzip-compressed" if self.gzip else ""
-        return f"{FORMAT_NAMES[self.fmt].replace('_', '/')} dump of {scope}{packed}"
+        return f"{self.fmt.label} dump of {scope}{packed}"
 
 
 def dump_distributions() -> list[Distribution]:
@@ -126,7 +134,7 @@ def dataset_iri(base: str) -> str:
 
 
 def describe(
-    store: GraphStore,
+    store: Store,
     *,
     base: str,
     distributions: Sequence[Distribution] = (),
@@ -144,7 +152,7 @@ def describe(
 
 
 class _Describer:
-    def __init__(self, store: GraphStore, base: str, build: BuildInfo) -> None:
+    def __init__(self, store: Store, base: str, build: BuildInfo) -> None:
         self.store = store
         self.base = base
         self.build = build
@@ -185,8 +193,8 @@ class _Describer:
         d = self.dataset
         self._about(d)
         self._figures(d)
-        classes = self._class_partitions(d)
-        properties = self._property_partitions(d)
+        classes = self._partitions(d, "class")
+        properties = self._partitions(d, "property")
         for namespace in sorted({_namespace(i) for i in [*classes, *properties]}):
             self.iri(d, VOID + "vocabulary", namespace)
         self._graphs(d)
@@ -240,32 +248,19 @@ class _Describer:
             self.number("SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }"),
         )
 
-    def _class_partitions(self, d: ox.NamedNode) -> list[str]:
-        rows = self.select(
-            "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(ISIRI(?c)) } "
-            "GROUP BY ?c ORDER BY ?c"
-        )
-        self.count(d, VOID + "classes", len(rows))
+    def _partitions(self, d: ox.NamedNode, kind: str) -> list[str]:
+        """A partition of the dataset per class or per property, with its size."""
+        query, total, partition, measure = _PARTITIONS[kind]
+        rows = self.select(query)
+        self.count(d, VOID + total, len(rows))
         for row in rows:
-            part = self.minted("class", row["c"].value)
-            self.add(d, VOID + "classPartition", part)
+            value = row["x"].value
+            part = self.minted(kind, value)
+            self.add(d, VOID + partition, part)
             self.iri(part, RDF + "type", VOID + "Dataset")
-            self.iri(part, VOID + "class", row["c"].value)
-            self.count(part, VOID + "entities", int(row["n"].value))
-        return [row["c"].value for row in rows]
-
-    def _property_partitions(self, d: ox.NamedNode) -> list[str]:
-        rows = self.select(
-            "SELECT ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?p ORDER BY ?p"
-        )
-        self.count(d, VOID + "properties", len(rows))
-        for row in rows:
-            part = self.minted("property", row["p"].value)
-            self.add(d, VOID + "propertyPartition", part)
-            self.iri(part, RDF + "type", VOID + "Dataset")
-            self.iri(part, VOID + "property", row["p"].value)
-            self.count(part, VOID + "triples", int(row["n"].value))
-        return [row["p"].value for row in rows]
+            self.iri(part, VOID + kind, value)
+            self.count(part, VOID + measure, int(row["n"].value))
+        return [row["x"].value for row in rows]
 
     def _graphs(self, d: ox.NamedNode) -> None:
         rows = self.select(
@@ -325,7 +320,7 @@ class _Describer:
             self.add(node, DCAT + "downloadURL", url)
             self.add(node, DCAT + "accessURL", url)
             self.iri(node, DCAT + "mediaType", IANA + dist.fmt.media_type)
-            self.iri(node, DCTERMS + "format", FORMATS + FORMAT_NAMES[dist.fmt])
+            self.iri(node, DCTERMS + "format", FORMATS + dist.fmt.w3c)
             self.iri(node, DCTERMS + "license", LICENCE)
             if dist.gzip:
                 self.iri(node, DCAT + "compressFormat", IANA + "application/gzip")
@@ -348,7 +343,7 @@ class _Describer:
                     ox.Literal(dist.sha256, datatype=ox.NamedNode(XSD + "hexBinary")),
                 )
         for fmt in RdfFormat:
-            self.iri(d, VOID + "feature", FORMATS + FORMAT_NAMES[fmt])
+            self.iri(d, VOID + "feature", FORMATS + fmt.w3c)
 
 
 def xsd_datetime(moment: datetime) -> str:

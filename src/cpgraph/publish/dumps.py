@@ -14,10 +14,8 @@ size); :meth:`DumpCache.description` is the full one, with every dump's size and
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
-import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -28,7 +26,6 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from cpgraph.errors import NotFoundError, StoreError
-from cpgraph.parts import open_part
 from cpgraph.publish.describe import (
     DESCRIPTION_PREFIXES,
     BuildInfo,
@@ -37,10 +34,11 @@ from cpgraph.publish.describe import (
     describe,
     dump_distributions,
 )
-from cpgraph.publish.export import export_file, format_of, write_quads
-from cpgraph.rdf.io import RdfFormat
+from cpgraph.publish.export import export_file, format_of, maybe_gzip, replacing, write_quads
+from cpgraph.rdf.formats import RdfFormat
 from cpgraph.rdf.namespaces import prefixes
-from cpgraph.store.embedded import BUILDS, GraphStore
+from cpgraph.store import Store
+from cpgraph.store.builds import BUILDS
 
 EXPORTS = "exports"
 _CHUNK = 1 << 20
@@ -77,16 +75,10 @@ def sha256_of(path: Path) -> str:
 
 
 class DumpCache:
-    """The dumps and description of the build ``store`` was opened from.
+    """The dumps and description of the build ``store`` was opened from, each written on
+    first use."""
 
-    >>> import tempfile
-    >>> cache = DumpCache(GraphStore(None), base="https://w3id.org/cpgraph/",
-    ...                   root=Path(tempfile.mkdtemp()))
-    >>> cache.get("cpgraph.nq").size > 0
-    True
-    """
-
-    def __init__(self, store: GraphStore, *, base: str, root: Path) -> None:
+    def __init__(self, store: Store, *, base: str, root: Path) -> None:
         """Keep the dumps of ``store``'s build under ``root/<build id>/``."""
         self.store = store
         self.base = base
@@ -100,7 +92,7 @@ class DumpCache:
         self._rendered: dict[RdfFormat, bytes] = {}
 
     @classmethod
-    def for_store_dir(cls, store: GraphStore, *, base: str, store_dir: Path) -> DumpCache:
+    def for_store_dir(cls, store: Store, *, base: str, store_dir: Path) -> DumpCache:
         """The cache in ``<store_dir>/exports/`` (beside the builds)."""
         return cls(store, base=base, root=store_dir / EXPORTS)
 
@@ -242,22 +234,8 @@ def _plain(distribution: Distribution) -> Distribution:
 
 
 def _gzip_file(source: Path, target: Path) -> None:
-    try:
-        tmp, out_file = open_part(target)
-    except OSError as exc:
-        raise StoreError(f"cannot write {target}: {exc}") from exc
-    try:
-        with (
-            source.open("rb") as raw,
-            out_file as out,
-            gzip.GzipFile(filename="", fileobj=out, mode="wb", mtime=0, compresslevel=6) as zipped,
-        ):
-            shutil.copyfileobj(raw, zipped, _CHUNK)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise StoreError(f"cannot write {target}: {exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(target) as out, source.open("rb") as raw, maybe_gzip(out, True) as zipped:
+        shutil.copyfileobj(raw, zipped, _CHUNK)
 
 
 def iter_file(path: Path, *, chunk: int = _CHUNK) -> Iterator[bytes]:

@@ -32,20 +32,17 @@ import pyoxigraph as ox
 
 from cpgraph.errors import InputError, NotFoundError, StoreError, UnsupportedFormatError
 from cpgraph.parts import open_part
-from cpgraph.publish.describe import DESCRIPTION_PREFIXES, FORMAT_NAMES, description_graph
-from cpgraph.rdf.io import RdfFormat
+from cpgraph.publish.describe import DESCRIPTION_PREFIXES, description_graph
+from cpgraph.rdf.formats import RdfFormat
 from cpgraph.rdf.jsonld import write_jsonld
 from cpgraph.rdf.namespaces import prefixes
-from cpgraph.store.embedded import GraphStore
+from cpgraph.store import Store
 
 GZIP_SUFFIX = ".gz"
 
 
 def format_of(name: str) -> tuple[RdfFormat, bool]:
     """The format and compression a file name says (``cpgraph.nq.gz``: N-Quads, gzipped).
-
-    >>> format_of("cpgraph.trig.gz")
-    (<RdfFormat.TRIG: 'trig'>, True)
 
     Raises:
         UnsupportedFormatError: if the name ends in no RDF extension cpgraph writes.
@@ -63,7 +60,7 @@ def format_of(name: str) -> tuple[RdfFormat, bool]:
 
 
 def export(
-    store: GraphStore,
+    store: Store,
     output: IO[bytes],
     *,
     fmt: RdfFormat,
@@ -89,7 +86,7 @@ def export(
         raise InputError("export one graph or the union of the graphs, not both")
     if graph is None and not union and not fmt.holds_graphs:
         raise InputError(
-            f"{FORMAT_NAMES[fmt].replace('_', '/')} holds no named graphs: export one graph "
+            f"{fmt.label} holds no named graphs: export one graph "
             "(--graph IRI) or the union of all graphs (--union), or use a format that keeps "
             "graphs (nq, trig, jsonld)"
         )
@@ -98,7 +95,7 @@ def export(
         raise NotFoundError(f"no graph {graph} in the store")
     names = {**prefixes(base), **DESCRIPTION_PREFIXES, "graph": f"{base}graph/"}
     try:
-        with _maybe_gzip(output, gzip) as out:
+        with maybe_gzip(output, gzip) as out:
             if graph == void:
                 write_quads(description, out, fmt, names, base, as_triples=not fmt.holds_graphs)
             elif graph is not None:
@@ -150,7 +147,8 @@ def _triples(quads: Iterable[ox.Quad]) -> Iterator[ox.Triple]:
 
 
 @contextmanager
-def _maybe_gzip(output: IO[bytes], packed: bool) -> Iterator[IO[bytes]]:
+def maybe_gzip(output: IO[bytes], packed: bool) -> Iterator[IO[bytes]]:
+    """``output``, or if ``packed`` a gzip stream into it with no timestamp (reproducible)."""
     if not packed:
         yield output
         return
@@ -159,7 +157,7 @@ def _maybe_gzip(output: IO[bytes], packed: bool) -> Iterator[IO[bytes]]:
 
 
 def export_file(
-    store: GraphStore,
+    store: Store,
     path: Path,
     *,
     base: str,
@@ -181,25 +179,39 @@ def export_file(
         named_fmt, named_gzip = format_of(path.name)
         fmt = fmt or named_fmt
         gzip = named_gzip if gzip is None else gzip
+    with replacing(path) as out:
+        export(
+            store,
+            out,
+            fmt=fmt,
+            base=base,
+            graph=graph,
+            union=union,
+            description=description,
+            gzip=gzip,
+        )
+    return path
+
+
+@contextmanager
+def replacing(path: Path, *, what: str = "", make_parents: bool = False) -> Iterator[IO[bytes]]:
+    """A new file beside ``path`` to write into, moved over ``path`` only once written whole.
+
+    Raises:
+        StoreError: if it cannot be written (the message names ``what``, else ``path``).
+    """
+    failed = f"cannot write {what or path}"
     try:
-        tmp, out_file = open_part(path)
+        if make_parents:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        tmp, out = open_part(path)
     except OSError as exc:
-        raise StoreError(f"cannot write {path}: {exc}") from exc
+        raise StoreError(f"{failed}: {exc}") from exc
     try:
-        with out_file as out:
-            export(
-                store,
-                out,
-                fmt=fmt,
-                base=base,
-                graph=graph,
-                union=union,
-                description=description,
-                gzip=gzip,
-            )
+        with out:
+            yield out
         os.replace(tmp, path)
     except OSError as exc:
-        raise StoreError(f"cannot write {path}: {exc}") from exc
+        raise StoreError(f"{failed}: {exc}") from exc
     finally:
         tmp.unlink(missing_ok=True)
-    return path

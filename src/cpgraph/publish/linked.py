@@ -2,13 +2,13 @@
 
 Every IRI cpgraph mints dereferences: an instance ``<base>id/{kind}/{slug}`` to its concise
 bounded description, a named graph ``<base>graph/{...}`` to its statements. This module reads
-those from a :class:`~cpgraph.store.embedded.GraphStore` (HTML is built by
+those from a :class:`~cpgraph.store.oxigraph.GraphStore` (HTML is built by
 :mod:`cpgraph.web.pages`, the
 HTTP layer is :mod:`cpgraph.server.routes.resources`). IRIs are never spliced into query text:
 the resource is bound by a ``VALUES`` block whose terms pyoxigraph itself writes in
 N-Triples syntax (from terms it has validated).
 
->>> from cpgraph.store.embedded import GraphStore
+>>> from cpgraph.store.oxigraph import GraphStore
 >>> store = GraphStore(None)
 >>> mentions(store, "https://w3id.org/cpgraph/id/org/sepa")
 False
@@ -22,12 +22,11 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from cpgraph.engine.query import GRAPH_MEDIA_TYPES, parse_accept
-from cpgraph.errors import InputError, NotAcceptableError, NotFoundError
-from cpgraph.rdf.io import RdfFormat
+from cpgraph.errors import NotFoundError
+from cpgraph.rdf.formats import RdfFormat
 from cpgraph.rdf.jsonld import write_jsonld
 from cpgraph.rdf.namespaces import RDF, RDFS, prefixes, vocab
-from cpgraph.store.embedded import GraphStore
+from cpgraph.store import Store
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
@@ -122,7 +121,7 @@ def _values(terms: Iterable[Term]) -> str:
     return " ".join(str(t) for t in terms)
 
 
-def _query(store: GraphStore, sparql: str, base: str, **bind: Term) -> list[dict[str, Term]]:
+def _query(store: Store, sparql: str, base: str, **bind: Term) -> list[dict[str, Term]]:
     """Run a SELECT with cpgraph's prefixes, ``bind`` fixing variables by a VALUES block."""
     values = "".join(f"VALUES ?{name} {{ {term} }} " for name, term in bind.items())
     if values:
@@ -131,7 +130,7 @@ def _query(store: GraphStore, sparql: str, base: str, **bind: Term) -> list[dict
     return list(store.query(sparql, prefixes=prefixes(base)).rows())
 
 
-def mentions(store: GraphStore, iri: str) -> bool:
+def mentions(store: Store, iri: str) -> bool:
     """Whether the graph mentions ``iri`` at all: as subject, object or graph name."""
     result = store.query(
         f"ASK {{ VALUES ?r {{ {ox.NamedNode(iri)} }} "
@@ -140,7 +139,7 @@ def mentions(store: GraphStore, iri: str) -> bool:
     return result.boolean
 
 
-def best_labels(store: GraphStore, iris: Iterable[str], *, base: str) -> dict[str, str]:
+def best_labels(store: Store, iris: Iterable[str], *, base: str) -> dict[str, str]:
     """A label for each IRI that has one: English first, then untagged, then any language."""
     wanted = sorted(set(iris))
     names: dict[str, str] = {}
@@ -165,7 +164,7 @@ def best_labels(store: GraphStore, iris: Iterable[str], *, base: str) -> dict[st
     return names
 
 
-def graph_infos(store: GraphStore, graphs: Iterable[str], *, base: str) -> dict[str, GraphInfo]:
+def graph_infos(store: Store, graphs: Iterable[str], *, base: str) -> dict[str, GraphInfo]:
     """What each named graph says about itself (source document, locator, kind, comment)."""
     wanted = sorted(set(graphs))
     if not wanted:
@@ -201,7 +200,7 @@ def graph_infos(store: GraphStore, graphs: Iterable[str], *, base: str) -> dict[
 
 
 def resource_view(
-    store: GraphStore, iri: str, *, base: str, incoming_limit: int = INCOMING_LIMIT
+    store: Store, iri: str, *, base: str, incoming_limit: int = INCOMING_LIMIT
 ) -> ResourceView:
     """What the graph says about ``iri``, for its page: labels, types, statements with the
     graphs they come from, incoming links (at most ``incoming_limit``, with the full count).
@@ -277,7 +276,7 @@ def resource_view(
     )
 
 
-def _graph_names(store: GraphStore, iris: Sequence[str]) -> set[str]:
+def _graph_names(store: Store, iris: Sequence[str]) -> set[str]:
     rows = store.query(
         f"SELECT ?g WHERE {{ VALUES ?g {{ {_values(ox.NamedNode(i) for i in iris)} }} "
         "GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
@@ -285,7 +284,7 @@ def _graph_names(store: GraphStore, iris: Sequence[str]) -> set[str]:
     return {row["g"].value for row in rows}
 
 
-def resource_quads(store: GraphStore, iri: str, *, base: str) -> list[ox.Quad]:
+def resource_quads(store: Store, iri: str, *, base: str) -> list[ox.Quad]:
     """The concise bounded description of ``iri``, in the graphs that state it.
 
     Its statements across all graphs, the statements about the blank nodes they reach (up to
@@ -342,7 +341,7 @@ def _unique(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
     return kept
 
 
-def graph_quads(store: GraphStore, iri: str) -> list[ox.Quad]:
+def graph_quads(store: Store, iri: str) -> list[ox.Quad]:
     """Every statement of the named graph ``iri``, in it.
 
     Raises:
@@ -354,9 +353,7 @@ def graph_quads(store: GraphStore, iri: str) -> list[ox.Quad]:
     return quads
 
 
-def graph_view(
-    store: GraphStore, iri: str, *, base: str, limit: int = GRAPH_PAGE_LIMIT
-) -> GraphView:
+def graph_view(store: Store, iri: str, *, base: str, limit: int = GRAPH_PAGE_LIMIT) -> GraphView:
     """A named graph for its page: what it says about itself and up to ``limit`` statements.
 
     Raises:
@@ -387,7 +384,7 @@ def graph_view(
 
 
 def class_members(
-    store: GraphStore, cls: str, *, base: str, limit: int = MEMBERS_LIMIT
+    store: Store, cls: str, *, base: str, limit: int = MEMBERS_LIMIT
 ) -> tuple[list[Member], int]:
     """Instances of ``cls`` (directly typed) with their labels, at most ``limit``, and the
     total count."""
@@ -443,44 +440,3 @@ def _used_prefixes(quads: Iterable[ox.Quad], base: str) -> dict[str, str]:
         for p, ns in prefixes(base).items()
         if p != "id" and any(i.startswith(ns) for i in iris)  # id:org\/sepa reads badly
     }
-
-
-HTML_MEDIA_TYPES = ("text/html", "application/xhtml+xml")
-FORMAT_PARAMETER = "format"
-
-
-def representation(accept: str | None, override: str | None = None) -> RdfFormat | None:
-    """Which representation of a resource to send: an RDF format, or None for the HTML page.
-
-    ``override`` is the ``?format=`` parameter (``html``, ``ttl``, ``jsonld``, ``nt``,
-    ``rdf``, ``trig``, ``nq``) and wins over the Accept header. Without either, and for
-    ``*/*``, the answer is Turtle; browsers ask for ``text/html`` first and get the page.
-
-    >>> representation("text/html,application/xhtml+xml,*/*;q=0.8") is None
-    True
-    >>> representation("application/ld+json")
-    <RdfFormat.JSON_LD: 'jsonld'>
-    >>> representation(None, "nt")
-    <RdfFormat.N_TRIPLES: 'nt'>
-
-    Raises:
-        InputError: if ``override`` names no format.
-        NotAcceptableError: if nothing the Accept header allows is offered.
-    """
-    if override is not None:
-        if override == "html":
-            return None
-        try:
-            return RdfFormat(override)
-        except ValueError:
-            names = ", ".join(["html", *(f.value for f in RdfFormat)])
-            raise InputError(f"unknown format {override!r}: use one of {names}") from None
-    for media, _q in parse_accept(accept):
-        if media in HTML_MEDIA_TYPES:
-            return None
-        if media in GRAPH_MEDIA_TYPES:
-            return GRAPH_MEDIA_TYPES[media]
-        if media in ("*/*", "text/*", "application/*"):
-            return RdfFormat.TURTLE if media != "application/*" else RdfFormat.JSON_LD
-    offered = ", ".join(["text/html", *(f.media_type for f in RdfFormat)])
-    raise NotAcceptableError(f"no acceptable representation; cpgraph offers {offered}")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from cpgraph.rdf.io import RdfFormat
+from cpgraph.rdf.formats import RdfFormat, ResultsFormat
 from cpgraph.rdf.namespaces import RDF, graph_iri
-from cpgraph.store.embedded import GraphStore
+from cpgraph.store import Store
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
@@ -30,7 +30,7 @@ class DatasetFigures:
     entities: int
 
 
-def dataset_figures(store: GraphStore, *, base: str) -> DatasetFigures:
+def dataset_figures(store: Store, *, base: str) -> DatasetFigures:
     """Count the store's statements, graphs, source extracts and typed entities."""
     cp = f"{base}ontology#"
     row = next(
@@ -64,10 +64,10 @@ def dataset_figures(store: GraphStore, *, base: str) -> DatasetFigures:
     )
 
 
-def build_figures(store: GraphStore, build: Path, *, base: str) -> DatasetFigures:
+def build_figures(store: Store, build: Path, *, base: str) -> DatasetFigures:
     """The figures of one build of the store, counted once and kept in its folder.
 
-    A build never changes (see :mod:`cpgraph.store.embedded`), so neither do its figures, and
+    A build never changes (see :mod:`cpgraph.store.builds`), so neither do its figures, and
     counting
     them means reading every statement: seconds from ten million on, which every server
     process would otherwise spend at each start and after each write. The first to count
@@ -140,19 +140,8 @@ def service_description(
     ]
     if update:
         triples.append(ox.Triple(service, n(SD + "supportedLanguage"), n(SD + "SPARQL11Update")))
-    for name in (
-        "SPARQL_Results_JSON",
-        "SPARQL_Results_XML",
-        "SPARQL_Results_CSV",
-        "SPARQL_Results_TSV",
-        "Turtle",
-        "N-Triples",
-        "N-Quads",
-        "TriG",
-        "JSON-LD",
-        "RDF_XML",
-    ):
-        triples.append(ox.Triple(service, n(SD + "resultFormat"), n(FORMATS + name)))
+    for written in (*ResultsFormat, *RdfFormat):
+        triples.append(ox.Triple(service, n(SD + "resultFormat"), n(FORMATS + written.w3c)))
     if figures is not None:
         triples.append(
             ox.Triple(

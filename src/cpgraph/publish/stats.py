@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cpgraph.store.embedded import GraphStore
+from cpgraph.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,7 @@ class SourceCount:
     entities: int
 
 
-def class_counts(store: GraphStore, *, base: str) -> list[ClassCount]:
+def class_counts(store: Store, *, base: str) -> list[ClassCount]:
     """Instances per class among the data (ontology and shapes graphs left out), most first."""
     rows = store.query(
         f"""
@@ -39,7 +39,7 @@ def class_counts(store: GraphStore, *, base: str) -> list[ClassCount]:
     return [ClassCount(row["class"].value, int(row["n"].value)) for row in rows]
 
 
-def source_counts(store: GraphStore, *, base: str) -> list[SourceCount]:
+def source_counts(store: Store, *, base: str) -> list[SourceCount]:
     """Per source document: its extract graphs, the statements in them and entities they name."""
     rows = store.query(
         f"""

@@ -1,8 +1,10 @@
-"""Reading and writing RDF files: formats, parsing with positions, rdflib conversion.
+"""Reading and writing RDF files: parsing with positions, rdflib conversion.
+
+The formats themselves are in :mod:`cpgraph.rdf.formats`.
 
 Parsing uses Oxigraph's parsers (pure functions, no store), because they report the line and
 column of a syntax error precisely; :func:`to_rdflib` hands the result to rdflib-based code
-(pySHACL, owlrl). The store itself is owned by :mod:`cpgraph.store.embedded`.
+(pySHACL, owlrl). The store itself is owned by :mod:`cpgraph.store`.
 
 Every text from outside is measured before a parser sees it (:func:`check_rdf_text`,
 :func:`check_rdf_file`): Oxigraph's RDF/XML parser expands the entities a DOCTYPE declares (a
@@ -15,7 +17,6 @@ any text nested deeper than :data:`MAX_NESTING`.
 from __future__ import annotations
 
 import contextlib
-import enum
 import itertools
 import re
 from collections.abc import Iterable, Iterator
@@ -26,80 +27,8 @@ import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from cpgraph.errors import InputError, QuerySyntaxError, RdfSyntaxError, UnsupportedFormatError
-
-
-class RdfFormat(enum.Enum):
-    """The RDF serialisations cpgraph reads and writes, by their usual file extension."""
-
-    TURTLE = "ttl"
-    N_TRIPLES = "nt"
-    N_QUADS = "nq"
-    TRIG = "trig"
-    JSON_LD = "jsonld"
-    RDF_XML = "rdf"
-
-    @property
-    def oxigraph(self) -> ox.RdfFormat:
-        """The matching pyoxigraph format."""
-        return _OX_FORMATS[self]
-
-    @property
-    def media_type(self) -> str:
-        """The format's registered media type."""
-        return self.oxigraph.media_type
-
-    @property
-    def holds_graphs(self) -> bool:
-        """Whether the format can carry named graphs (N-Quads, TriG, JSON-LD)."""
-        return self in (RdfFormat.N_QUADS, RdfFormat.TRIG, RdfFormat.JSON_LD)
-
-    @classmethod
-    def from_path(cls, path: Path | str) -> RdfFormat:
-        """The format a file name's extension names.
-
-        Raises:
-            UnsupportedFormatError: for an extension cpgraph does not read.
-        """
-        suffix = Path(path).suffix.lower().lstrip(".")
-        aliases = {"owl": "rdf", "xml": "rdf", "json": "jsonld", "n3": "ttl"}
-        suffix = aliases.get(suffix, suffix)
-        try:
-            return cls(suffix)
-        except ValueError:
-            raise UnsupportedFormatError(
-                f"cannot tell the RDF format of {path}: use one of "
-                + ", ".join(f".{f.value}" for f in cls)
-            ) from None
-
-    @classmethod
-    def from_media_type(cls, media_type: str) -> RdfFormat:
-        """The format a media type names (parameters such as charset are ignored).
-
-        Raises:
-            UnsupportedFormatError: for a media type cpgraph does not read.
-        """
-        bare = media_type.split(";", 1)[0].strip().lower()
-        for fmt in cls:
-            if bare == fmt.media_type or bare in _EXTRA_MEDIA_TYPES.get(fmt, ()):
-                return fmt
-        raise UnsupportedFormatError(f"unsupported RDF media type: {media_type!r}")
-
-
-_OX_FORMATS = {
-    RdfFormat.TURTLE: ox.RdfFormat.TURTLE,
-    RdfFormat.N_TRIPLES: ox.RdfFormat.N_TRIPLES,
-    RdfFormat.N_QUADS: ox.RdfFormat.N_QUADS,
-    RdfFormat.TRIG: ox.RdfFormat.TRIG,
-    RdfFormat.JSON_LD: ox.RdfFormat.JSON_LD,
-    RdfFormat.RDF_XML: ox.RdfFormat.RDF_XML,
-}
-_EXTRA_MEDIA_TYPES = {
-    RdfFormat.TURTLE: ("application/x-turtle",),
-    RdfFormat.N_TRIPLES: ("text/plain",),
-    RdfFormat.RDF_XML: ("application/xml", "text/xml"),
-    RdfFormat.JSON_LD: ("application/json",),
-}
+from cpgraph.errors import InputError, QuerySyntaxError, RdfSyntaxError
+from cpgraph.rdf.formats import RdfFormat
 
 
 def parse_quads(

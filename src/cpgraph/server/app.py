@@ -1,4 +1,6 @@
-"""The FastAPI application: :func:`create_app` builds it, :func:`serve` runs it with uvicorn."""
+"""The FastAPI application of one server process: :func:`create_app` builds it over a
+:class:`cpgraph.server.runtime.Runtime` (``cpgraph serve`` runs it under uvicorn, see
+:mod:`cpgraph.server.supervisor`)."""
 
 from __future__ import annotations
 
@@ -12,19 +14,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cpgraph import __version__
 from cpgraph.config import Settings
-from cpgraph.engine.workers import ClientLimiter, QueryPool, SharedCounts
+from cpgraph.engine.limits import ClientLimiter, SharedCounts
+from cpgraph.engine.pool import QueryPool
 from cpgraph.errors import MemoryLimitError, StoreError
 from cpgraph.publish.service import build_figures
 from cpgraph.saved.library import library_folder, load_library
 from cpgraph.server.allocator import in_use as allocator_in_use
 from cpgraph.server.board import Board
 from cpgraph.server.deps import follow_current_build, serve_memory_copy
+from cpgraph.server.headers import header_middleware
 from cpgraph.server.problems import install_problem_handlers
 from cpgraph.server.routes import (
     browse,
@@ -38,12 +40,14 @@ from cpgraph.server.routes import (
     resources,
     sparql,
 )
-from cpgraph.server.security import SecurityHeaders
+from cpgraph.server.runtime import Runtime
 from cpgraph.server.static import mount_static
 from cpgraph.server.watchdog import MemoryWatchdog
-from cpgraph.store.embedded import BuildWatch, GraphStore, current_build, open_current, store_link
+from cpgraph.store.builds import BuildWatch, current_build, store_link
 from cpgraph.store.memory import MemoryCopies
-from cpgraph.validation.contributions import ValidationContext, load_contributors
+from cpgraph.store.oxigraph import GraphStore
+from cpgraph.validation.contributions import ValidationContext
+from cpgraph.validation.contributors import load_contributors
 
 log = logging.getLogger(__name__)
 
@@ -65,42 +69,48 @@ def create_app(
     size past which it answers 503 and exits (:mod:`cpgraph.server.watchdog`).
     """
 
+    runtime = Runtime(
+        settings=settings,
+        library=load_library(library_folder(settings.source_dir)),
+        board=board,
+        validation_counts=validation_counts,
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The stamp, then the link, then the build it points to: a build published between
         # any two of them is followed at the first request (see follow_current_build).
-        app.state.build_watch = BuildWatch(settings.store_dir)
-        app.state.build_stamp = app.state.build_watch.stamp()
-        app.state.store_link = store_link(settings.store_dir)
+        runtime.build_watch = BuildWatch(settings.store_dir)
+        runtime.build_stamp = runtime.build_watch.stamp()
+        runtime.store_link = store_link(settings.store_dir)
         build = current_build(settings.store_dir)
         if build is None:
             raise StoreError(f"no store at {settings.store_dir}: run 'cpgraph build' first")
-        app.state.store_path = str(build)
-        app.state.store = GraphStore(build, read_only=True)
-        app.state.store_lock = threading.Lock()
-        app.state.allocator = allocator_in_use()
-        app.state.memory = MemoryCopies(
-            settings.memory_statements, functools.partial(serve_memory_copy, app)
+        runtime.store_path = str(build)
+        runtime.store = GraphStore(build, read_only=True)
+        runtime.store_lock = threading.Lock()
+        runtime.allocator = allocator_in_use()
+        runtime.memory = MemoryCopies(
+            settings.memory_statements, functools.partial(serve_memory_copy, runtime)
         )
-        app.state.memory.follow(app.state.store)
-        app.state.figures = build_figures(app.state.store, build, base=settings.base_iri)
-        app.state.board = board
-        app.state.pool = QueryPool(
+        runtime.memory.follow(runtime.store)
+        runtime.figures = build_figures(runtime.store, build, base=settings.base_iri)
+        runtime.pool = QueryPool(
             size=settings.query_workers,
             timeout=settings.query_timeout,
-            on_stuck=lambda: app.state.drain(),
+            on_stuck=lambda: runtime.drain(),
             tracker=None if board is None else board.in_flight,
         )
-        app.state.limiter = client_limiter(settings, client_counts)
-        app.state.write_lock = asyncio.Lock()
-        app.state.context = ValidationContext.from_store(app.state.store, base=settings.base_iri)
-        app.state.contributor_tokens = load_contributors(
+        runtime.limiter = client_limiter(settings, client_counts)
+        runtime.write_lock = asyncio.Lock()
+        runtime.context = ValidationContext.from_store(runtime.store, base=settings.base_iri)
+        runtime.contributor_tokens = load_contributors(
             settings.contributors_file, operator_token=settings.token
         )
-        await app.state.pool.start()
+        await runtime.pool.start()
         watchdog = None
         if memory_ceiling is not None:
-            pool = app.state.pool
+            pool = runtime.pool
             watchdog = MemoryWatchdog(
                 memory_ceiling,
                 asyncio.get_running_loop(),
@@ -119,8 +129,7 @@ def create_app(
         if board is not None:
             board.mark_ready(os.getpid())
         # What start-up made (the validation context, the figures, the modules) stays for the
-        # process's life: out of the collector's way, a full collection no longer walks it
-        # (that took 70 ms at 1M triples, during which no query was answered).
+        # process's life: out of the collector's way, a full collection no longer walks it.
         gc.collect()
         gc.freeze()
         try:
@@ -128,10 +137,10 @@ def create_app(
         finally:
             if watchdog is not None:
                 watchdog.close()
-            await app.state.pool.close()
-            app.state.memory.close(timeout=0)
-            app.state.build_watch.close()
-            app.state.store = None
+            await runtime.pool.close()
+            runtime.memory.close(timeout=0)
+            runtime.build_watch.close()
+            del runtime.store  # the build is let go of with the application
 
     app = FastAPI(
         title="cpgraph",
@@ -139,33 +148,15 @@ def create_app(
         summary="A knowledge graph of cleaner-production policy in China, over SPARQL.",
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.board = board
-    app.state.validation_counts = validation_counts  # validations per client, every process
-    app.state.drain = _no_supervisor
+    app.state.runtime = runtime
     install_problem_handlers(app)
-    app.add_middleware(FollowCurrentBuild)
-    # Reads are open to pages on any origin; the Authorization header is not allowed
-    # cross-origin, so a browser on another site cannot write with an operator's token.
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_methods=["GET", "HEAD", "POST"],
-        allow_headers=["Accept", "Content-Type"],
-        expose_headers=list(sparql.CORS_EXPOSED),
-        max_age=3600,
-    )
-    app.add_middleware(GZipMiddleware, minimum_size=sparql.GZIP_MINIMUM)
-    # Outermost: nosniff and framing on every response, the pages' CSP on documents.
-    app.add_middleware(
-        SecurityHeaders,
-        docs_paths=[
-            p for p in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p
-        ],
-    )
+    app.add_middleware(FollowCurrentBuild, runtime=runtime)
+    docs_paths = [p for p in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p]
+    for middleware in header_middleware(docs_paths=docs_paths):  # innermost first
+        app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     app.include_router(home.router)
     app.include_router(sparql.router)
-    queries.install(app, load_library(library_folder(settings.source_dir)))
+    queries.install(app, runtime.library)
     for pages in (resources, ontology, browse, query_page):
         app.include_router(pages.router)
     mount_static(app)
@@ -204,29 +195,11 @@ class FollowCurrentBuild:
     write through another server process, a command-line build); a memory read when nothing
     changed."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, runtime: Runtime) -> None:
         self.app = app
+        self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            follow_current_build(scope["app"])
+            follow_current_build(self.runtime)
         await self.app(scope, receive, send)
-
-
-def _no_supervisor() -> None:
-    log.error(
-        "a stuck query keeps running in this process: run the service with 'cpgraph serve' "
-        "(which replaces such a process) or restart it"
-    )
-
-
-def serve(settings: Settings) -> None:
-    """Run the service until interrupted: server processes under a supervisor.
-
-    Raises:
-        StoreError: if there is no store to serve, or the address cannot be bound.
-    """
-    from cpgraph.server.supervisor import serve as supervise
-
-    open_current(settings.store_dir, read_only=True)  # fail early, with a clear message
-    supervise(settings)

@@ -8,30 +8,36 @@ import threading
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, Request
 
 from cpgraph.config import Settings
 from cpgraph.errors import CpgraphError, InputError, PayloadTooLargeError, UnauthorizedError
 from cpgraph.publish.service import build_figures, kept_figures
 from cpgraph.rdf.io import ox_iri
-from cpgraph.store.embedded import GraphStore, current_build, store_link
+from cpgraph.server.runtime import Runtime, runtime_of
+from cpgraph.store import Store, following
+from cpgraph.store.oxigraph import GraphStore
 
 log = logging.getLogger(__name__)
 
 
-async def get_store(request: Request) -> GraphStore:
-    """The store opened at startup (see the app's lifespan)."""
-    store: GraphStore = request.app.state.store
-    return store
+async def get_runtime(request: Request) -> Runtime:
+    """The application's runtime (:mod:`cpgraph.server.runtime`)."""
+    return runtime_of(request.app)
+
+
+async def get_store(request: Request) -> Store:
+    """The build served now (it changes as new builds are followed)."""
+    return runtime_of(request.app).store
 
 
 async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
-    settings: Settings = request.app.state.settings
-    return settings
+    return runtime_of(request.app).settings
 
 
-StoreDep = Annotated[GraphStore, Depends(get_store)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
@@ -93,19 +99,16 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(received)
 
 
-def follow_current_build(app: FastAPI) -> None:
+def follow_current_build(runtime: Runtime) -> None:
     """Follow a build another process published (a write through another server process, a
     command-line build or contribution) before answering; a memory read when nothing changed
-    (:class:`cpgraph.store.embedded.BuildWatch`)."""
-    stamp = app.state.build_watch.stamp()
-    if stamp != app.state.build_stamp:
-        app.state.build_stamp = stamp
-        if store_link(app.state.settings.store_dir) != app.state.store_link:
-            reload_store(app)
+    (:class:`cpgraph.store.builds.BuildWatch`)."""
+    if following.publication_noticed(runtime, runtime.settings.store_dir):
+        reload_store(runtime)
 
 
-def reload_store(app: FastAPI) -> None:
-    """Point the app at the store's current build after a write, by this server process or
+def reload_store(runtime: Runtime) -> None:
+    """Point the runtime at the store's current build after a write, by this server process or
     another (queries follow by path): on disk at once, from a copy in memory once it is
     made (see :mod:`cpgraph.store.memory`).
 
@@ -114,40 +117,31 @@ def reload_store(app: FastAPI) -> None:
     ten million on), and the request that noticed the new build must not wait for that.
     Until they are counted, the previous build's figures are shown.
     """
-    settings: Settings = app.state.settings
-    app.state.store_link = store_link(settings.store_dir)
-    build = current_build(settings.store_dir)
-    if build is None or str(build) == app.state.store_path:
+    settings = runtime.settings
+    followed = following.follow_current(runtime, settings.store_dir)
+    if followed is None:
         return
-    store = GraphStore(build, read_only=True)
-    with app.state.store_lock:  # against a copy in memory of the build before, put in place
-        app.state.store = store
-        app.state.store_path = str(build)
-    app.state.memory.follow(store)
+    store, build = followed
     kept = kept_figures(build, base=settings.base_iri)
     if kept is not None:
-        app.state.figures = kept
+        runtime.figures = kept
         return
     threading.Thread(
-        target=_count_figures, args=(app, store, build), name="cpgraph-figures", daemon=True
+        target=_count_figures, args=(runtime, store, build), name="cpgraph-figures", daemon=True
     ).start()
 
 
-def serve_memory_copy(app: FastAPI, copy: GraphStore) -> bool:
+def serve_memory_copy(runtime: Runtime, copy: GraphStore) -> bool:
     """Answer from ``copy``, a copy in memory of a build (:mod:`cpgraph.store.memory`), if that
     build is still the one served; whether it is. Called in the copying thread."""
-    with app.state.store_lock:
-        if app.state.store_path != str(copy.path):
-            return False
-        app.state.store = copy
-        return True
+    return following.serve_memory_copy(runtime, copy)
 
 
-def _count_figures(app: FastAPI, store: GraphStore, build: Path) -> None:
+def _count_figures(runtime: Runtime, store: Store, build: Path) -> None:
     try:
-        figures = build_figures(store, build, base=app.state.settings.base_iri)
+        figures = build_figures(store, build, base=runtime.settings.base_iri)
     except CpgraphError:
         log.exception("counting the figures of %s failed", build)
         return
-    if app.state.store_path == str(build):  # not overtaken by a newer build meanwhile
-        app.state.figures = figures
+    if runtime.store_path == str(build):  # not overtaken by a newer build meanwhile
+        runtime.figures = figures

@@ -1,4 +1,5 @@
-"""Content negotiation for the linked-data routes: one URL, an HTML page or RDF by Accept.
+"""Content negotiation over HTTP for the linked-data routes: one URL, an HTML page or RDF by
+Accept, as :mod:`cpgraph.engine.negotiation` decides.
 
 Each resource, graph, the ontology and the shapes answer on one URL (direct content
 negotiation): browsers get HTML, other clients Turtle, JSON-LD, N-Triples, RDF/XML, TriG or
@@ -17,10 +18,11 @@ import pyoxigraph as ox
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
-from cpgraph.publish.linked import FORMAT_PARAMETER, representation, serialize
-from cpgraph.rdf.io import RdfFormat
-from cpgraph.server.routes.sparql import with_charset
-from cpgraph.web.pages import FORMAT_NAMES, Alternate
+from cpgraph.engine.negotiation import FORMAT_PARAMETER, HTML_TYPES, representation
+from cpgraph.publish.linked import serialize
+from cpgraph.rdf.formats import LINKED_DATA_FORMATS, RdfFormat
+from cpgraph.server.responses import with_charset
+from cpgraph.web.pages import Alternate
 
 
 def own_reference(request: Request, **params: str | int) -> str:
@@ -39,10 +41,10 @@ def alternates(
 ) -> list[Alternate]:
     """The other representations of the requested URL, one ``?format=`` link each."""
     return [
-        Alternate(own_reference(request, **{FORMAT_PARAMETER: f.value}), f.media_type, name)
-        for f, name in FORMAT_NAMES.items()
+        Alternate(own_reference(request, **{FORMAT_PARAMETER: f.value}), f.media_type, f.label)
+        for f in LINKED_DATA_FORMATS
         if f in formats
-    ] + [Alternate(own_reference(request, **{FORMAT_PARAMETER: "html"}), "text/html", "HTML")]
+    ] + [Alternate(own_reference(request, **{FORMAT_PARAMETER: "html"}), HTML_TYPES[0], "HTML")]
 
 
 def link_header(links: Sequence[Alternate]) -> str:
@@ -68,7 +70,7 @@ def negotiated(
     links = alternates(request)
     headers = {"Vary": "Accept", "Link": link_header(links)}
     if fmt is None:
-        shown = [a for a in links if a.media_type != "text/html"]
+        shown = [a for a in links if a.media_type not in HTML_TYPES]
         return HTMLResponse(page(shown), headers=headers)
     body = serialize(quads(), fmt, base=base)
     return Response(body, media_type=with_charset(fmt.media_type), headers=headers)

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cpgraph.errors import CpgraphError, UnauthorizedError
+from cpgraph.server.runtime import runtime_of
 
 PROBLEM_JSON = "application/problem+json"
 # RFC 9110 section 11.6.1: a 401 names the scheme that would be accepted.
@@ -33,7 +34,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem+json."""
 
     def base(request: Request) -> str:
-        return str(request.app.state.settings.base_iri)
+        return runtime_of(request.app).settings.base_iri
 
     @app.exception_handler(CpgraphError)
     async def cpgraph_error(request: Request, exc: CpgraphError) -> JSONResponse:

@@ -21,6 +21,8 @@ from collections.abc import Collection
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cpgraph.engine.negotiation import PAGE_TYPES
+
 PAGE_POLICY = (
     "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
     "object-src 'none'"
@@ -41,7 +43,7 @@ HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"referrer-policy", REFERRER_POLICY.encode("latin-1")),
 )
 HEADER_LINES = b"".join(name + b": " + value + b"\r\n" for name, value in HEADERS)
-DOCUMENT_TYPES = frozenset({b"text/html", b"application/xhtml+xml", b"image/svg+xml"})
+DOCUMENT_TYPES = frozenset(media.encode("latin-1") for media in PAGE_TYPES)
 _CSP = b"content-security-policy"
 _PAGE_CSP = (_CSP, PAGE_POLICY.encode("latin-1"))
 _DOCS_CSP = (_CSP, DOCS_POLICY.encode("latin-1"))

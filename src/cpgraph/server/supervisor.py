@@ -1,7 +1,7 @@
 """``cpgraph serve``: a supervisor and a few server processes on one listening socket.
 
 Each server process is a whole application (uvicorn over :func:`cpgraph.server.app.create_app`)
-that evaluates queries in its own threads (:mod:`cpgraph.engine.workers`). The supervisor binds the
+that evaluates queries in its own threads (:mod:`cpgraph.engine.pool`). The supervisor binds the
 socket once, starts ``settings.processes`` server processes on it (the kernel hands each new
 connection to one of them), and starts a new process whenever one ends, for whatever reason:
 a crash, or a query that passed its time limit inside a step Oxigraph cannot interrupt, after
@@ -32,6 +32,7 @@ recurses once a level of nesting, and the query-text limits leave it a wide marg
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import logging
@@ -42,15 +43,21 @@ import socket
 import threading
 import time
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cpgraph.config import Settings, process_memory_ceiling
-from cpgraph.engine.workers import SharedCounts
+from cpgraph.engine.limits import SharedCounts
 from cpgraph.errors import StoreError
 from cpgraph.server import allocator
 from cpgraph.server.board import Board
+from cpgraph.server.protocol_check import fast_path_problem
+from cpgraph.server.runtime import runtime_of
 from cpgraph.server.watchdog import EXIT_MEMORY
-from cpgraph.store.embedded import announce_publication
+from cpgraph.store.builds import announce_publication, open_current
+
+if TYPE_CHECKING:
+    import uvicorn
+    from fastapi import FastAPI
 
 log = logging.getLogger("cpgraph.serve")
 
@@ -93,7 +100,6 @@ def _server_process(
     import uvicorn
 
     from cpgraph.server.app import create_app
-    from cpgraph.server.protocol import sparql_protocol
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     app = create_app(
@@ -103,27 +109,44 @@ def _server_process(
         board=board,
         memory_ceiling=process_memory_ceiling(settings),
     )
-    config = uvicorn.Config(
-        app,
-        http=sparql_protocol(app),  # answers GET queries without the ASGI round
-        log_level="info",
-        access_log=settings.access_log,
-        proxy_headers=False,
-        # A handing-over process finishes its answers; none runs longer than the time limit.
-        timeout_graceful_shutdown=int(settings.query_timeout) + 5,
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(app, settings))
 
     def hand_over() -> None:
         server.should_exit = True
 
-    app.state.drain = hand_over
+    runtime_of(app).drain = hand_over
     try:
         server.run(sockets=[sock])
     finally:
         logging.shutdown()
         # A stuck query's thread would keep the interpreter from exiting: end the process.
         os._exit(0)
+
+
+def uvicorn_config(app: FastAPI, settings: Settings, **options: Any) -> uvicorn.Config:
+    """How a server process runs ``app`` under uvicorn (``options`` add to it): with the fast
+    GET path (:mod:`cpgraph.server.protocol`) where the uvicorn installed has the internals
+    it uses, else through the standard ASGI path, saying why in one line of the log."""
+    import uvicorn
+
+    problem = fast_path_problem()
+    if problem is None:
+        from cpgraph.server.protocol import sparql_protocol
+
+        http: type[asyncio.Protocol] | str = sparql_protocol(runtime_of(app))
+    else:
+        log.warning("GET queries are answered through ASGI, without the fast path: %s", problem)
+        http = "auto"
+    return uvicorn.Config(
+        app,
+        http=http,
+        log_level="info",
+        access_log=settings.access_log,
+        proxy_headers=False,
+        # A handing-over process finishes its answers; none runs longer than the time limit.
+        timeout_graceful_shutdown=int(settings.query_timeout) + 5,
+        **options,
+    )
 
 
 class Supervisor:
@@ -286,6 +309,8 @@ def serve(settings: Settings) -> None:
     """Run the service until interrupted (see the module's description).
 
     Raises:
-        StoreError: if the address cannot be bound or the server processes cannot start.
+        StoreError: if there is no store to serve, the address cannot be bound or the server
+            processes cannot start.
     """
+    open_current(settings.store_dir, read_only=True)  # fail early, with a clear message
     Supervisor(settings).run()

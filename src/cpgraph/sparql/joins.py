@@ -6,9 +6,9 @@ it up once per solution so far. For "count the observations of each province":
 
     ?obs a cp:Observation ; cp:refArea ?province .
 
-it scans the observations (67,341 in the benchmark's 1M store) and looks up each one's area,
-67,341 lookups; the same join evaluated as two scans hashed together takes 40-60% of the
-time. Oxigraph joins by hashing when the patterns stand in sub-queries of their own, so for
+it scans the observations and looks up each one's area, one lookup per observation, where
+two scans hashed together take a fraction of the time (measured in ``docs/performance.md``).
+Oxigraph joins by hashing when the patterns stand in sub-queries of their own, so for
 such patterns cpgraph rewrites the query into that form before Oxigraph evaluates it.
 
 When: only where the answer cannot change and the cost model is sure to gain.
@@ -31,9 +31,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from cpgraph.rdf.namespaces import RDF
-from cpgraph.sparql.text import WHITESPACE, lexemes
+from cpgraph.sparql.lexer import WHITESPACE, lexemes
 
 RDF_TYPE = RDF + "type"
 
@@ -46,8 +47,10 @@ MIN_STATEMENTS = 10_000
 _ABSOLUTE = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):
+    """A token of a query: its kind (as :func:`~cpgraph.sparql.lexer.lexemes` names it, or
+    ``bnode`` for ``[``), its text and its offset."""
+
     kind: str
     text: str
     start: int
@@ -86,7 +89,7 @@ class Pattern:
 
 def _tokens(text: str) -> list[_Token] | None:
     """The tokens of ``text`` (no whitespace or comments, as SPARQL delimits them: see
-    :func:`cpgraph.sparql.text.lexemes`), or None when a part of it is not one this module
+    :func:`cpgraph.sparql.lexer.lexemes`), or None when a part of it is not one this module
     reads (a long string, a character the grammar does not place): a text is rewritten
     only when every character of it is read as Oxigraph reads it."""
     found: list[_Token] = []

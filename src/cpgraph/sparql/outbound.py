@@ -1,23 +1,13 @@
-"""Which other hosts a query or an update may reach: SERVICE and LOAD, checked against
-``CPGRAPH_SERVICE_ALLOW`` before the engine sees the text.
+"""Which other hosts a query or an update may reach: its SERVICE and LOAD calls, checked
+against ``CPGRAPH_SERVICE_ALLOW`` before the engine sees the text.
 
-pyoxigraph 0.5 evaluates ``SERVICE`` and ``LOAD`` with an HTTP client of its own and offers
-no hook to replace it or turn it off. So cpgraph reads every query and update first
-(:func:`cpgraph.sparql.text.outbound_calls`, a lexer that strings, comments, IRIs and
-prefixed names do not fool), resolves each endpoint as the engine would (``BASE``,
-``PREFIX`` and cpgraph's own prefixes, every reading of them), and refuses with a 400
-:class:`~cpgraph.errors.OutboundRefusedError` any call the operator has not allowed:
-
-- an endpoint is allowed when it is listed exactly, or lies under a listed prefix (an entry
-  ending in ``/``: same scheme, host and port, a path below it);
-- one under a prefix whose host is, or resolves to, a loopback, link-local, private or
-  unspecified address is refused: such an endpoint is reached only when listed exactly;
-- ``SERVICE ?var`` (an endpoint known only while evaluating) is refused; ``SILENT`` changes
-  nothing (it would hide the failure, not the request).
-
-A failure of an allowed endpoint is answered 502 (:class:`~cpgraph.errors.RemoteEndpointError`)
-without what the endpoint said. The engine's client follows no redirects, but it has no
-time limit of its own and no bound on what it reads: list only endpoints you trust.
+pyoxigraph calls out with an HTTP client of its own that cannot be turned off, so every call
+(:func:`cpgraph.sparql.calls.outbound_calls`) is resolved as the engine would resolve it
+(``BASE``, ``PREFIX`` and cpgraph's prefixes, every reading of them) and refused with a 400
+unless allowed: listed exactly, or under a listed prefix ending in ``/`` whose host is not,
+and does not resolve to, an internal address. ``SERVICE ?var`` is refused; ``SILENT`` changes
+nothing. An allowed endpoint that fails is a 502 that does not repeat what it said. The rules
+for operators are in ``docs/operations.md``.
 """
 
 from __future__ import annotations
@@ -32,7 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from cpgraph.errors import InputError, OutboundRefusedError, RemoteEndpointError
-from cpgraph.sparql.text import declarations, outbound_calls
+from cpgraph.sparql.calls import declarations, outbound_calls
 
 SETTING = "CPGRAPH_SERVICE_ALLOW"
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
@@ -198,34 +188,25 @@ def check_query(
     *,
     prefixes: Iterable[tuple[str, str]] = (),
     base_iri: str | None = None,
+    update: bool = False,
 ) -> None:
-    """Refuse a query that would call an endpoint ``allow`` does not allow.
+    """Refuse a query that would call an endpoint ``allow`` does not allow; with ``update``,
+    an update: a ``LOAD`` too, or a ``SERVICE`` in a ``WHERE`` clause.
 
-    ``prefixes`` and ``base_iri`` are those the query is evaluated with.
+    ``prefixes`` and ``base_iri`` are those the text is evaluated with.
 
     Raises:
-        OutboundRefusedError: for a SERVICE not allowed, or one this cannot resolve.
+        OutboundRefusedError: for a call not allowed, or one this cannot resolve.
         RemoteEndpointError: if an allowed host does not resolve.
     """
-    if mentions_outbound(text):
-        _check(text, ("SERVICE",), allow, prefixes, base_iri)
+    if mentions_outbound(text, update=update):
+        keywords = ("SERVICE", "LOAD") if update else ("SERVICE",)
+        _check(text, keywords, allow, prefixes, base_iri)
 
 
-def check_update(
-    text: str,
-    allow: tuple[str, ...],
-    *,
-    prefixes: Iterable[tuple[str, str]] = (),
-    base_iri: str | None = None,
-) -> None:
-    """Refuse an update that would call an endpoint ``allow`` does not allow: a ``LOAD``,
-    or a ``SERVICE`` in a ``WHERE`` clause.
-
-    Raises:
-        OutboundRefusedError, RemoteEndpointError: as :func:`check_query`.
-    """
-    if mentions_outbound(text, update=True):
-        _check(text, ("SERVICE", "LOAD"), allow, prefixes, base_iri)
+check_update = functools.partial(check_query, update=True)
+"""Refuse an update that would call an endpoint ``allow`` does not allow (see
+:func:`check_query`)."""
 
 
 def _check(

@@ -1,112 +1,21 @@
-"""What a SPARQL text says, found without parsing it.
+"""What a SPARQL text says, found with the lexer (:mod:`cpgraph.sparql.lexer`) and without
+parsing it: pyoxigraph parses SPARQL but tells nothing of what it parsed.
 
-pyoxigraph parses SPARQL but tells nothing of what it parsed. Several readers need to know a
-little of a text's shape beforehand: the protocol's dataset (``using-graph-uri``) becomes
-``USING`` clauses before each operation's ``WHERE`` (:mod:`cpgraph.store.update`); an update of
-``INSERT DATA`` and ``DELETE DATA`` alone keeps the store's merged union in step statement by
-statement instead of making it anew (:meth:`cpgraph.store.embedded.GraphStore.update`); a query's
-own
-``FROM`` and ``FROM NAMED`` choose its dataset (:mod:`cpgraph.store.embedded`); a join over whole
-classes is rewritten (:mod:`cpgraph.sparql.joins`); a text is measured before it is parsed.
-
-They read it through one lexer, :func:`lexemes`, which ends each token where the SPARQL
-grammar ends it: whitespace is space, tab, CR and LF and nothing else; a comment ends at CR
-or LF; strings (short and long) and IRIs (with ``\\u`` escapes, and ``#`` and ``'`` inside)
-hide what looks like a brace, a quote or a keyword. A character the grammar places in no
-token is a lexeme of its own, so that a reader that meets one can leave the text as written.
+Its readers: the words at a query's top level (``USING`` clauses go before each ``WHERE``,
+:mod:`cpgraph.store.update`); a query's own ``FROM`` and ``FROM NAMED``
+(:mod:`cpgraph.store.datasets`); an update of ``INSERT DATA`` and ``DELETE DATA`` alone, which
+keeps the merged union in step statement by statement; and how deep and large a text is,
+measured before any engine parses it.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
 
 from cpgraph.errors import QueryTooComplexError
-
-_UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
-_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
-
-# ---------------------------------------------------------------------------------------------
-# The lexer: SPARQL's terminals (SPARQL 1.1 Query, §19.8), the one place that says where a
-# token of query or update text ends. Everything in this package that reads SPARQL text
-# without parsing it reads it through :func:`lexemes`.
-# ---------------------------------------------------------------------------------------------
-
-WHITESPACE = " \t\r\n"  # WS ::= #x20 | #x9 | #xD | #xA; no other character separates tokens
-_PN_CHARS_BASE = (
-    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
-    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
-)
-_PN_CHARS_U = _PN_CHARS_BASE + "_"
-_PN_CHARS = _PN_CHARS_U + r"\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
-_VAR_NAME = rf"[{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*"
-# PN_PREFIX, read in linear time: a name without '.', or one with (which may not end with
-# '.'), each looked for only where a run of the characters it may hold starts (in the middle
-# of one it was looked for already and not found: the run ends where it ended). A prefixed
-# name glued to a name character before it ('1-ex:a') is therefore not read as one.
-_PN_PREFIX = (
-    rf"(?<![{_PN_CHARS}])[{_PN_CHARS_BASE}][{_PN_CHARS}]*+(?=:)"
-    rf"|(?<![{_PN_CHARS}.])[{_PN_CHARS_BASE}][{_PN_CHARS}.]*+(?<=[{_PN_CHARS}])"
-)
-_PN_LOCAL = (
-    rf"(?:[{_PN_CHARS_U}:0-9]|{_PLX})"
-    rf"(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?"
-)
-_EXPONENT = r"[eE][+-]?[0-9]+"
-# One lexeme of SPARQL text, by the grammar's rules: whitespace (the four characters of WS);
-# comments, which end at CR or LF; strings, long and short, with their escapes (one left open
-# runs to the end of the text, or of its line if it is short); IRIREFs with their \u escapes;
-# prefixed names and blank node labels, whose names may hold '.' but not end with one;
-# variables; bare words (keywords, 'a', booleans, function names); numbers; language tags;
-# brackets; operators; the '.' and ';' that join triple patterns; ','. Any other character
-# is a lexeme of its own, "other": nothing in SPARQL, or something (RDF 1.2's '~', a stray
-# '\') this does not read. Every part is read in time linear in the text's length.
-_LEXEME = re.compile(
-    rf"""
-      (?P<ws>[ \t\r\n]+)
-    | (?P<comment>\#[^\r\n]*)
-    | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*+(?:\"\"\"|\\?\Z)
-                |'''(?:[^'\\]|\\.|'(?!''))*+(?:'''|\\?\Z)
-                |"(?:[^"\\\r\n]|\\.)*+(?:"|\\?(?=[\r\n])|\\?\Z)
-                |'(?:[^'\\\r\n]|\\.)*+(?:'|\\?(?=[\r\n])|\\?\Z))
-    | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|{_UCHAR})*>)
-    | (?P<bnode>_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)
-    | (?P<pname>(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?)
-    | (?P<var>[?$]{_VAR_NAME})
-    | (?P<word>[^\W\d]\w*)
-    | (?P<number>[0-9]+\.[0-9]*{_EXPONENT}|\.[0-9]+{_EXPONENT}|[0-9]+{_EXPONENT}
-                |[0-9]*\.[0-9]+|[0-9]+)
-    | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-    | (?P<open>[{{(\[])
-    | (?P<close>[}})\]])
-    | (?P<operator>\|\||&&|!=|<=|>=|\^\^|[|/^*+\-!=<>?])
-    | (?P<join>[.;])
-    | (?P<comma>,)
-    | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-_SKIPPED = frozenset({"ws", "comment"})
-
-
-def lexemes(text: str) -> Iterator[re.Match[str]]:
-    """The lexemes of ``text`` in order, one after another from its first character to its
-    last (``match.lastgroup`` names the kind: ``ws``, ``comment``, ``string``, ``iri``,
-    ``bnode``, ``pname``, ``var``, ``word``, ``number``, ``lang``, ``open``, ``close``,
-    ``operator``, ``join``, ``comma``, ``other``).
-
-    >>> [(m.lastgroup, m.group()) for m in lexemes("?s ex:p 1.#c\\r}") if m.lastgroup != "ws"]
-    ... # doctest: +NORMALIZE_WHITESPACE
-    [('var', '?s'), ('pname', 'ex:p'), ('number', '1'), ('join', '.'), ('comment', '#c'),
-     ('close', '}')]
-    """
-    return _LEXEME.finditer(text)
-
-
-def tokens(text: str) -> Iterator[re.Match[str]]:
-    """:func:`lexemes` less whitespace and comments."""
-    return (m for m in _LEXEME.finditer(text) if m.lastgroup not in _SKIPPED)
+from cpgraph.sparql.calls import declarations, outbound_calls, visible, without_calls
+from cpgraph.sparql.lexer import WHITESPACE, lexemes, tokens, unescape_iri
 
 
 def top_level_words(text: str) -> list[tuple[int, str]]:
@@ -119,7 +28,7 @@ def top_level_words(text: str) -> list[tuple[int, str]]:
     """
     words: list[tuple[int, str]] = []
     depth = 0
-    for lexeme in _LEXEME.finditer(text):
+    for lexeme in lexemes(text):
         kind = lexeme.lastgroup
         if kind == "word":
             if depth == 0:
@@ -225,206 +134,6 @@ def as_insertions(update: str, operations: list[tuple[int, str]]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# What a query or an update would fetch from other hosts: SERVICE and LOAD.
-#
-# Oxigraph's parser is a PEG: a keyword needs no space before it ('1SERVICE', "'a'SERVICE",
-# 'trueSERVICE' and 'service:x {' all call out), and an IRIREF may hold \u escapes. So the
-# search is for the letters themselves, wherever they stand outside what hides them for
-# certain (comments, strings, IRIs, variable names, the local part of a prefixed name), and
-# a match counts when what follows can be read as the rest of the call. Whatever this cannot
-# read exactly is reported as a call it cannot resolve, which is refused.
-# ---------------------------------------------------------------------------------------------
-
-_IRIREF = re.compile(rf"<(?:[^<>\"{{}}|^`\\\x00-\x20]|{_UCHAR})*>")
-# Narrower than SPARQL's names (ASCII only), so that a name is never thought to go on
-# further than Oxigraph reads it: what follows it is searched.
-_VARNAME = re.compile(r"[A-Za-z0-9_]*")
-_LOCAL = re.compile(
-    rf"(?:[A-Za-z0-9_:]|{_PLX})(?:(?:[A-Za-z0-9_\-.:]|{_PLX})*(?:[A-Za-z0-9_\-:]|{_PLX}))?"
-)
-_STRINGS = [  # long before short; an unterminated one runs to the end, as the lexer above
-    rf"{q}{q}{q}(?:[^{q}\\]|\\.|{q}(?!{q}{q}))*+(?:{q}{q}{q}|\\?\Z)|{q}(?:[^{q}\\]|\\.)*+(?:{q}|\\?\Z)"
-    for q in ('"', "'")
-]
-_HIDDEN = re.compile(
-    "|".join(
-        [r"#[^\n\r]*", *_STRINGS, _IRIREF.pattern, rf":(?:{_LOCAL.pattern})?", r"[?$][A-Za-z0-9_]*"]
-    ),
-    re.DOTALL,
-)
-# More candidates than any real query has are not each read: the text is refused instead.
-MAX_CANDIDATES = 1000
-_SKIP = re.compile(r"(?:\s|#[^\n\r]*)*")
-_SILENT = re.compile(r"silent", re.IGNORECASE | re.ASCII)
-_PREFIX_NAME = re.compile(r"(?:[A-Za-z](?:[A-Za-z0-9_\-.]*[A-Za-z0-9_\-])?)?:")
-# The run of characters a prefixed name may span at most; the name is exact only when the
-# whole run, less a final '.', is the ASCII name.
-_NAME_RUN = re.compile(r"[^\s{}()<>\[\]\"',;#|^`]*")
-# Oxigraph reads keywords in ASCII letters of either case, and in no others: they are
-# looked for in the text lower-cased in ASCII only (which keeps every offset).
-_CALL = {"SERVICE": re.compile("service"), "LOAD": re.compile("load")}
-_DECLARATION = re.compile("base|prefix")
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def unescape_iri(iri: str) -> str:
-    r"""The IRI of an ``IRIREF``'s text (without its brackets), its ``\u`` and ``\U`` escapes
-    decoded as SPARQL reads them.
-
-    >>> unescape_iri(r"http://127.0.0.\u0031/")
-    'http://127.0.0.1/'
-    """
-    if "\\" not in iri:
-        return iri
-    return re.sub(_UCHAR, lambda m: chr(int(m.group()[2:], 16)), iri)
-
-
-def visible(text: str) -> str:
-    """``text`` with what can hide a keyword blanked out (each kept in place by its first
-    character and spaces): comments, strings, IRIs, variable names and the local parts of
-    prefixed names.
-
-    >>> visible("SELECT ?service { 'SERVICE' ex:service <x:service> } # SERVICE").split()
-    ['SELECT', '?', '{', "'", 'ex:', '<', '}', '#']
-    """
-    out: list[str] = []
-    i = 0
-    for hidden in _HIDDEN.finditer(text):
-        j, end = hidden.span()
-        out.append(text[i:j])
-        out.append(text[j] + " " * (end - j - 1))
-        i = end
-    out.append(text[i:])
-    return "".join(out)
-
-
-@functools.lru_cache(maxsize=8)
-def _searchable(text: str) -> str:
-    """:func:`visible`, lower-cased in ASCII: where keywords are looked for (made once for
-    the several searches of one text)."""
-    shown = visible(text)
-    return shown.lower() if shown.isascii() else shown.translate(_ASCII_LOWER)
-
-
-def _skip(text: str, i: int) -> int:
-    skipped = _SKIP.match(text, i)
-    return i if skipped is None else skipped.end()
-
-
-def _term(text: str, i: int, *, variable: bool) -> tuple[str, str, int] | None:
-    """The IRI, prefixed name or (if ``variable``) variable at ``i``: its kind, its text and
-    where it ends; None if there is none. A prefixed name that goes on in characters this
-    does not read exactly is of kind ``"unread"``."""
-    iri = _IRIREF.match(text, i)
-    if iri is not None:
-        return "iri", unescape_iri(iri.group()[1:-1]), iri.end()
-    if variable and text.startswith(("?", "$"), i):
-        name = _VARNAME.match(text, i + 1)
-        assert name is not None  # it matches the empty string at least
-        return "var", text[i : name.end()], name.end()
-    prefix = _PREFIX_NAME.match(text, i)
-    if prefix is None:
-        return None
-    run = _NAME_RUN.match(text, prefix.end())
-    assert run is not None  # it matches the empty string at least
-    rest = run.group().rstrip(".")
-    end = prefix.end() + len(rest)
-    local = _LOCAL.fullmatch(rest) if rest else None
-    if rest and local is None:
-        return "unread", text[i:end], end
-    return "pname", text[i:end], end
-
-
-def outbound_calls(text: str, keyword: str) -> list[tuple[int, str, str, bool]]:
-    """The ``SERVICE`` (``keyword="SERVICE"``) or ``LOAD`` (``"LOAD"``) calls ``text`` may
-    make: each one's offset, the kind of its endpoint (``"iri"``, ``"pname"``, ``"var"``,
-    or ``"unread"``: a name not read exactly), the endpoint as written (an IRI with its
-    escapes decoded, without brackets) and whether it is SILENT.
-
-    A ``SERVICE`` counts only when a group (``{``) follows its endpoint, as the grammar
-    requires; where ``SILENT`` could be a prefix's name, both readings are reported.
-
-    >>> outbound_calls("SELECT * { 'SERVICE <a:b> {}' ?s ?p 1SERVICE ex:e { } }", "SERVICE")
-    [(37, 'pname', 'ex:e', False)]
-    >>> outbound_calls("SELECT ?service { ?service ?p ex:service }", "SERVICE")
-    []
-    """
-    return [call[:4] for call in _calls(text, keyword)]
-
-
-def _calls(text: str, keyword: str) -> list[tuple[int, str, str, bool, int, int]]:
-    """:func:`outbound_calls`, each with where its endpoint starts and ends in ``text``."""
-    pattern = _CALL[keyword]
-    calls: list[tuple[int, str, str, bool, int, int]] = []
-    for count, found in enumerate(pattern.finditer(_searchable(text))):
-        if count == MAX_CANDIDATES:
-            return [(found.start(), "unread", f"(one of over {MAX_CANDIDATES})", False, 0, 0)]
-        start = _skip(text, found.end())
-        starts = [(start, False)]
-        silent = _SILENT.match(text, start)
-        if silent is not None:
-            starts.append((_skip(text, silent.end()), True))
-        for i, is_silent in starts:
-            term = _term(text, i, variable=keyword == "SERVICE")
-            if term is None:
-                continue
-            kind, written, end = term
-            if keyword == "SERVICE" and not text.startswith("{", _skip(text, end)):
-                continue
-            calls.append((found.start(), kind, written, is_silent, i, end))
-    return calls
-
-
-def declarations(text: str) -> tuple[list[str], list[tuple[str, str]]]:
-    """The ``BASE`` IRIs and the ``PREFIX`` declarations (name without ``:``, IRI as written)
-    that ``text`` may make, wherever they stand: every one is a reading to account for.
-
-    >>> declarations("BASE <http://a/> PREFIX ex: <b/> SELECT * {}")
-    (['http://a/'], [('ex', 'b/')])
-    """
-    bases: list[str] = []
-    prefixes: list[tuple[str, str]] = []
-    for found in _DECLARATION.finditer(_searchable(text)):
-        i = _skip(text, found.end())
-        if found.group() == "base":
-            iri = _IRIREF.match(text, i)
-            if iri is not None:
-                bases.append(unescape_iri(iri.group()[1:-1]))
-            continue
-        name = _PREFIX_NAME.match(text, i)
-        if name is None:
-            continue
-        iri = _IRIREF.match(text, _skip(text, name.end()))
-        if iri is not None:
-            prefixes.append((name.group()[:-1], unescape_iri(iri.group()[1:-1])))
-    return bases, prefixes
-
-
-def without_calls(text: str) -> str:
-    """``text`` with the endpoint of every ``SERVICE`` it may call made a variable of the same
-    length (``?vvv``), so that evaluating it only to check its syntax calls no one: Oxigraph
-    calls a ``SERVICE`` as soon as the query is made, not when its results are read. Lines
-    and columns stay where they were.
-
-    >>> without_calls("SELECT * { SERVICE <http://e/> { ?s ?p ?o } }")
-    'SELECT * { SERVICE ?vvvvvvvvvv { ?s ?p ?o } }'
-    """
-    if "service" not in text.lower():
-        return text
-    for _ in range(8):  # a rewrite can only leave fewer calls; a few rounds settle any text
-        spans = sorted({(c[4], c[5]) for c in _calls(text, "SERVICE") if c[1] != "var"})
-        if not spans:
-            return text
-        done = len(text) + 1
-        for start, end in reversed(spans):
-            if end > done:
-                continue  # overlaps one rewritten already (two readings of SILENT)
-            text = text[:start] + "?" + "v" * max(1, end - start - 1) + text[end:]
-            done = start
-    raise ValueError("a text whose SERVICE calls cannot be taken out")
-
-
-# ---------------------------------------------------------------------------------------------
 # How deep and how large a text is, measured before the engine parses it.
 # ---------------------------------------------------------------------------------------------
 
@@ -466,7 +175,7 @@ def measure(text: str) -> TextShape:
     TextShape(depth=1, operators=1, joins=1)
     """
     depth = deepest = operators = joins = 0
-    for match in _LEXEME.finditer(text):  # whitespace, comments, strings: nothing
+    for match in lexemes(text):  # whitespace, comments, strings: nothing
         kind = match.lastgroup
         if kind == "open":
             depth += 1
@@ -568,3 +277,23 @@ def check_complexity(text: str, *, max_depth: int, max_operators: int, what: str
             "alternatives",
             limit="CPGRAPH_MAX_QUERY_OPERATORS",
         )
+
+
+__all__ = [  # the lexer's and the call finder's names stay importable from here
+    "WHITESPACE",
+    "TextShape",
+    "as_insertions",
+    "check_complexity",
+    "data_operations",
+    "dataset_clauses",
+    "declarations",
+    "lexemes",
+    "measure",
+    "outbound_calls",
+    "tokens",
+    "top_level_words",
+    "unescape_iri",
+    "visible",
+    "within_limits",
+    "without_calls",
+]

@@ -3,7 +3,7 @@
 The build reads and checks everything before it writes anything: every file must parse, the
 data (with the ontology) must conform to the shapes, and every data statement must sit in a
 named graph (cpgraph's provenance rule). Only then is a new store written, beside the current
-one, and published with an atomic switch (:func:`cpgraph.store.embedded.publish_build`).
+one, and published with an atomic switch (:func:`cpgraph.store.builds.publish_build`).
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from rdflib import Graph
 from cpgraph.config import Settings
 from cpgraph.errors import InputError, ValidationFailedError
 from cpgraph.publish.service import build_figures
-from cpgraph.rdf.io import RdfFormat, iter_quads, read_quads, to_rdflib_triples
+from cpgraph.rdf.formats import RdfFormat
+from cpgraph.rdf.io import iter_quads, read_quads, to_rdflib_triples
 from cpgraph.rdf.namespaces import DEFAULT_BASE, graph_iri
-from cpgraph.saved.library import saved_query_quads
-from cpgraph.store.embedded import GraphStore, discard_build, new_build_dir, publish_build
+from cpgraph.saved.examples import saved_query_quads
+from cpgraph.store.builds import discard_build, new_build_dir, publish_build
+from cpgraph.store.oxigraph import GraphStore
 from cpgraph.validation.shacl import ValidationOutcome, validate_graph
 
 log = logging.getLogger(__name__)
@@ -217,9 +219,9 @@ def build_store(
     that fails (or is killed) while writing leaves the previous store as it was.
 
     ``validate=False`` (``cpgraph build --trusted``) skips the SHACL validation, for data that
-    was validated before or generated to conform (the benchmarks' synthetic graphs): pySHACL
-    needs minutes and many GiB from a million statements on. Parsing and the named-graph rule
-    still hold.
+    was validated before or generated to conform (the benchmarks' synthetic graphs), where
+    pySHACL would take too long and too much memory. Parsing and the named-graph rule still
+    hold.
 
     Raises:
         InputError: if a source folder is missing or a data statement has no graph.
@@ -251,7 +253,7 @@ def build_store(
             _stream_trusted(store, files, settings.base_iri)
             store.bulk_load_quads(examples)
             # Each bulk load adds its own files to every index; compacted once, a range scan
-            # reads one run instead of one per file (a join at 10M: 1.1 s before, 0.2 s after).
+            # reads one run instead of one per file.
             store.optimize()
         store.flush()
         report = BuildReport(path=build, validation=outcome)

@@ -12,14 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cpgraph.errors import InputError, NotFoundError
-from cpgraph.rdf.io import RdfFormat, parse_quads
-from cpgraph.store.embedded import BinarySink, GraphStore, write_transaction
+from cpgraph.rdf.formats import RdfFormat
+from cpgraph.rdf.io import parse_quads
+from cpgraph.store.builds import write_transaction
+from cpgraph.store.interface import Store
+from cpgraph.store.results import BinarySink
 
 if TYPE_CHECKING:
     from pyoxigraph import Quad
 
 
-def read_graph(store: GraphStore, graph: str | None, output: BinarySink, fmt: RdfFormat) -> None:
+def read_graph(store: Store, graph: str | None, output: BinarySink, fmt: RdfFormat) -> None:
     """Write the triples of ``graph`` to ``output``.
 
     Raises:
@@ -30,7 +33,7 @@ def read_graph(store: GraphStore, graph: str | None, output: BinarySink, fmt: Rd
     store.dump_graph(output, fmt, graph)
 
 
-def graph_exists(store: GraphStore, graph: str | None) -> bool:
+def graph_exists(store: Store, graph: str | None) -> bool:
     """Whether ``graph`` exists (the default graph always does)."""
     return store.has_graph(graph)
 

@@ -1,15 +1,11 @@
 """Serving a build from memory: a copy of the current build, made in the background.
 
-Oxigraph answers two to three times faster from memory than from its database on disk when a
-query reads many statements (the lookups of a join, a large result), and a build never
-changes once published (see :mod:`cpgraph.store.embedded`). So a server whose store fits in memory
-answers from a copy of the current build: it opens the build on disk at once, as before, and
-a thread of its own copies the build into memory (:meth:`GraphStore.memory_copy`) and hands
-the copy over when it is whole. Until then, and whenever the build does not fit, the server
-answers from disk: the copy changes how fast an answer comes, never what it is.
-
-Every publication (a write, a build) starts a new copy; publications in quick succession
-make one copy, of the last. Each server process holds its own copy.
+Oxigraph answers faster from memory than from disk when a query reads many statements, and a
+build never changes once published (:mod:`cpgraph.store.builds`). So a server whose store fits
+in memory opens each build on disk at once, and a thread of its own copies it into memory
+(:meth:`~cpgraph.store.oxigraph.GraphStore.memory_copy`) and hands the copy over when whole.
+The copy changes how fast an answer comes, never what it is. Publications in quick succession
+make one copy, of the last; each server process holds its own.
 
 What fits is the operator's choice (``CPGRAPH_MEMORY_STATEMENTS``), within what the machine
 has: a copy is not made when it would take more than half of the memory available.
@@ -24,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cpgraph.errors import CpgraphError
-from cpgraph.store.embedded import GraphStore
+from cpgraph.store.oxigraph import GraphStore
 
 log = logging.getLogger(__name__)
 
-# What a copy takes per statement of the dataset, with the merged union beside it (measured:
-# 0.95 GB for the benchmark's 1M store, 2M quads with the merge; rounded up).
+# What a copy takes per statement of the dataset, with the merged union beside it (measured
+# on the benchmark's store, rounded up; see benchmarks/RESULTS.md).
 BYTES_PER_STATEMENT = 1200
 QUIET_SECONDS = 0.5  # a copy starts once no newer build was published for this long
 

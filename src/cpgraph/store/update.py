@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cpgraph.errors import InputError
 from cpgraph.sparql.text import top_level_words
-from cpgraph.store.embedded import write_transaction
+from cpgraph.store.builds import write_transaction
 
 
 def with_protocol_dataset(

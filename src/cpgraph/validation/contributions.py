@@ -1,21 +1,17 @@
 """Contributions: facts from outside, judged against the shapes in context, committed safely.
 
-A contribution is a set of triples. :func:`read_contribution` parses it (fresh blank nodes,
-so it never shares one with the store) and refuses what no contribution may do: carry named
-graphs, write into the ontology, shapes, source or curation graphs, describe those graphs, or
-(re)define vocabulary terms, or ask for ``owl:imports`` (never followed). :func:`check` validates
-it as part of the store (:mod:`cpgraph.validation.neighbourhood`). :func:`commit` validates again
-under the
-store's write lock and writes it, with its PROV description, into a named graph of its own,
-``<base>graph/contribution/<id>``, where the id comes from a digest of the canonical content:
-the same content twice is committed once. Every write is one copy-on-write transaction, so a
-process killed mid-commit leaves the whole contribution or none of it.
+A contribution is a set of triples. :func:`read_contribution` parses it (with fresh blank
+nodes) and refuses what no contribution may do: named graphs, writes into or descriptions of
+cpgraph's own graphs, vocabulary definitions, ``owl:imports``. :func:`check` validates it as
+part of the store (:mod:`cpgraph.validation.neighbourhood`); :func:`commit` validates again
+under the write lock and writes it with its PROV description into a graph of its own,
+``<base>graph/contribution/<id>``, the id a digest of the canonical content (the same content
+is committed once), in one copy-on-write transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,12 +26,34 @@ from cpgraph.errors import (
     NotFoundError,
     ValidationFailedError,
 )
-from cpgraph.rdf.io import RdfFormat, parse_quads, to_rdflib_triples
+from cpgraph.rdf.formats import RdfFormat
+from cpgraph.rdf.io import parse_quads, to_rdflib_triples
 from cpgraph.rdf.literals import ill_typed_reason
-from cpgraph.rdf.namespaces import DCTERMS, OWL, PROV, RDF, RDFS, XSD, graph_iri, instance_iri
-from cpgraph.store.embedded import GraphStore, write_transaction
-from cpgraph.validation.neighbourhood import Reach, Triple, shape_reach, validate_in_context
+from cpgraph.rdf.namespaces import DCTERMS, OWL, PROV, RDF, RDFS, XSD, graph_iri
+from cpgraph.store import Store
+from cpgraph.store.builds import write_transaction
+from cpgraph.validation.contributors import OPERATOR, SLUG, Contributor
+from cpgraph.validation.neighbourhood import Triple, validate_in_context
+from cpgraph.validation.reach import Reach, shape_reach
+from cpgraph.validation.records import ContributionRecord, get_record, list_contributions
 from cpgraph.validation.shacl import ValidationOutcome, class_hierarchy, load_ontology, load_shapes
+
+__all__ = [
+    "OPERATOR",
+    "CommitResult",
+    "ContributionRecord",
+    "Contributor",
+    "Triple",
+    "ValidationContext",
+    "check",
+    "commit",
+    "content_hash",
+    "get_record",
+    "list_contributions",
+    "read_contribution",
+    "validate_files_in_context",
+    "withdraw",
+]
 
 _DEFINING = {
     RDFS + "subClassOf",
@@ -59,7 +77,6 @@ _TERM_TYPES = {
     "http://www.w3.org/ns/shacl#NodeShape",
     "http://www.w3.org/ns/shacl#PropertyShape",
 }
-_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +111,7 @@ class ValidationContext:
         )
 
     @classmethod
-    def from_store(cls, store: GraphStore, *, base: str) -> ValidationContext:
+    def from_store(cls, store: Store, *, base: str) -> ValidationContext:
         """A context from the store's own shapes and ontology graphs (as deployed)."""
 
         def graph(name: str) -> Graph:
@@ -104,91 +121,6 @@ class ValidationContext:
             return g
 
         return cls.from_graphs(graph("shapes"), graph("ontology"))
-
-
-@dataclass(frozen=True, slots=True)
-class Contributor:
-    """Who a contribution is attributed to: a person or organisation with a slug and a name."""
-
-    slug: str
-    name: str
-    organisation: bool = False
-
-    def __post_init__(self) -> None:
-        if not _SLUG.fullmatch(self.slug):
-            raise ValueError(
-                f"a contributor's slug is lower-case letters, digits and hyphens: {self.slug!r}"
-            )
-
-    def iri(self, base: str) -> str:
-        """The contributor's IRI, ``<base>id/person/<slug>`` or ``<base>id/org/<slug>``."""
-        return instance_iri("org" if self.organisation else "person", self.slug, base)
-
-
-OPERATOR = Contributor(slug="cpgraph-operator", name="cpgraph operator", organisation=True)
-
-
-def load_contributors(path: Path | None, *, operator_token: str | None) -> dict[str, Contributor]:
-    """Tokens and whom they authenticate: the operator's, and those in ``path``.
-
-    ``path`` is a JSON list of ``{"token": ..., "slug": ..., "name": ..., "organisation":
-    false}`` objects; each token must be at least 16 characters long.
-
-    Raises:
-        InputError: if the file cannot be read or an entry is malformed.
-    """
-    tokens: dict[str, Contributor] = {}
-    if operator_token:
-        tokens[operator_token] = OPERATOR
-    if path is None:
-        return tokens
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read the contributors file {path}: {exc}") from None
-    if not isinstance(entries, list):
-        raise InputError(f"{path}: expected a JSON list of contributors")
-    for entry in entries:
-        try:
-            token = str(entry["token"])
-            contributor = Contributor(
-                slug=str(entry["slug"]),
-                name=str(entry["name"]),
-                organisation=bool(entry.get("organisation", False)),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"{path}: a contributor entry is malformed: {exc}") from None
-        if len(token) < 16:
-            raise InputError(f"{path}: the token of {contributor.slug!r} is shorter than 16")
-        tokens[token] = contributor
-    return tokens
-
-
-@dataclass(frozen=True, slots=True)
-class ContributionRecord:
-    """What the graph says about one committed contribution."""
-
-    id: str
-    graph: str
-    contributor: str
-    time: str
-    content_hash: str
-    comment: str
-    source: str | None
-    statements: int
-
-    def to_dict(self) -> dict[str, object]:
-        """This record as JSON-ready data."""
-        return {
-            "id": self.id,
-            "graph": self.graph,
-            "contributor": self.contributor,
-            "time": self.time,
-            "contentHash": self.content_hash,
-            "comment": self.comment,
-            "source": self.source,
-            "statements": self.statements,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +219,7 @@ def content_hash(triples: list[Triple]) -> str:
 
 
 def check(
-    triples: list[Triple], *, store: GraphStore | None, context: ValidationContext
+    triples: list[Triple], *, store: Store | None, context: ValidationContext
 ) -> ValidationOutcome:
     """Validate a contribution as part of ``store`` (violations fail it; warnings pass)."""
     outcome, _focus = validate_in_context(
@@ -388,7 +320,7 @@ def commit(
 
 
 def _commit_into(
-    store: GraphStore,
+    store: Store,
     triples: list[Triple],
     *,
     contributor: Contributor,
@@ -428,73 +360,13 @@ def _commit_into(
     return CommitResult(record=record, outcome=outcome, created=True)
 
 
-def _records(
-    store: GraphStore, *, base: str, identifier: str | None = None
-) -> list[ContributionRecord]:
-    cp = f"{base}ontology#"
-    prefix = graph_iri("contribution/x", base)[:-1]
-    only = ""
-    if identifier is not None:
-        if not _SLUG.fullmatch(identifier):
-            return []
-        only = f"FILTER(?g = <{prefix}{identifier}>)"
-    rows = store.query(
-        f"""
-        PREFIX prov: <{PROV}> PREFIX rdfs: <{RDFS}> PREFIX dcterms: <{DCTERMS}>
-        SELECT ?g ?who ?time ?hash ?comment ?source (COUNT(*) AS ?n) WHERE {{
-          GRAPH ?g {{
-            ?g a <{cp}Contribution> ; prov:wasAttributedTo ?who ; prov:generatedAtTime ?time ;
-               <{cp}contentHash> ?hash ; rdfs:comment ?comment .
-            OPTIONAL {{ ?g dcterms:source ?source }}
-            ?s ?p ?o .
-          }}
-          {only}
-        }} GROUP BY ?g ?who ?time ?hash ?comment ?source ORDER BY ?time ?g
-    """,
-        union_default_graph=False,
-    ).rows()
-    records = []
-    for row in rows:
-        g = row["g"].value
-        records.append(
-            ContributionRecord(
-                id=g.removeprefix(prefix),
-                graph=g,
-                contributor=row["who"].value,
-                time=row["time"].value,
-                content_hash=row["hash"].value,
-                comment=row["comment"].value,
-                source=row["source"].value if "source" in row else None,
-                statements=int(row["n"].value),
-            )
-        )
-    return records
-
-
-def list_contributions(store: GraphStore, *, base: str) -> list[ContributionRecord]:
-    """Every committed contribution, oldest first."""
-    return _records(store, base=base)
-
-
-def get_record(store: GraphStore, identifier: str, *, base: str) -> ContributionRecord:
-    """The record of one contribution.
-
-    Raises:
-        NotFoundError: if there is no contribution with that id.
-    """
-    found = _records(store, base=base, identifier=identifier)
-    if not found:
-        raise NotFoundError(f"no contribution {identifier!r}")
-    return found[0]
-
-
 def withdraw(store_dir: Path, identifier: str, *, base: str) -> None:
     """Remove a contribution's graph, atomically.
 
     Raises:
         NotFoundError: if there is no contribution with that id (nothing changes).
     """
-    if not _SLUG.fullmatch(identifier):
+    if not SLUG.fullmatch(identifier):
         raise NotFoundError(f"no contribution {identifier!r}")
     graph = graph_iri(f"contribution/{identifier}", base)
     with write_transaction(store_dir) as store:
@@ -504,7 +376,7 @@ def withdraw(store_dir: Path, identifier: str, *, base: str) -> None:
 
 
 def validate_files_in_context(
-    paths: list[Path], *, store: GraphStore, source_dir: Path
+    paths: list[Path], *, store: Store, source_dir: Path
 ) -> ValidationOutcome:
     """Validate RDF files (every graph's statements) as part of ``store``, offline.
 

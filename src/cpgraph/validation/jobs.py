@@ -1,13 +1,10 @@
 """Validations in processes of their own, stopped at their limits or when the client leaves.
 
-pySHACL runs in Python and reads no flag: a thread running it cannot be stopped, so a
-validation whose client has gone, or whose time has passed, would go on taking a core. So
-each validation runs in a child process, forked from a fork server that has already imported
-cpgraph (it starts in milliseconds, not the second a fresh interpreter takes), and is killed
-(SIGKILL) at its time limit or as soon as its client disconnects. Its data segment is limited
-(``RLIMIT_DATA``), so a validation that grows too large fails alone, and it dies with its
-server process (``PR_SET_PDEATHSIG``). A commit killed this way publishes nothing: it is a
-copy-on-write transaction (:func:`cpgraph.store.embedded.write_transaction`).
+A thread running pySHACL cannot be stopped, so each validation runs in a child process
+forked from a fork server that has already imported cpgraph, and is killed at its time limit
+or when its client disconnects. Its data segment is limited (``RLIMIT_DATA``) and it dies with
+its server process (``PR_SET_PDEATHSIG``); a commit killed this way publishes nothing, being a
+copy-on-write transaction.
 
 Each server process admits at most ``validate_processes`` validations at once, and one client
 at most ``validate_concurrency`` of them, counted across the server processes where a
@@ -31,14 +28,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cpgraph.config import Settings
-from cpgraph.engine.workers import SharedCounts
+from cpgraph.engine.limits import SharedCounts
 from cpgraph.errors import (
     CpgraphError,
     LimitError,
     TooManyValidationsError,
     ValidationTimeoutError,
 )
-from cpgraph.store.embedded import GraphStore
+from cpgraph.store.oxigraph import GraphStore
 from cpgraph.validation import contributions as contrib
 from cpgraph.validation.neighbourhood import Triple
 from cpgraph.validation.shacl import ValidationOutcome

@@ -10,19 +10,26 @@ Violations make a graph non-conforming; warnings and infos are reported and pass
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyshacl
-from rdflib import RDFS, BNode, Dataset, Graph, Literal, Namespace, URIRef
+from pyshacl.graph_abstraction import DataGraph
+from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 from cpgraph.errors import InputError
 from cpgraph.rdf.io import parse_file
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
+TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+"""The predicates that give a shape its targets (an ``rdfs:Class`` shape targets itself)."""
+
+# What every run of pySHACL assumes: no entailment; warnings and infos do not fail a graph.
+_OPTIONS: dict[str, Any] = {"inference": "none", "allow_warnings": True, "allow_infos": True}
 
 
 class Severity(enum.Enum):
@@ -112,10 +119,7 @@ def load_shapes(shapes_dir: Path) -> Graph:
         RdfSyntaxError: if a shapes file is malformed.
         InputError: if the folder holds no shapes.
     """
-    files = sorted(shapes_dir.glob("*.ttl"))
-    if not files:
-        raise InputError(f"no shapes (*.ttl) in {shapes_dir}")
-    return merge_graphs(parse_file(path) for path in files)
+    return _load_folder(shapes_dir, "shapes")
 
 
 def load_ontology(ontology_dir: Path) -> Graph:
@@ -125,9 +129,13 @@ def load_ontology(ontology_dir: Path) -> Graph:
         RdfSyntaxError: if an ontology file is malformed.
         InputError: if the folder holds no ontology.
     """
-    files = sorted(ontology_dir.glob("*.ttl"))
+    return _load_folder(ontology_dir, "ontology")
+
+
+def _load_folder(folder: Path, what: str) -> Graph:
+    files = sorted(folder.glob("*.ttl"))
     if not files:
-        raise InputError(f"no ontology (*.ttl) in {ontology_dir}")
+        raise InputError(f"no {what} (*.ttl) in {folder}")
     return merge_graphs(parse_file(path) for path in files)
 
 
@@ -168,20 +176,59 @@ def validate_graph(
         target.add(triple)
     if ontology is not None:
         target += class_hierarchy(ontology)
-    try:
+    with _shapes_errors():
         conforms, report, _text = pyshacl.validate(
-            target,
-            shacl_graph=shapes,
-            inference="none",
-            allow_warnings=True,
-            allow_infos=True,
-            advanced=True,
-            meta_shacl=False,
+            target, shacl_graph=shapes, advanced=True, meta_shacl=False, **_OPTIONS
         )
-    except (pyshacl.errors.ReportableRuntimeError, pyshacl.errors.ShapeLoadError) as exc:
-        raise InputError(f"the shapes could not be run: {exc}") from exc
     assert isinstance(report, Graph)
     return outcome_from_report(report, conforms=bool(conforms))
+
+
+def focused_report(data: Graph, shapes: Graph, focus: set[Node]) -> Graph:
+    """pySHACL's report on the focus nodes only, each against the shapes that target it.
+
+    pySHACL's own ``focus_nodes`` option also filters the value nodes that nested shapes
+    (``sh:node``, ``sh:or``, ...) are evaluated on, and so loses results; here each targeting
+    shape is evaluated on its targets among ``focus`` and nested evaluations are left alone.
+    ``data`` is used in place, not copied.
+
+    Raises:
+        InputError: if the shapes cannot be read or run.
+    """
+    with _shapes_errors():
+        target = DataGraph.from_rdflib_graph(data)
+        options = {**_OPTIONS, "advanced": False, "inplace": True}
+        validator = pyshacl.Validator(target, shacl_graph=shapes, options=options)
+        executor = validator.make_executor()
+        conforms = True
+        results: list[Any] = []
+        for shape in validator.shacl_graph.shapes:
+            if shape.is_property_shape and not _has_targets(shapes, shape.node):
+                continue
+            targets = [n for n in shape.focus_nodes(target) if n in focus]
+            if not targets:
+                continue
+            ok, reports = shape.validate(executor, target, focus=targets)
+            conforms = conforms and ok
+            results.extend(reports)
+        report, _text = validator.create_validation_report(validator.shacl_graph, conforms, results)
+    assert isinstance(report, Graph)
+    return report
+
+
+def _has_targets(shapes: Graph, shape: Node) -> bool:
+    return any(True for p in TARGETS for _ in shapes.objects(shape, p)) or (
+        (shape, RDF.type, RDFS.Class) in shapes
+    )
+
+
+@contextmanager
+def _shapes_errors() -> Iterator[None]:
+    """pySHACL's failures to read or run the shapes, as :class:`InputError`."""
+    try:
+        yield
+    except (pyshacl.errors.ReportableRuntimeError, pyshacl.errors.ShapeLoadError) as exc:
+        raise InputError(f"the shapes could not be run: {exc}") from exc
 
 
 def outcome_from_report(report: Graph, *, conforms: bool = True) -> ValidationOutcome:

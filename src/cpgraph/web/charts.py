@@ -1,4 +1,5 @@
-"""Charts of query results, drawn as SVG by cpgraph itself (no third-party script or library).
+"""Charts of query results, drawn as SVG by cpgraph itself (no third-party script or library):
+the geometry is worked out here and written by the template ``chart.svg``.
 
 Three kinds, chosen from a saved query's ``#+ chart:`` header or from the shape of its result:
 
@@ -20,11 +21,13 @@ import enum
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
+from typing import Any
 
 import pyoxigraph as ox
+from markupsafe import Markup
 
 from cpgraph.rdf.namespaces import XSD
+from cpgraph.web.render import fragment
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Row = dict[str, Term]
@@ -45,9 +48,6 @@ NUMBER_TYPES = {
     )
 }
 PALETTE = ("#2b6cb0", "#dd6b20", "#2f855a", "#b83280", "#6b46c1")
-# Presentation attributes, not a style attribute: a page's Content-Security-Policy blocks
-# inline styles, and the chart is drawn inside the page as well as served alone.
-FONT = 'font-family="system-ui,-apple-system,Segoe UI,Roboto,sans-serif" font-size="12"'
 MAX_ROWS = 400
 WIDTH = 960
 
@@ -137,22 +137,28 @@ def choose_chart(table: ResultTable, hint: str | None = None) -> ChartKind | Non
     return None
 
 
-def render_svg(table: ResultTable, kind: ChartKind, *, title: str, description: str = "") -> str:
-    """``table`` drawn as a ``kind`` chart: a complete, standalone SVG document.
+# A drawing: width, height, the marks for the template ``chart.svg``, a summary in words.
+Drawing = tuple[int, int, dict[str, Any], str]
+
+
+def render_svg(table: ResultTable, kind: ChartKind, *, title: str, description: str = "") -> Markup:
+    """``table`` drawn as a ``kind`` chart: a complete, standalone SVG document (markup that
+    a page may embed as it is).
 
     Raises:
         ValueError: if the result lacks the columns the chart needs.
     """
     draw = {ChartKind.TIMELINE: _timeline, ChartKind.BARS: _bars, ChartKind.NETWORK: _network}
-    width, height, body, summary = draw[kind](table)
-    desc = f"{description} {summary}".strip()
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="chart-title chart-desc" '
-        f'class="chart chart-{kind.value}" {FONT}>'
-        f'<title id="chart-title">{escape(title)}</title>'
-        f'<desc id="chart-desc">{escape(desc)}</desc>'
-        f'<rect width="{width}" height="{height}" fill="#ffffff"/>{body}</svg>'
+    width, height, marks, summary = draw[kind](table)
+    return fragment(
+        "chart.svg",
+        kind=kind.value,
+        width=width,
+        height=height,
+        title=title,
+        desc=f"{description} {summary}".strip(),
+        colour=PALETTE[0],
+        **marks,
     )
 
 
@@ -179,7 +185,20 @@ def fractional_year(value: str) -> float:
     return year + (month - 1) / 12 + (day - 1) / 365
 
 
-def _timeline(table: ResultTable) -> tuple[int, int, str, str]:
+@dataclass(frozen=True, slots=True)
+class _Dot:
+    """A timeline's row: its date and label, where its dot and its label text go."""
+
+    when: str
+    label: str
+    name: str
+    cx: float
+    cy: float
+    tx: float
+    anchor: str
+
+
+def _timeline(table: ResultTable) -> Drawing:
     date = date_column(table)
     label = label_column(table, exclude=[date] if date else [])
     if date is None or label is None:
@@ -196,35 +215,23 @@ def _timeline(table: ResultTable) -> tuple[int, int, str, str]:
     def x(year: float) -> float:
         return left + (year - first) / (last - first) * plot
 
-    parts = []
     tick = max(1, math.ceil((last - first) / 12))
-    for tick_year in range(first, last + 1, tick):
-        tx0 = x(tick_year)
-        parts.append(
-            f'<line x1="{tx0:.1f}" y1="{top - 10}" x2="{tx0:.1f}" y2="{height - 30}" '
-            f'stroke="#e2e8f0"/><text x="{tx0:.1f}" y="{top - 16}" text-anchor="middle" '
-            f'fill="#4a5568">{tick_year}</text>'
-        )
+    ticks = [(x(year), year) for year in range(first, last + 1, tick)]
+    dots = []
     for index, (year, row) in enumerate(dated):
         cy = top + step * index + step / 2
         cx = x(year)
         name = _short(_text(row.get(label)), 90)
-        when = row[date].value
         room_right, room_left = WIDTH - right - cx, cx - left
         wanted = len(name) * 6.6  # about 6.6 px per character at 12 px
         anchor, tx = ("start", cx + 9)
         if wanted > room_right and room_left > room_right:
             anchor, tx = ("end", cx - 9)
-        parts.append(
-            f'<g class="mark"><title>{escape(when)}: {escape(_text(row.get(label)))}</title>'
-            f'<text x="{left - 10}" y="{cy + 4:.1f}" text-anchor="end" fill="#4a5568">'
-            f"{escape(when)}</text>"
-            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="5" fill="{PALETTE[0]}"/>'
-            f'<text x="{tx:.1f}" y="{cy + 4:.1f}" text-anchor="{anchor}" fill="#1a202c">'
-            f"{escape(name)}</text></g>"
-        )
+        when = row[date].value
+        dots.append(_Dot(when, _text(row.get(label)), name, cx, cy, tx, anchor))
     summary = f"{len(dated)} dated rows from {first} to {last - 1}."
-    return WIDTH, int(height), "".join(parts), summary
+    marks = {"left": left, "top": top, "ticks": ticks, "dots": dots}
+    return WIDTH, int(height), marks, summary
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,7 +239,28 @@ def _timeline(table: ResultTable) -> tuple[int, int, str, str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _bars(table: ResultTable) -> tuple[int, int, str, str]:
+@dataclass(frozen=True, slots=True)
+class _Bar:
+    """One value of a row: its series, value as written, top, length and colour."""
+
+    series: str
+    value: str
+    y: int
+    width: float
+    colour: str
+
+
+@dataclass(frozen=True, slots=True)
+class _BarRow:
+    """A row of bars: its label (whole and shortened), the label's baseline, its bars."""
+
+    name: str
+    short: str
+    y: float
+    bars: list[_Bar]
+
+
+def _bars(table: ResultTable) -> Drawing:
     series = number_columns(table)
     label = label_column(table, exclude=series)
     if not series or label is None:
@@ -245,40 +273,28 @@ def _bars(table: ResultTable) -> tuple[int, int, str, str]:
     group = bar * len(series) + 10
     plot = WIDTH - left - right
     height = top + group * len(rows) + 20
-    parts = []
+    legend = []
     if len(series) > 1:
-        for index, name in enumerate(series):
-            lx = left + index * 160
-            parts.append(
-                f'<rect x="{lx}" y="14" width="12" height="12" fill="{PALETTE[index % 5]}"/>'
-                f'<text x="{lx + 18}" y="24" fill="#1a202c">{escape(name)}</text>'
-            )
+        legend = [(left + i * 160, PALETTE[i % 5], name) for i, name in enumerate(series)]
+    drawn = []
     for index, row in enumerate(rows):
         y0 = top + index * group
         name = _text(row.get(label))
-        parts.append(
-            f'<g><title>{escape(name)}</title><text x="{left - 10}" y="{y0 + group / 2 + 2:.1f}" '
-            f'text-anchor="end" fill="#1a202c">{escape(_short(name, 44))}</text></g>'
-        )
-        for s_index, name_s in enumerate(series):
-            if name_s not in row:
-                continue
-            value = float(row[name_s].value)
-            w = max(0.0, value / top_value * plot)
-            y = y0 + s_index * bar
-            shown = row[name_s].value
-            parts.append(
-                f'<g class="mark"><title>{escape(name)}, {escape(name_s)}: {escape(shown)}</title>'
-                f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar - 3}" '
-                f'fill="{PALETTE[s_index % 5]}"/>'
-                f'<text x="{left + w + 6:.1f}" y="{y + bar - 5}" fill="#4a5568">'
-                f"{escape(shown)}</text></g>"
+        bars = [
+            _Bar(
+                name_s,
+                row[name_s].value,
+                y0 + s_index * bar,
+                max(0.0, float(row[name_s].value) / top_value * plot),
+                PALETTE[s_index % 5],
             )
-    parts.append(
-        f'<line x1="{left}" y1="{top - 4}" x2="{left}" y2="{height - 14}" stroke="#a0aec0"/>'
-    )
+            for s_index, name_s in enumerate(series)
+            if name_s in row
+        ]
+        drawn.append(_BarRow(name, _short(name, 44), y0 + group / 2 + 2, bars))
     summary = f"{len(rows)} bars per series; series: {', '.join(series)}."
-    return WIDTH, int(height), "".join(parts), summary
+    marks = {"left": left, "top": top, "bar": bar, "legend": legend, "rows": drawn}
+    return WIDTH, int(height), marks, summary
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,7 +302,32 @@ def _bars(table: ResultTable) -> tuple[int, int, str, str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _network(table: ResultTable) -> tuple[int, int, str, str]:
+@dataclass(frozen=True, slots=True)
+class _Edge:
+    """A link between two nodes, by their names and ends."""
+
+    source: str
+    target: str
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    """A node: its IRI and name (whole and shortened), its dot and where its text goes."""
+
+    iri: str
+    name: str
+    short: str
+    x: float
+    y: float
+    tx: float
+    anchor: str
+
+
+def _network(table: ResultTable) -> Drawing:
     columns = iri_columns(table)
     if len(columns) < 2:
         raise ValueError("a network needs two columns of IRIs")
@@ -325,22 +366,16 @@ def _network(table: ResultTable) -> tuple[int, int, str, str]:
             angle = 2 * math.pi * index / max(1, len(nodes)) - math.pi / 2
             px, py = cx + radius * math.cos(angle), cy + radius * math.sin(angle)
             positions[iri] = (px, py, "start" if math.cos(angle) >= 0 else "end")
-    parts = []
+    lines = []
     for source, target in edges:
         x1, y1, _ = positions[source]
         x2, y2, _ = positions[target]
-        parts.append(
-            f'<line class="edge" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
-            f'stroke="#a0aec0" stroke-width="1.2"><title>{escape(names[source])} to '
-            f"{escape(names[target])}</title></line>"
+        lines.append(_Edge(names[source], names[target], x1, y1, x2, y2))
+    dots = [
+        _Node(
+            iri, names[iri], _short(names[iri], 34), x, y, x + 9 if side == "start" else x - 9, side
         )
-    for iri, (x, y, anchor) in positions.items():
-        tx = x + 9 if anchor == "start" else x - 9
-        parts.append(
-            f'<g class="node"><title>{escape(names[iri])} ({escape(iri)})</title>'
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{PALETTE[0]}"/>'
-            f'<text x="{tx:.1f}" y="{y + 4:.1f}" text-anchor="{anchor}" fill="#1a202c">'
-            f"{escape(_short(names[iri], 34))}</text></g>"
-        )
+        for iri, (x, y, side) in positions.items()
+    ]
     summary = f"{len(positions)} nodes and {len(edges)} links."
-    return WIDTH, int(height), "".join(parts), summary
+    return WIDTH, int(height), {"edges": lines, "nodes": dots}, summary

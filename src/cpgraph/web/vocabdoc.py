@@ -19,7 +19,7 @@ from rdflib.term import Node
 from cpgraph.errors import NotFoundError
 from cpgraph.rdf.io import to_rdflib_triples
 from cpgraph.rdf.namespaces import graph_iri, ontology_iri, shapes_ns, vocab
-from cpgraph.store.embedded import GraphStore
+from cpgraph.store import Store
 
 DCTERMS_NS = "http://purl.org/dc/terms/"
 # Properties that tie a cpgraph term to a term of another vocabulary, as the page names them.
@@ -106,7 +106,7 @@ class ShapesDoc:
     names: dict[str, str]
 
 
-def _load(store: GraphStore, name: str, base: str) -> Graph:
+def _load(store: Store, name: str, base: str) -> Graph:
     graph = Graph()
     for triple in to_rdflib_triples(store.quads(graph_iri(name, base))):
         graph.add(triple)
@@ -163,7 +163,7 @@ SECTIONS = (
 )
 
 
-def ontology_doc(store: GraphStore, *, base: str) -> OntologyDoc:
+def ontology_doc(store: Store, *, base: str) -> OntologyDoc:
     """The documentation of every ``cp:`` term, from the store's ontology graph.
 
     Raises:
@@ -226,7 +226,7 @@ def _term(graph: Graph, subject: URIRef, ns: str, section: str) -> TermDoc:
     return doc
 
 
-def shapes_doc(store: GraphStore, *, base: str) -> ShapesDoc:
+def shapes_doc(store: Store, *, base: str) -> ShapesDoc:
     """Every node shape with its property shapes and messages, from the store's shapes graph.
 
     Raises:
@@ -269,7 +269,7 @@ def shapes_doc(store: GraphStore, *, base: str) -> ShapesDoc:
     )
 
 
-def _has_graph(store: GraphStore, name: str, base: str) -> bool:
+def _has_graph(store: Store, name: str, base: str) -> bool:
     return next(iter(store.quads(graph_iri(name, base))), None) is not None
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hmac
 import io
-from html import escape
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
@@ -17,32 +16,23 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from cpgraph.config import Settings
-from cpgraph.engine.query import parse_accept
+from cpgraph.engine.negotiation import HTML_TYPES, JSON, choose, wants_html
 from cpgraph.errors import InputError, UnauthorizedError, UnsupportedFormatError
-from cpgraph.rdf.io import RdfFormat
-from cpgraph.server.deps import SettingsDep, is_authorised, read_body, reload_store
-from cpgraph.server.routes.sparql import with_charset
+from cpgraph.rdf.formats import CORE_RDF_FORMATS, RdfFormat
+from cpgraph.server.deps import SettingsDep, StoreDep, is_authorised, read_body, reload_store
+from cpgraph.server.responses import with_charset
+from cpgraph.server.runtime import runtime_of
 from cpgraph.validation import contributions as contrib
 from cpgraph.validation.jobs import ValidationRunner, check_job, commit_job
 from cpgraph.validation.neighbourhood import Triple
 from cpgraph.validation.shacl import ValidationOutcome
-from cpgraph.web.pages import contribute_page, layout
+from cpgraph.web.pages import contribute_page, contributions_page
 
 router = APIRouter(tags=["Contributions"])
 
 FORM = "application/x-www-form-urlencoded"
-_REPORT_TYPES = {
-    "text/turtle": RdfFormat.TURTLE,
-    "application/ld+json": RdfFormat.JSON_LD,
-    "application/n-triples": RdfFormat.N_TRIPLES,
-    "application/rdf+xml": RdfFormat.RDF_XML,
-}
-_READ: dict[str, object] = {
-    "content": {
-        f.media_type: {}
-        for f in (RdfFormat.TURTLE, RdfFormat.N_TRIPLES, RdfFormat.JSON_LD, RdfFormat.RDF_XML)
-    }
-}
+_RDF_TYPES = {f.media_type: f for f in CORE_RDF_FORMATS}  # given only to a client naming them
+_READ: dict[str, object] = {"content": {media: {} for media in _RDF_TYPES}}
 
 
 def _contributor(request: Request, settings: Settings) -> contrib.Contributor:
@@ -51,7 +41,7 @@ def _contributor(request: Request, settings: Settings) -> contrib.Contributor:
     Raises:
         UnauthorizedError: with no token configured, or no or an unknown token.
     """
-    tokens: dict[str, contrib.Contributor] = request.app.state.contributor_tokens
+    tokens = runtime_of(request.app).contributor_tokens
     if not tokens:
         raise UnauthorizedError("contributions are closed: the operator has set no tokens")
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
@@ -82,11 +72,10 @@ def _body_limit(request: Request, settings: Settings) -> int:
 
 def _runner(request: Request) -> ValidationRunner:
     """This server process's validation runner (made at its first use)."""
-    runner: ValidationRunner | None = getattr(request.app.state, "validations", None)
-    if runner is None:
-        runner = ValidationRunner(request.app.state.settings, request.app.state.validation_counts)
-        request.app.state.validations = runner
-    return runner
+    runtime = runtime_of(request.app)
+    if runtime.validations is None:
+        runtime.validations = ValidationRunner(runtime.settings, runtime.validation_counts)
+    return runtime.validations
 
 
 def _client(request: Request) -> str:
@@ -97,13 +86,13 @@ async def _check(request: Request, triples: list[Triple]) -> ValidationOutcome:
     """The contribution's validation in the current store, in a process of its own (see
     :mod:`cpgraph.validation.jobs`): stopped at its time limit or when the client leaves."""
     runner = _runner(request)
-    context: contrib.ValidationContext = request.app.state.context
+    runtime = runtime_of(request.app)
     return await runner.run(
         _client(request),
         check_job,
         triples,
-        request.app.state.store_path,
-        runner.context_bytes(context),
+        runtime.store_path,
+        runner.context_bytes(runtime.context),
         gone=request.is_disconnected,
     )
 
@@ -126,7 +115,7 @@ async def _body_triples(request: Request, settings: Settings, limit: int) -> lis
         raise UnsupportedFormatError("say the contribution's RDF format in Content-Type")
     fmt = RdfFormat.from_media_type(content_type)
     body = await read_body(request, limit)
-    context: contrib.ValidationContext = request.app.state.context
+    context = runtime_of(request.app).context
     return await run_in_threadpool(
         contrib.read_contribution,
         body,
@@ -137,13 +126,10 @@ async def _body_triples(request: Request, settings: Settings, limit: int) -> lis
     )
 
 
-def _wants_html(request: Request) -> bool:
-    for media, _q in parse_accept(request.headers.get("accept")):
-        if media in ("text/html", "application/xhtml+xml"):
-            return True
-        if media != "*/*":
-            return False
-    return False
+def _rdf_wanted(request: Request) -> RdfFormat | None:
+    """The RDF format the client ranks above JSON for a report or a record; None for JSON."""
+    chosen = choose(request.headers.get("accept"), (JSON, *_RDF_TYPES), named=_RDF_TYPES)
+    return _RDF_TYPES.get(chosen) if chosen is not None else None
 
 
 def _report(
@@ -153,19 +139,13 @@ def _report(
     status: int = 200,
     extra: dict[str, object] | None = None,
 ) -> Response:
-    for media, _q in parse_accept(request.headers.get("accept")):
-        fmt = _REPORT_TYPES.get(media)
-        if fmt is not None:
-            buffer = io.BytesIO()
-            outcome.report.serialize(
-                buffer,
-                format={"ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdf": "xml"}[fmt.value],
-            )
-            return Response(
-                buffer.getvalue(), status_code=status, media_type=with_charset(fmt.media_type)
-            )
-        if media in ("application/json", "*/*"):
-            break
+    fmt = _rdf_wanted(request)
+    if fmt is not None:
+        buffer = io.BytesIO()
+        outcome.report.serialize(buffer, format=fmt.rdflib)
+        return Response(
+            buffer.getvalue(), status_code=status, media_type=with_charset(fmt.media_type)
+        )
     return JSONResponse({**outcome.summary(), **(extra or {})}, status_code=status)
 
 
@@ -175,10 +155,10 @@ def _report(
     responses={
         200: {
             "content": {
-                "application/json": {},
-                "text/turtle": {},
-                "application/ld+json": {},
-                "text/html": {},
+                JSON: {},
+                RdfFormat.TURTLE.media_type: {},
+                RdfFormat.JSON_LD.media_type: {},
+                HTML_TYPES[0]: {},
             }
         }
     },
@@ -188,7 +168,7 @@ async def validate(request: Request, settings: SettingsDep) -> Response:
     validated as part of the graph: references to what the graph holds are checked, and so
     are the shapes of the nodes the body touches. Nothing is written."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    context: contrib.ValidationContext = request.app.state.context
+    context = runtime_of(request.app).context
     limit = _body_limit(request, settings)
     if media_type == FORM:  # the HTML form: fields "data" and "format"
         form = _form_fields(await read_body(request, limit))
@@ -237,9 +217,9 @@ async def create(
     content sent again is not committed again (200 with the first record)."""
     contributor = _contributor(request, settings)
     triples = await _body_triples(request, settings, settings.max_body_bytes)
-    context: contrib.ValidationContext = request.app.state.context
+    context = runtime_of(request.app).context
     runner = _runner(request)
-    async with request.app.state.write_lock:
+    async with runtime_of(request.app).write_lock:
         try:  # validated and written in a process of its own, with the validation's limits
             result = await runner.run(
                 _client(request),
@@ -254,7 +234,7 @@ async def create(
                 gone=request.is_disconnected,
             )
         finally:
-            reload_store(request.app)
+            reload_store(runtime_of(request.app))
     location = str(request.url_for("get_contribution", identifier=result.record.id))
     body = {
         "contribution": result.record.to_dict(),
@@ -267,45 +247,31 @@ async def create(
 
 
 @router.get("/contributions", summary="Every committed contribution")
-def list_all(request: Request, settings: SettingsDep) -> Response:
+def list_all(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
     """The contributions, oldest first (JSON, or a page for browsers)."""
-    records = contrib.list_contributions(request.app.state.store, base=settings.base_iri)
-    if _wants_html(request):
-        rows = "".join(
-            f'<tr><td><a href="{escape(str(request.url_for("get_contribution", identifier=r.id)))}'
-            f'?format=ttl">{escape(r.id)}</a></td><td>{escape(r.time)}</td>'
-            f"<td>{escape(r.contributor)}</td><td>{escape(r.comment)}</td>"
-            f"<td>{r.statements}</td></tr>"
-            for r in records
-        )
-        table = (
-            "<table><thead><tr><th>id</th><th>time</th><th>contributor</th>"
-            "<th>comment</th><th>statements</th></tr></thead><tbody>"
-            f"{rows}</tbody></table>"
-            if records
-            else "<p>No contributions yet.</p>"
-        )
-        return HTMLResponse(layout("Contributions", table))
+    records = contrib.list_contributions(store, base=settings.base_iri)
+    if wants_html(request.headers.get("accept")):
+        entries = [(r, str(request.url_for("get_contribution", identifier=r.id))) for r in records]
+        return HTMLResponse(contributions_page(entries))
     return JSONResponse({"contributions": [r.to_dict() for r in records]})
 
 
 @router.get("/contributions/{identifier}", summary="One contribution", responses={200: _READ})
 def get_contribution(
-    request: Request, identifier: str, settings: SettingsDep, format: str | None = None
+    request: Request,
+    identifier: str,
+    settings: SettingsDep,
+    store: StoreDep,
+    format: str | None = None,
 ) -> Response:
     """Its record (JSON) or its graph (Turtle, N-Triples, JSON-LD, RDF/XML by Accept)."""
-    store = request.app.state.store
     record = contrib.get_record(store, identifier, base=settings.base_iri)
     wanted = format
     if wanted is None:
-        for media, _q in parse_accept(request.headers.get("accept")):
-            if media in ("application/json", "*/*"):
-                return JSONResponse(record.to_dict())
-            if media in _REPORT_TYPES:
-                wanted = _REPORT_TYPES[media].value
-                break
-        else:
+        chosen = _rdf_wanted(request)
+        if chosen is None:
             return JSONResponse(record.to_dict())
+        wanted = chosen.value
     if wanted == "json":
         return JSONResponse(record.to_dict())
     try:
@@ -322,15 +288,17 @@ def get_contribution(
     status_code=204,
     summary="Withdraw a contribution (its contributor's or the operator's token)",
 )
-async def withdraw(request: Request, identifier: str, settings: SettingsDep) -> Response:
+async def withdraw(
+    request: Request, identifier: str, settings: SettingsDep, store: StoreDep
+) -> Response:
     """Remove the contribution's graph; only its contributor or the operator may."""
     who = _contributor(request, settings)
-    record = contrib.get_record(request.app.state.store, identifier, base=settings.base_iri)
+    record = contrib.get_record(store, identifier, base=settings.base_iri)
     if who != contrib.OPERATOR and record.contributor != who.iri(settings.base_iri):
         raise UnauthorizedError("only its contributor or the operator may withdraw it")
-    async with request.app.state.write_lock:
+    async with runtime_of(request.app).write_lock:
         await run_in_threadpool(
             contrib.withdraw, settings.store_dir, identifier, base=settings.base_iri
         )
-        reload_store(request.app)
+        reload_store(runtime_of(request.app))
     return Response(status_code=204)

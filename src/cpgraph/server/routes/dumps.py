@@ -23,27 +23,28 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from cpgraph.engine.query import negotiate
+from cpgraph.engine.negotiation import negotiate
 from cpgraph.errors import NotAcceptableError
 from cpgraph.publish.dumps import DumpCache, DumpFile
-from cpgraph.rdf.io import RdfFormat
+from cpgraph.rdf.formats import RdfFormat
 from cpgraph.rdf.jsonld import context_document
-from cpgraph.server.deps import SettingsDep, StoreDep
-from cpgraph.store.embedded import QueryKind
+from cpgraph.server.deps import RuntimeDep, SettingsDep, StoreDep
+from cpgraph.store.results import QueryKind
 
 router = APIRouter(tags=["Linked data"])
 _lock = threading.Lock()
 
 
-def get_dump_cache(request: Request, store: StoreDep, settings: SettingsDep) -> DumpCache:
+def get_dump_cache(runtime: RuntimeDep, store: StoreDep) -> DumpCache:
     """The dump cache of the store being served (made on first use)."""
     with _lock:
-        cache: DumpCache | None = getattr(request.app.state, "dump_cache", None)
+        cache = runtime.dump_cache
         if cache is None or cache.store is not store:
+            settings = runtime.settings
             cache = DumpCache.for_store_dir(
                 store, base=settings.base_iri, store_dir=settings.store_dir
             )
-            request.app.state.dump_cache = cache
+            runtime.dump_cache = cache
         return cache
 
 
@@ -95,7 +96,7 @@ def _file_response(request: Request, dump: DumpFile) -> Response:
     if not_modified(request, dump.etag, dump.modified):
         return Response(status_code=304, headers=headers)
     media_type = dump.distribution.media_type
-    if not dump.distribution.gzip and media_type != "application/ld+json":
+    if not dump.distribution.gzip and media_type != RdfFormat.JSON_LD.media_type:
         media_type += "; charset=utf-8"
     return FileResponse(
         dump.path,
@@ -185,4 +186,4 @@ async def void_description(
 async def jsonld_context(request: Request, cache: CacheDep, settings: SettingsDep) -> Response:
     """The published context: a short key for every cpgraph term and the usual prefixes."""
     content = json.dumps(context_document(settings.base_iri), indent=2).encode()
-    return _bytes_response(request, content, "application/ld+json", cache.build.created)
+    return _bytes_response(request, content, RdfFormat.JSON_LD.media_type, cache.build.created)

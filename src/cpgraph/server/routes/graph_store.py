@@ -17,9 +17,9 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from cpgraph.config import Settings
-from cpgraph.engine.query import negotiate
+from cpgraph.engine.negotiation import negotiate
 from cpgraph.errors import InputError, NotFoundError, UnsupportedFormatError
-from cpgraph.rdf.io import RdfFormat
+from cpgraph.rdf.formats import RdfFormat
 from cpgraph.server.deps import (
     SettingsDep,
     absolute_iri,
@@ -27,9 +27,11 @@ from cpgraph.server.deps import (
     reload_store,
     require_token,
 )
-from cpgraph.server.routes.sparql import with_charset
+from cpgraph.server.responses import with_charset
+from cpgraph.server.runtime import runtime_of
+from cpgraph.store import Store
 from cpgraph.store import graph_store as graphstore
-from cpgraph.store.embedded import GraphStore, QueryKind
+from cpgraph.store.results import QueryKind
 
 router = APIRouter(tags=["Graph Store"])
 
@@ -64,9 +66,8 @@ def _direct(request: Request) -> _Target:
     return _Target(absolute_iri(str(request.url.replace(query="", fragment=""))))
 
 
-def _store(request: Request) -> GraphStore:
-    store: GraphStore = request.app.state.store
-    return store
+def _store(request: Request) -> Store:
+    return runtime_of(request.app).store
 
 
 async def _read(request: Request, target: _Target, *, head: bool) -> Response:
@@ -158,9 +159,9 @@ async def _write(request: Request, settings: Settings, target: _Target, method: 
                 return graphstore.replace_graph(store_dir, graph, *documents[0])
             return graphstore.merge_documents_into_graph(store_dir, graph, documents)
 
-    async with request.app.state.write_lock:
+    async with runtime_of(request.app).write_lock:
         created = await run_in_threadpool(operation)
-        reload_store(request.app)
+        reload_store(runtime_of(request.app))
     if headers.get("Location"):
         return Response(status_code=201, headers=headers)
     if created is True:

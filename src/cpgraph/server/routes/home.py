@@ -12,11 +12,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from cpgraph import __version__
-from cpgraph.engine.query import parse_accept
+from cpgraph.engine.negotiation import wants_html
 from cpgraph.publish.linked import best_labels
-from cpgraph.publish.service import DatasetFigures
 from cpgraph.publish.stats import class_counts, source_counts
 from cpgraph.server.deps import SettingsDep, StoreDep
+from cpgraph.server.runtime import runtime_of
 from cpgraph.store.memory import MemoryState
 from cpgraph.web.pages import home_page
 
@@ -34,7 +34,8 @@ DESCRIPTION = (
 @router.get("/", summary="What this service is", response_model=None)
 def home(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
     """The service's self-description: HTML for browsers, JSON for programs."""
-    figures: DatasetFigures = request.app.state.figures
+    runtime = runtime_of(request.app)
+    figures = runtime.figures
     info: dict[str, Any] = {
         "name": "cpgraph",
         "version": __version__,
@@ -55,10 +56,10 @@ def home(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
             "sourceExtracts": figures.source_extracts,
             "entities": figures.entities,
         },
-        "serving": _serving(request.app.state.memory.state, request.app.state.allocator),
+        "serving": _serving(runtime.memory.state, runtime.allocator),
     }
     headers = {"Vary": "Accept"}
-    if not _prefers_html(request.headers.get("accept")):
+    if not wants_html(request.headers.get("accept")):
         return JSONResponse(info, headers=headers)
     base = settings.base_iri
     classes = class_counts(store, base=base)
@@ -79,15 +80,6 @@ def home(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
         version=__version__,
     )
     return HTMLResponse(page, headers=headers)
-
-
-def _prefers_html(accept: str | None) -> bool:
-    for media, _q in parse_accept(accept):
-        if media in ("text/html", "application/xhtml+xml"):
-            return True
-        if media in ("application/json", "*/*"):
-            return False
-    return False
 
 
 def _serving(state: MemoryState, allocator: str) -> dict[str, str]:

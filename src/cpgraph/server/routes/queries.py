@@ -16,17 +16,27 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
-from cpgraph.config import Settings
-from cpgraph.engine.query import parse_accept
-from cpgraph.engine.workers import ClientLimiter, QueryPool, QueryRequest
+from cpgraph.engine.negotiation import (
+    FORMAT_PARAMETER,
+    HTML_TYPES,
+    SVG,
+    representation,
+    wants_html,
+    wants_page,
+)
+from cpgraph.engine.requests import QueryRequest
 from cpgraph.errors import NotAcceptableError, NotFoundError, ParameterError
-from cpgraph.publish.linked import representation, serialize
+from cpgraph.publish.linked import serialize
+from cpgraph.rdf.formats import CORE_RDF_FORMATS, RdfFormat, ResultsFormat
 from cpgraph.rdf.namespaces import graph_iri, prefix_pairs
 from cpgraph.saved.library import QUERIES_GRAPH, Library, QueryForm, SavedQuery, result_table
 from cpgraph.server.deps import SettingsDep, StoreDep
 from cpgraph.server.negotiation import own_reference
-from cpgraph.server.routes.sparql import RESULT_TYPES, with_charset
+from cpgraph.server.responses import with_charset
+from cpgraph.server.routes.sparql import RESULT_TYPES
+from cpgraph.server.runtime import runtime_of
 from cpgraph.sparql.outbound import check_query
+from cpgraph.store.results import QueryKind
 from cpgraph.web.charts import ResultTable, choose_chart, render_svg
 from cpgraph.web.gallery import PageLinks, gallery_page, labels_of, query_page
 
@@ -34,14 +44,12 @@ router = APIRouter(tags=["Saved queries"])
 
 RESERVED = ("format", "page", "per_page")
 MAX_PER_PAGE = 10_000
-SVG = "image/svg+xml"
-HTML_TYPES = ("text/html", "application/xhtml+xml")
+_EXAMPLE_FORMATS = (RdfFormat.TURTLE, RdfFormat.JSON_LD)  # named in the OpenAPI document
 
 
 def get_library(request: Request) -> Library:
     """The saved queries loaded at startup."""
-    library: Library = request.app.state.library
-    return library
+    return runtime_of(request.app).library
 
 
 def describe(query: SavedQuery, *, base_url: str) -> dict[str, Any]:
@@ -78,7 +86,7 @@ def list_queries(request: Request) -> Response:
     tag = request.query_params.get("tag") or None
     fmt = request.query_params.get("format")
     headers = {"Vary": "Accept"}
-    if fmt == "html" or (fmt is None and _prefers(request, HTML_TYPES)):
+    if fmt == "html" or (fmt is None and wants_html(request.headers.get("accept"))):
         return HTMLResponse(gallery_page(library, tag=tag), headers=headers)
     base_url = str(request.base_url)
     queries = [describe(q, base_url=base_url) for q in library if tag is None or tag in q.tags]
@@ -88,16 +96,15 @@ def list_queries(request: Request) -> Response:
 @router.get(
     "/.well-known/sparql-examples",
     summary="The saved queries as SPARQL examples (SIB convention), in RDF",
-    responses={200: {"content": {"text/turtle": {}, "application/ld+json": {}}}},
+    responses={200: {"content": {f.media_type: {} for f in _EXAMPLE_FORMATS}}},
 )
 def sparql_examples(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
     """The named graph ``<base>graph/queries``: each saved query as an ``sh:SPARQLExecutable``
     with its text, comment and keywords. Turtle unless ``Accept`` or ``?format=`` asks for
     JSON-LD, N-Triples, RDF/XML, TriG or N-Quads."""
-    fmt = representation(request.headers.get("accept"), request.query_params.get("format"))
+    fmt = representation(request.headers.get("accept"), request.query_params.get(FORMAT_PARAMETER))
     if fmt is None:  # a browser: Turtle is readable text
-        fmt = representation("text/turtle")
-    assert fmt is not None
+        fmt = RdfFormat.TURTLE
     quads = list(store.quads(graph_iri(QUERIES_GRAPH, settings.base_iri)))
     body = serialize(quads, fmt, base=settings.base_iri)
     return Response(body, media_type=with_charset(fmt.media_type), headers={"Vary": "Accept"})
@@ -117,7 +124,6 @@ async def run_any(name: str, request: Request) -> Response:
 
 def install(app: FastAPI, library: Library) -> None:
     """Add one documented operation per saved query (and its chart), then the router."""
-    app.state.library = library
     for query in library:
         app.add_api_route(
             f"/queries/{query.name}",
@@ -129,7 +135,7 @@ def install(app: FastAPI, library: Library) -> None:
             tags=["Saved queries"],
             response_class=Response,
             responses={
-                200: {"description": "The result", "content": {**RESULT_TYPES, "text/html": {}}},
+                200: {"description": "The result", "content": {**RESULT_TYPES, HTML_TYPES[0]: {}}},
                 422: {"description": "A parameter is missing or not of its type"},
             },
             openapi_extra={"parameters": _openapi_parameters(query)},
@@ -194,14 +200,14 @@ def _openapi_parameters(query: SavedQuery, *, paged: bool = True) -> list[dict[s
         ]
     params.append(
         {
-            "name": "format",
+            "name": FORMAT_PARAMETER,
             "in": "query",
             "required": False,
             "description": "json, xml, csv, tsv (SELECT, ASK); ttl, nt, jsonld, rdf (CONSTRUCT); "
             "html (the gallery page); svg (the chart). Without it, the Accept header decides.",
             "schema": {
                 "type": "string",
-                "enum": ["json", "xml", "csv", "tsv", "ttl", "nt", "jsonld", "rdf", "html", "svg"],
+                "enum": [f.value for f in (*ResultsFormat, *CORE_RDF_FORMATS)] + ["html", "svg"],
             },
         }
     )
@@ -213,11 +219,11 @@ def _openapi_parameters(query: SavedQuery, *, paged: bool = True) -> list[dict[s
 # ---------------------------------------------------------------------------------------------
 
 
-def _prefers(request: Request, types: tuple[str, ...]) -> bool:
-    """Whether the best-ranked media range in Accept is one of ``types``."""
-    for media, _q in parse_accept(request.headers.get("accept")):
-        return media in types
-    return False
+def _shown(request: Request, form: QueryForm) -> str | None:
+    """The picture (SVG, or an HTML page) the client ranks above the query's results."""
+    graph = form in (QueryForm.CONSTRUCT, QueryForm.DESCRIBE)
+    kind = QueryKind.GRAPH if graph else QueryKind.SOLUTIONS
+    return wants_page(request.headers.get("accept"), kind, (SVG, *HTML_TYPES))
 
 
 def _positive(params: dict[str, str], name: str, default: int, *, maximum: int) -> int:
@@ -248,8 +254,9 @@ async def answer(request: Request, name: str, *, svg: bool = False) -> Response:
         ParameterError: (422) for a bad parameter, ``page`` or ``per_page``.
         NotAcceptableError, QueryTimeoutError, ...: as the endpoint.
     """
-    settings: Settings = request.app.state.settings
-    query = get_library(request).get(name)
+    runtime = runtime_of(request.app)
+    settings = runtime.settings
+    query = runtime.library.get(name)
     params = _single(request)
     fmt = params.get("format")
     values = {k: v for k, v in params.items() if k not in RESERVED}
@@ -257,8 +264,9 @@ async def answer(request: Request, name: str, *, svg: bool = False) -> Response:
     limit = min(MAX_PER_PAGE, settings.row_limit)
     per_page = _positive(params, "per_page", min(query.page_size, limit), maximum=limit)
     page = _positive(params, "page", 1, maximum=10**9 // per_page)
-    svg = svg or fmt == "svg" or (fmt is None and _prefers(request, (SVG,)))
-    html = not svg and (fmt == "html" or (fmt is None and _prefers(request, HTML_TYPES)))
+    shown = _shown(request, query.form) if fmt is None else None
+    svg = svg or fmt == "svg" or shown == SVG
+    html = not svg and (fmt == "html" or shown in HTML_TYPES)
     paged = query.form is QueryForm.SELECT
     text = query.page(page=page, per_page=per_page) if paged else query.text
     wire = tuple((variable, str(term)) for variable, term in substitutions.items())
@@ -268,15 +276,15 @@ async def answer(request: Request, name: str, *, svg: bool = False) -> Response:
     check_query(text, settings.service_allow, prefixes=prefix_pairs(settings.base_iri))
     pool_request = QueryRequest(
         query=text,
-        store=request.app.state.store,
+        store=runtime.store,
         accept=request.headers.get("accept"),
         format=request_format,
         prefixes=prefix_pairs(settings.base_iri),
         row_limit=per_page if paged else None,
         substitutions=wire,
     )
-    pool: QueryPool = request.app.state.pool
-    limiter: ClientLimiter = request.app.state.limiter
+    pool = runtime.pool
+    limiter = runtime.limiter
     client = request.client.host if request.client else "unknown"
     limiter.acquire(client)
     try:

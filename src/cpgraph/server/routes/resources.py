@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from cpgraph.engine.negotiation import HTML_TYPES
 from cpgraph.errors import NotFoundError
 from cpgraph.publish.linked import graph_quads, graph_view, resource_quads, resource_view
+from cpgraph.rdf.formats import LINKED_DATA_FORMATS
 from cpgraph.rdf.namespaces import graph_iri, instance_iri
 from cpgraph.server.deps import SettingsDep, StoreDep
 from cpgraph.server.negotiation import negotiated
@@ -20,17 +22,7 @@ from cpgraph.web.pages import graph_page, resource_page
 router = APIRouter(tags=["Linked data"])
 
 RDF_TYPES: dict[int | str, dict[str, object]] = {
-    200: {
-        "content": {
-            "text/html": {},
-            "text/turtle": {},
-            "application/ld+json": {},
-            "application/n-triples": {},
-            "application/rdf+xml": {},
-            "application/trig": {},
-            "application/n-quads": {},
-        }
-    },
+    200: {"content": {HTML_TYPES[0]: {}, **{f.media_type: {} for f in LINKED_DATA_FORMATS}}},
     404: {"description": "The graph does not mention this IRI"},
 }
 

@@ -1,0 +1,229 @@
+"""Every format cpgraph reads and writes, in one table: the RDF serialisations and the SPARQL
+results formats, each with its media types, names and the parsers' own format.
+
+A format's short name (``ttl``, ``json``) is what the ``format`` parameter and the CLI's
+``--format`` take, and for RDF also the file extension. :class:`RdfFormat` and
+:class:`ResultsFormat` are the table's two halves as enums; what to offer a client, and in which
+order, is decided in :mod:`cpgraph.engine.negotiation`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+import pyoxigraph as ox
+
+from cpgraph.errors import UnsupportedFormatError
+
+_Ox = TypeVar("_Ox", ox.RdfFormat, ox.QueryResultsFormat)
+
+
+@dataclass(frozen=True, slots=True)
+class FormatSpec(Generic[_Ox]):
+    """One row of the table: how one format is named everywhere it is named."""
+
+    label: str  # how pages and messages name it
+    w3c: str  # its name under http://www.w3.org/ns/formats/
+    media_type: str  # its registered media type, the one cpgraph answers with
+    oxigraph: _Ox
+    aliases: tuple[str, ...] = ()  # other media types for it, in Accept and Content-Type
+    read_also: tuple[str, ...] = ()  # media types for it in Content-Type only
+    suffixes: tuple[str, ...] = ()  # other file extensions that name it
+    rdflib: str = ""  # rdflib's name for it (RDF only)
+    graphs: bool = False  # whether it carries named graphs
+
+
+# By the short names, the enums' values: an Enum member hashes in Python, a string in C.
+_RDF: dict[str, FormatSpec[ox.RdfFormat]] = {
+    "ttl": FormatSpec(
+        "Turtle",
+        "Turtle",
+        "text/turtle",
+        ox.RdfFormat.TURTLE,
+        aliases=("application/x-turtle",),
+        suffixes=("n3",),
+        rdflib="turtle",
+    ),
+    "nt": FormatSpec(
+        "N-Triples",
+        "N-Triples",
+        "application/n-triples",
+        ox.RdfFormat.N_TRIPLES,
+        aliases=("text/plain",),
+        rdflib="nt",
+    ),
+    "nq": FormatSpec(
+        "N-Quads",
+        "N-Quads",
+        "application/n-quads",
+        ox.RdfFormat.N_QUADS,
+        rdflib="nquads",
+        graphs=True,
+    ),
+    "trig": FormatSpec(
+        "TriG", "TriG", "application/trig", ox.RdfFormat.TRIG, rdflib="trig", graphs=True
+    ),
+    "jsonld": FormatSpec(
+        "JSON-LD",
+        "JSON-LD",
+        "application/ld+json",
+        ox.RdfFormat.JSON_LD,
+        aliases=("application/json",),
+        suffixes=("json",),
+        rdflib="json-ld",
+        graphs=True,
+    ),
+    "rdf": FormatSpec(
+        "RDF/XML",
+        "RDF_XML",
+        "application/rdf+xml",
+        ox.RdfFormat.RDF_XML,
+        aliases=("application/xml",),
+        read_also=("text/xml",),
+        suffixes=("owl", "xml"),
+        rdflib="xml",
+    ),
+}
+_RESULTS: dict[str, FormatSpec[ox.QueryResultsFormat]] = {
+    "json": FormatSpec(
+        "SPARQL JSON",
+        "SPARQL_Results_JSON",
+        "application/sparql-results+json",
+        ox.QueryResultsFormat.JSON,
+        aliases=("application/json",),
+    ),
+    "xml": FormatSpec(
+        "SPARQL XML",
+        "SPARQL_Results_XML",
+        "application/sparql-results+xml",
+        ox.QueryResultsFormat.XML,
+        aliases=("application/xml", "text/xml"),
+    ),
+    "csv": FormatSpec("CSV", "SPARQL_Results_CSV", "text/csv", ox.QueryResultsFormat.CSV),
+    "tsv": FormatSpec(
+        "TSV", "SPARQL_Results_TSV", "text/tab-separated-values", ox.QueryResultsFormat.TSV
+    ),
+}
+
+
+class _Tabled(enum.Enum):
+    """An enum of formats whose values are short names, read in the table."""
+
+    @property
+    def spec(self) -> FormatSpec[ox.RdfFormat] | FormatSpec[ox.QueryResultsFormat]:
+        """The format's row of the table."""
+        raise NotImplementedError
+
+    @property
+    def media_type(self) -> str:
+        """The format's registered media type."""
+        return self.spec.media_type
+
+    @property
+    def label(self) -> str:
+        """The format's name for people (``RDF/XML``, ``SPARQL JSON``)."""
+        return self.spec.label
+
+    @property
+    def w3c(self) -> str:
+        """The format's name under ``http://www.w3.org/ns/formats/`` (``RDF_XML``)."""
+        return self.spec.w3c
+
+
+class RdfFormat(_Tabled):
+    """The RDF serialisations cpgraph reads and writes, by their usual file extension."""
+
+    TURTLE = "ttl"
+    N_TRIPLES = "nt"
+    N_QUADS = "nq"
+    TRIG = "trig"
+    JSON_LD = "jsonld"
+    RDF_XML = "rdf"
+
+    @property
+    def spec(self) -> FormatSpec[ox.RdfFormat]:
+        """The format's row of the table."""
+        return _RDF[self._value_]
+
+    @property
+    def oxigraph(self) -> ox.RdfFormat:
+        """The matching pyoxigraph format."""
+        return _RDF[self._value_].oxigraph
+
+    @property
+    def rdflib(self) -> str:
+        """rdflib's name for the format."""
+        return _RDF[self._value_].rdflib
+
+    @property
+    def holds_graphs(self) -> bool:
+        """Whether the format can carry named graphs (N-Quads, TriG, JSON-LD)."""
+        return _RDF[self._value_].graphs
+
+    @classmethod
+    def from_path(cls, path: Path | str) -> RdfFormat:
+        """The format a file name's extension names.
+
+        Raises:
+            UnsupportedFormatError: for an extension cpgraph does not read.
+        """
+        suffix = Path(path).suffix.lower().lstrip(".")
+        for fmt in cls:
+            if suffix == fmt.value or suffix in fmt.spec.suffixes:
+                return fmt
+        raise UnsupportedFormatError(
+            f"cannot tell the RDF format of {path}: use one of "
+            + ", ".join(f".{f.value}" for f in cls)
+        )
+
+    @classmethod
+    def from_media_type(cls, media_type: str) -> RdfFormat:
+        """The format a media type names (parameters such as charset are ignored).
+
+        Raises:
+            UnsupportedFormatError: for a media type cpgraph does not read.
+        """
+        bare = media_type.split(";", 1)[0].strip().lower()
+        for fmt in cls:
+            spec = fmt.spec
+            if bare == spec.media_type or bare in spec.aliases or bare in spec.read_also:
+                return fmt
+        raise UnsupportedFormatError(f"unsupported RDF media type: {media_type!r}")
+
+
+class ResultsFormat(_Tabled):
+    """Serialisations of SELECT and ASK results."""
+
+    JSON = "json"
+    XML = "xml"
+    CSV = "csv"
+    TSV = "tsv"
+
+    @property
+    def spec(self) -> FormatSpec[ox.QueryResultsFormat]:
+        """The format's row of the table."""
+        return _RESULTS[self._value_]
+
+    @property
+    def oxigraph(self) -> ox.QueryResultsFormat:
+        """The matching pyoxigraph format."""
+        return _RESULTS[self._value_].oxigraph
+
+
+# The RDF formats in the order linked-data answers offer them: the ``Link`` alternates, the
+# pages' format links, and the choice for a wildcard in Accept (Turtle for text, JSON-LD for
+# application).
+LINKED_DATA_FORMATS = (
+    RdfFormat.TURTLE,
+    RdfFormat.JSON_LD,
+    RdfFormat.N_TRIPLES,
+    RdfFormat.RDF_XML,
+    RdfFormat.TRIG,
+    RdfFormat.N_QUADS,
+)
+# The four serialisations of triples that every RDF toolkit reads: what contributions are
+# taken in and reported in, and the RDF the endpoint's documentation names.
+CORE_RDF_FORMATS = (RdfFormat.TURTLE, RdfFormat.N_TRIPLES, RdfFormat.JSON_LD, RdfFormat.RDF_XML)

@@ -1,0 +1,166 @@
+"""What cpgraph needs from a store: one seam between the package and the store it talks to.
+
+:class:`Store` is one dataset, read and written; :class:`StoreFolder` is where the store lives:
+what opens its current state, writes to it all or nothing, and tells a server that another
+process changed it. The embedded Oxigraph provides both (:class:`cpgraph.store.oxigraph.
+GraphStore`, :class:`cpgraph.store.builds.BuildFolder`); a store over a remote SPARQL 1.1
+endpoint would be a second pair, and routes and the command line, which see only these,
+would not change. pyoxigraph's terms, parsers and serialisers stay the common currency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import IO, Protocol
+
+import pyoxigraph as ox
+
+from cpgraph.rdf.formats import RdfFormat, ResultsFormat
+from cpgraph.store.results import BinarySink, QueryResult
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+class Store(Protocol):
+    """A dataset cpgraph queries and writes: named graphs, and a default graph whose
+    queries read the union of all graphs, each statement once.
+
+    A graph is named by its IRI, or ``None`` for the default graph. Errors are cpgraph's
+    (:mod:`cpgraph.errors`): a malformed query is a ``QuerySyntaxError``, a failing store a
+    ``StoreError``.
+    """
+
+    @property
+    def path(self) -> Path | None:
+        """Where the store's data is, if on this machine (it names the build)."""
+        ...
+
+    @property
+    def read_only(self) -> bool:
+        """Whether writes are refused."""
+        ...
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        union_default_graph: bool = True,
+        default_graphs: Iterable[str] | None = None,
+        named_graphs: Iterable[str] | None = None,
+        base_iri: str | None = None,
+        substitutions: dict[str, Term] | None = None,
+        prefixes: dict[str, str] | None = None,
+    ) -> QueryResult:
+        """Run a query over the protocol's dataset if it names one (``default_graphs``,
+        ``named_graphs``), else the query's own, else the whole store."""
+        ...
+
+    def answer_within(
+        self,
+        sparql: str,
+        fmt: ResultsFormat,
+        *,
+        max_bytes: int,
+        seconds: float,
+        default_graphs: Iterable[str] | None = None,
+        named_graphs: Iterable[str] | None = None,
+        base_iri: str | None = None,
+        prefixes: dict[str, str] | None = None,
+    ) -> bytes | None:
+        """A SELECT's or an ASK's results in ``fmt``, or None as soon as they pass
+        ``max_bytes`` or take longer than ``seconds``."""
+        ...
+
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        """Run a SPARQL update, all or nothing."""
+        ...
+
+    # -- graphs -------------------------------------------------------------------------------
+
+    def has_graph(self, graph: str | None) -> bool:
+        """Whether a graph exists (the default graph always does)."""
+        ...
+
+    def dump_graph(self, output: BinarySink, fmt: RdfFormat, graph: str | None) -> None:
+        """Write the triples of one graph to ``output``."""
+        ...
+
+    def load_quads(self, quads: Iterable[ox.Quad]) -> None:
+        """Add quads, all or none."""
+        ...
+
+    def add_graph(self, graph: str) -> None:
+        """Declare an empty named graph."""
+        ...
+
+    def drop_graph(self, graph: str | None) -> None:
+        """Remove a named graph (``None``: empty the default graph)."""
+        ...
+
+    def dump(
+        self,
+        output: IO[bytes],
+        fmt: RdfFormat,
+        *,
+        graph: str | None = None,
+        prefixes: dict[str, str] | None = None,
+    ) -> None:
+        """Write the whole dataset, or one named graph, to ``output``."""
+        ...
+
+    def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
+        """Every quad of the dataset, or those of one named graph."""
+        ...
+
+    def triples(
+        self,
+        subject: ox.NamedNode | ox.BlankNode | None,
+        predicate: ox.NamedNode | None,
+        obj: Term | None,
+    ) -> Iterator[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]]:
+        """The distinct statements matching a pattern, over every graph."""
+        ...
+
+    def default_graph_sample(self) -> ox.Quad | None:
+        """One statement written to the default graph, or None if none was."""
+        ...
+
+    # -- counts -------------------------------------------------------------------------------
+
+    def named_graphs(self) -> list[str]:
+        """The IRIs of the named graphs, sorted."""
+        ...
+
+    def graph_sizes(self) -> dict[str, int]:
+        """The number of statements in each named graph."""
+        ...
+
+    def __len__(self) -> int:
+        """The number of quads of the dataset."""
+        ...
+
+
+class StoreFolder(Protocol):
+    """Where a store lives: what opens its current state, writes to it all or nothing, and
+    tells a server, cheaply, that another process may have changed it."""
+
+    def open_current(self, *, read_only: bool = False) -> Store:
+        """The store as it is now."""
+        ...
+
+    def write_transaction(self) -> AbstractContextManager[Store]:
+        """A writable store whose writes are kept only if the block ends without error."""
+        ...
+
+    def stamp(self) -> object:
+        """A value that changes whenever the store may have changed: read it at each
+        request, and compare :meth:`current` only when it changed."""
+        ...
+
+    def current(self) -> str | None:
+        """What names the state of the store now (for the embedded one, its current build)."""
+        ...
