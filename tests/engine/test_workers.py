@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cpgraph.engine.messages import Message
+from cpgraph.engine.messages import Whole
 from cpgraph.engine.pool import QueryPool
 from cpgraph.engine.requests import QueryRequest, WholeBody
 from cpgraph.store.oxigraph import GraphStore
@@ -27,7 +27,7 @@ def _recording(names: list[str], gate: threading.Barrier | None = None) -> Any:
         if gate is not None:
             gate.wait(timeout=10)
         request.store.query(request.query)  # a real evaluation all the same
-        conn.send(Message.whole(None, b""))
+        conn.send(Whole(None, b""))
 
     return answer
 

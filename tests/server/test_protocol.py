@@ -16,7 +16,6 @@ import random
 import socket
 import threading
 import time
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -27,7 +26,7 @@ from tests.conftest import LIMITED_TOKEN, QUICK, RUNAWAY, built_mini_store, free
 from uvicorn.protocols.http import httptools_impl
 
 from cpgraph.config import Settings
-from cpgraph.server import protocol
+from cpgraph.server import protocol, turns
 from cpgraph.server.app import create_app
 from cpgraph.server.protocol_check import fast_path_problem
 from cpgraph.server.query_requests import query_params
@@ -338,17 +337,15 @@ def test_query_parameters_are_read_as_the_application_reads_them(query_string: s
 
 
 class _Recorded:
-    """Stands in for a GET query of :class:`cpgraph.server.protocol._Turn`: records when it is
+    """Stands in for a GET query of :class:`cpgraph.server.turns.Turn`: records when it is
     evaluated (which takes 4 ms) and answered."""
 
     def __init__(self, number: int, events: list[tuple[str, int]], *, gone: bool = False) -> None:
         self.number = number
         self.events = events
         self.gone = gone
-        runtime = SimpleNamespace(limiter=None, settings=None, pool=None)
-        self.protocol = SimpleNamespace(cpgraph_runtime=runtime)
 
-    def evaluate(self, request: object, limiter: object) -> None:
+    def evaluate(self, request: object) -> None:
         time.sleep(0.004)
         self.events.append(("evaluate", self.number))
 
@@ -359,12 +356,12 @@ class _Recorded:
 def test_a_turn_evaluates_for_a_bounded_time_and_leaves_the_rest_in_order(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(protocol, "TURN_SECONDS", 0.005)
+    monkeypatch.setattr(turns, "TURN_SECONDS", 0.005)
     events: list[tuple[str, int]] = []
     queries = [_Recorded(n, events, gone=n == 3) for n in range(7)]
 
     async def arrive_together() -> None:
-        turn = protocol._Turn()
+        turn = turns.Turn()
         for query in queries:
             turn.add(query, None)  # type: ignore[arg-type]
         while sum(kind == "respond" for kind, _ in events) < 6:

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 
 from cpgraph import errors
 from cpgraph.engine.jobs import QueryJob, StoppedError, ThreadEnd
-from cpgraph.engine.messages import Message
+from cpgraph.engine.messages import Data, End, Failed, Head, Whole
 from cpgraph.engine.negotiation import QueryFormat, negotiate
 from cpgraph.engine.requests import QueryHead, QueryRequest, prefix_dict
 from cpgraph.errors import CpgraphError, StoreError
@@ -52,19 +52,19 @@ class ChunkSender:
 
     def _send_chunk(self) -> None:
         if self._head is not None:
-            self._conn.send(Message.head(self._head))
+            self._conn.send(Head(self._head))
             self._head = None
-        self._conn.send(Message.data(bytes(self._buffer)))
+        self._conn.send(Data(bytes(self._buffer)))
         self._buffer.clear()
 
     def finish(self) -> None:
         """Send what is left and the end of the result."""
         if self._head is not None:
-            self._conn.send(Message.whole(self._head, bytes(self._buffer)))
+            self._conn.send(Whole(self._head, bytes(self._buffer)))
             return
         if self._buffer:
-            self._conn.send(Message.data(bytes(self._buffer)))
-        self._conn.send(Message.end())
+            self._conn.send(Data(bytes(self._buffer)))
+        self._conn.send(End())
 
 
 @functools.lru_cache(maxsize=256)
@@ -144,11 +144,11 @@ def run_job(job: QueryJob, request: QueryRequest, tracker: Tracker | None = None
     except StoppedError:
         return
     except CpgraphError as exc:
-        job.conn.send(Message.error(exc))
+        job.conn.send(Failed(exc))
     except Exception as exc:  # noqa: BLE001 - reported to the client, never swallowed
         if job.conn.stopped:
             return  # a serialiser giving up on a stopped sink
         failure = remote_failure(request.query, exc)  # a SERVICE's failure: a 502
-        job.conn.send(Message.error(failure or StoreError(f"query failed: {exc}")))
+        job.conn.send(Failed(failure or StoreError(f"query failed: {exc}")))
     finally:
         job.finished = True

@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import threading
-from collections.abc import Callable
 
-from cpgraph.engine.messages import Listener, Message, MessageKind, Payload
+from cpgraph.engine.messages import Data, Listener, Message, TimedOut
 
 IN_FLIGHT = 8  # chunks of one result waiting for a slow client
 
@@ -39,7 +38,7 @@ class ThreadEnd:
             raise StoppedError
 
     def send(self, message: Message) -> None:
-        if message.kind is MessageKind.DATA:
+        if isinstance(message, Data):
             if self.slots is None:
                 self.slots = threading.Semaphore(IN_FLIGHT)
             while not self.slots.acquire(timeout=0.1):
@@ -59,10 +58,10 @@ class Channel:
         self._job = job
         self._items: collections.deque[Message] = collections.deque()
         self._waiter: asyncio.Future[None] | None = None
-        self._listener: Callable[[Message], None] | None = None
+        self._listener: Listener | None = None
 
     def deliver(self, message: Message) -> None:
-        if self._job.first_message(*message):
+        if self._job.first_message(message):
             return
         if self._listener is not None:
             self._listener(message)
@@ -71,7 +70,7 @@ class Channel:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
-    def listen(self, listener: Callable[[Message], None]) -> None:
+    def listen(self, listener: Listener) -> None:
         """From now on, hand each message to ``listener`` as it comes (those waiting first)."""
         self._listener = listener
         while self._items:
@@ -122,7 +121,7 @@ class QueryJob:
         self._first: Listener | None = first
         self._timer: asyncio.TimerHandle | None = loop.call_at(deadline, self._expire)
 
-    def first_message(self, kind: MessageKind, payload: Payload) -> bool:
+    def first_message(self, message: Message) -> bool:
         """Hand the first message to whoever started the job; False when it was handed already
         (or the deadline passed first)."""
         first, self._first = self._first, None
@@ -131,12 +130,12 @@ class QueryJob:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        first(kind, payload)
+        first(message)
         return True
 
     def _expire(self) -> None:
         self._timer = None
-        self.first_message(*Message.timeout())
+        self.first_message(TimedOut())
 
     def ack(self) -> None:
         """A chunk of the result is on its way to the client: the thread may send another

@@ -1,8 +1,9 @@
-"""Per-client query limits, counted in this process or across every server process.
+"""Per-client limits, counted in this process or across every server process.
 
-A client holds at most ``CPGRAPH_CLIENT_CONCURRENCY`` queries at a time, whichever server
-process its connections reach: the counts live in shared memory (:class:`SharedCounts`), one
-row per server process, and the supervisor clears the row of a process that died.
+A client holds at most ``CPGRAPH_CLIENT_CONCURRENCY`` queries at a time (and
+``CPGRAPH_VALIDATE_CONCURRENCY`` validations), whichever server process its connections
+reach: the counts live in shared memory (:class:`SharedCounts`), one row per server process,
+and the supervisor clears the row of a process that died.
 """
 
 from __future__ import annotations
@@ -10,40 +11,57 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from cpgraph.errors import TooManyQueriesError
+from cpgraph.errors import LimitError, TooManyQueriesError
 
 log = logging.getLogger(__name__)
 
 
 class ClientLimiter:
-    """Counts the queries each client has running and refuses one beyond ``limit``.
+    """Counts the queries (or other jobs) each client has running and refuses one beyond
+    ``limit``.
 
     With a :class:`SharedCounts` table the count is shared by every server process, so a
     client's limit holds whichever process its connections reach. ``local_limit`` bounds
     what one client holds in this process alone: kept below the process's pool threads, it
-    leaves a thread for every other client.
+    leaves a thread for every other client. A refusal is an ``error`` that names what is
+    counted (``noun``); ``room``, when given, is asked after the client's count here and
+    before the shared one, and raises when this process has no place left for anyone.
     """
 
     def __init__(
-        self, limit: int, shared: SharedCounts | None = None, *, local_limit: int | None = None
+        self,
+        limit: int,
+        shared: SharedCounts | None = None,
+        *,
+        local_limit: int | None = None,
+        noun: str = "queries",
+        error: type[LimitError] = TooManyQueriesError,
+        room: Callable[[], None] | None = None,
     ) -> None:
         self.limit = limit
         self.local_limit = limit if local_limit is None else max(1, min(local_limit, limit))
         self._shared = shared
-        self._running: dict[str, int] = {}  # this process's queries, by client
+        self._noun = noun
+        self._error = error
+        self._room = room
+        self._running: dict[str, int] = {}  # what this process counts, by client
 
     def acquire(self, client: str) -> None:
         """Count one more query for ``client``.
 
         Raises:
             TooManyQueriesError: if ``client`` already has ``limit`` queries running (or
-                ``local_limit`` in this process).
+                ``local_limit`` in this process); the limiter's ``error``, where given.
+            LimitError: what ``room`` raises.
         """
         here = self._running.get(client, 0)
         if here >= self.local_limit:
             raise self._refusal(max(here, self._total(client)))
+        if self._room is not None:
+            self._room()
         running = here if self._shared is None else self._shared.add(client, self.limit)
         if running >= self.limit:
             raise self._refusal(running)
@@ -69,9 +87,13 @@ class ClientLimiter:
             return self._shared.peek(client)
         return self._running.get(client, 0)
 
-    def _refusal(self, running: int) -> TooManyQueriesError:
-        return TooManyQueriesError(
-            f"{running} of your queries are still running (the limit is {self.limit}); "
+    def held(self) -> int:
+        """How many are counted in this process, for every client."""
+        return sum(self._running.values())
+
+    def _refusal(self, running: int) -> LimitError:
+        return self._error(
+            f"{running} of your {self._noun} are still running (the limit is {self.limit}); "
             "wait for one to finish"
         )
 

@@ -1,61 +1,65 @@
 """What a query thread (or its deadline) tells the event loop, and the loop its caller.
 
-A message is a kind and a payload whose type the kind fixes; :class:`Message`'s constructors
-make each kind with its payload, so a sender cannot mix them up. Listeners (the routes' pool
-calls and the fast protocol) receive the two as arguments.
+Each kind of message is a class of its own carrying its payload's fields, all subclasses of
+:class:`Message`: a query's result in one piece (:class:`Whole`), or the head of one that
+streams (:class:`Head`) followed by its chunks (:class:`Data`) and :class:`End`; its failure
+(:class:`Failed`, at any point), or the time limit passing before its first message
+(:class:`TimedOut`). A listener tells them apart with ``isinstance``, which also types
+their fields.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from cpgraph.engine.requests import QueryHead
 from cpgraph.errors import CpgraphError
 
 
-class MessageKind(enum.StrEnum):
-    """The kinds of message, each with the payload it carries."""
+class Message:
+    """One message from a query: an instance of one of the subclasses below."""
 
-    WHOLE = "whole"  # (QueryHead, bytes): a result in one piece
-    HEAD = "head"  # QueryHead: a result that streams begins; DATA messages follow
-    DATA = "data"  # bytes: the next chunk of a streamed result
-    END = "end"  # None: the streamed result is complete
-    ERROR = "error"  # CpgraphError: the query failed, before its head or while streaming
-    TIMEOUT = "timeout"  # None: the time limit passed before the first message
+    __slots__ = ()
 
 
-Payload = tuple[QueryHead, bytes] | QueryHead | bytes | CpgraphError | None
-Listener = Callable[[MessageKind, Payload], None]
+@dataclass(slots=True)
+class Whole(Message):
+    """A result in one piece."""
+
+    head: QueryHead
+    content: bytes
 
 
-class Message(NamedTuple):
-    """One message: its kind and the payload that kind carries."""
+@dataclass(slots=True)
+class Head(Message):
+    """The head of a result that streams: :class:`Data` messages follow, then :class:`End`."""
 
-    kind: MessageKind
-    payload: Payload = None
+    head: QueryHead
 
-    @classmethod
-    def whole(cls, head: QueryHead, content: bytes) -> Message:
-        return cls(MessageKind.WHOLE, (head, content))
 
-    @classmethod
-    def head(cls, head: QueryHead) -> Message:
-        return cls(MessageKind.HEAD, head)
+@dataclass(slots=True)
+class Data(Message):
+    """The next chunk of a streamed result."""
 
-    @classmethod
-    def data(cls, chunk: bytes) -> Message:
-        return cls(MessageKind.DATA, chunk)
+    chunk: bytes
 
-    @classmethod
-    def end(cls) -> Message:
-        return cls(MessageKind.END)
 
-    @classmethod
-    def error(cls, error: CpgraphError) -> Message:
-        return cls(MessageKind.ERROR, error)
+@dataclass(slots=True)
+class End(Message):
+    """The streamed result is complete."""
 
-    @classmethod
-    def timeout(cls) -> Message:
-        return cls(MessageKind.TIMEOUT)
+
+@dataclass(slots=True)
+class Failed(Message):
+    """The query failed, before its head or while streaming."""
+
+    error: CpgraphError
+
+
+@dataclass(slots=True)
+class TimedOut(Message):
+    """The time limit passed before the first message."""
+
+
+Listener = Callable[[Message], None]

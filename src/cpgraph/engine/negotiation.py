@@ -166,19 +166,15 @@ def representation(accept: str | None, override: str | None = None) -> RdfFormat
 
 
 class QueryFormat(enum.Enum):
-    """Output formats by their short name, as the CLI's ``--format`` and ``?format=`` take them."""
+    """Output formats by their short name, as the CLI's ``--format`` and ``?format=`` take them:
+    a table for a terminal, then every results format and every RDF format of the table in
+    :mod:`cpgraph.rdf.formats`, by the same names (``QueryFormat.JSON``, ``QueryFormat.TURTLE``).
+    """
 
+    _ignore_ = "fmt"  # the loop's name, not a member
     TABLE = "table"
-    JSON = "json"
-    XML = "xml"
-    CSV = "csv"
-    TSV = "tsv"
-    TURTLE = "ttl"
-    N_TRIPLES = "nt"
-    N_QUADS = "nq"
-    TRIG = "trig"
-    JSON_LD = "jsonld"
-    RDF_XML = "rdf"
+    for fmt in (*ResultsFormat, *RdfFormat):
+        vars()[fmt.name] = fmt.value
 
     def concrete(self, kind: QueryKind) -> ResultsFormat | RdfFormat | None:
         """The serialisation this name stands for, given the kind of result (None: a table).

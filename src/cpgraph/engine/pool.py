@@ -19,7 +19,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable
 
 from cpgraph.engine.evaluation import Tracker, run_job
 from cpgraph.engine.jobs import QueryJob
-from cpgraph.engine.messages import Listener, Message, MessageKind, Payload
+from cpgraph.engine.messages import Data, End, Failed, Head, Listener, Message, TimedOut, Whole
 from cpgraph.engine.requests import QueryHead, QueryRequest, WholeBody
 from cpgraph.errors import CpgraphError, QueryTimeoutError
 
@@ -127,11 +127,10 @@ class QueryPool:
     def submit(self, request: QueryRequest, first: Listener) -> QueryJob:
         """Start a query; ``first`` gets its first message on the event loop.
 
-        The message is ``WHOLE`` for a result in one piece, ``HEAD`` for one that streams
-        (read it with :meth:`outcome`), ``ERROR``, or ``TIMEOUT`` when the time limit passed
-        first (the query is then already told to stop); see
-        :class:`~cpgraph.engine.messages.MessageKind`. The time limit covers the wait for a
-        thread, the evaluation and the streaming.
+        The message (:mod:`cpgraph.engine.messages`) is ``Whole`` for a result in one piece,
+        ``Head`` for one that streams (read it with :meth:`outcome`), ``Failed``, or
+        ``TimedOut`` when the time limit passed first (the query is then already told to
+        stop). The time limit covers the wait for a thread, the evaluation and the streaming.
         """
         loop = asyncio.get_running_loop()
         job = QueryJob(loop, loop.time() + self.timeout, first)
@@ -145,7 +144,7 @@ class QueryPool:
         failed = 0
         for job in list(self._active):
             job.conn.stopped = True
-            if job.first_message(*Message.error(error)):
+            if job.first_message(Failed(error)):
                 failed += 1
         return failed
 
@@ -160,48 +159,41 @@ class QueryPool:
         """
         first: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
 
-        def arrived(kind: MessageKind, payload: Payload) -> None:
+        def arrived(message: Message) -> None:
             if not first.done():
-                first.set_result(Message(kind, payload))
+                first.set_result(message)
 
         job = self.submit(request, arrived)
         try:
-            kind, payload = await first
+            message = await first
         except BaseException:
             self.stop(job)
             raise
-        return self.outcome(job, kind, payload)
+        return self.outcome(job, message)
 
-    def outcome(
-        self, job: QueryJob, kind: str, payload: Payload
-    ) -> tuple[QueryHead, AsyncIterable[bytes]]:
-        """What a job's first message (its :class:`~cpgraph.engine.messages.MessageKind` and
-        payload) means: its head and body, or the error it raised.
+    def outcome(self, job: QueryJob, message: Message) -> tuple[QueryHead, AsyncIterable[bytes]]:
+        """What a job's first message means: its head and body, or the error it raised.
 
         Raises:
             QueryTimeoutError: for a job whose time limit passed first.
             CpgraphError: the error the evaluation raised.
         """
-        if kind == MessageKind.TIMEOUT:
-            self.stop(job)
-            raise QueryTimeoutError(self._timeout_message())
-        if kind == MessageKind.ERROR:
-            assert isinstance(payload, CpgraphError)
-            raise payload
-        if kind == MessageKind.WHOLE:
-            assert isinstance(payload, tuple)
-            head, content = payload
-            return head, WholeBody(content)
-        assert kind == MessageKind.HEAD
-        assert isinstance(payload, QueryHead)
-        return payload, self._body(job)
+        if isinstance(message, Whole):
+            return message.head, WholeBody(message.content)
+        if isinstance(message, Head):
+            return message.head, self._body(job)
+        if isinstance(message, Failed):
+            raise message.error
+        assert isinstance(message, TimedOut), message
+        self.stop(job)
+        raise QueryTimeoutError(self._timeout_message())
 
     def follow(self, job: QueryJob, listener: Listener) -> None:
         """Hand the rest of a streamed result (a job whose first message was ``HEAD``) to
         ``listener`` on the event loop, message by message, instead of through
         :meth:`outcome`'s iterator: a caller that writes each chunk as it comes needs no task.
 
-        The messages are ``DATA`` (a chunk), then ``END``, or ``ERROR`` at any point
+        The messages are ``Data`` (a chunk), then ``End``, or ``Failed`` at any point
         (``QueryTimeoutError`` when the deadline passes first: the query is then already told
         to stop). Each chunk holds one of the thread's places for chunks in flight until the
         listener gives it back with :meth:`QueryJob.ack`, which it does once the chunk is on
@@ -213,9 +205,9 @@ class QueryPool:
             if job.conn.stopped:
                 timer.cancel()
                 return  # stopped meanwhile: what was still on its way means nothing
-            if message.kind is not MessageKind.DATA:
+            if not isinstance(message, Data):
                 timer.cancel()
-            listener(*message)
+            listener(message)
 
         job.channel.listen(deliver)
 
@@ -223,27 +215,26 @@ class QueryPool:
         if job.conn.stopped:
             return
         self.stop(job)
-        listener(*Message.error(QueryTimeoutError(self._timeout_message())))
+        listener(Failed(QueryTimeoutError(self._timeout_message())))
 
     async def _body(self, job: QueryJob) -> AsyncIterator[bytes]:
         finished = False
         try:
             while True:
                 try:
-                    kind, payload = await job.channel.get(job.deadline)
+                    message = await job.channel.get(job.deadline)
                 except TimeoutError:
                     raise QueryTimeoutError(self._timeout_message()) from None
-                if kind is MessageKind.DATA:
-                    assert isinstance(payload, bytes)
+                if isinstance(message, Data):
                     job.ack()
-                    yield payload
-                elif kind is MessageKind.END:
+                    yield message.chunk
+                elif isinstance(message, End):
                     finished = True
                     return
                 else:  # an error after the head: the response is already under way
                     finished = True
-                    assert isinstance(payload, CpgraphError)
-                    raise payload
+                    assert isinstance(message, Failed), message
+                    raise message.error
         finally:
             if not finished:
                 self.stop(job)

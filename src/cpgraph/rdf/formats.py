@@ -108,6 +108,14 @@ _RESULTS: dict[str, FormatSpec[ox.QueryResultsFormat]] = {
     ),
 }
 
+# The short names are one namespace (``?format=`` and ``--format`` take them all), so both
+# halves are one table too.
+_TABLE: dict[str, FormatSpec[ox.RdfFormat] | FormatSpec[ox.QueryResultsFormat]] = {
+    **_RDF,
+    **_RESULTS,
+}
+assert len(_TABLE) == len(_RDF) + len(_RESULTS), "a short name names two formats"
+
 
 class _Tabled(enum.Enum):
     """An enum of formats whose values are short names, read in the table."""
@@ -115,7 +123,7 @@ class _Tabled(enum.Enum):
     @property
     def spec(self) -> FormatSpec[ox.RdfFormat] | FormatSpec[ox.QueryResultsFormat]:
         """The format's row of the table."""
-        raise NotImplementedError
+        return _TABLE[self._value_]
 
     @property
     def media_type(self) -> str:
@@ -142,11 +150,6 @@ class RdfFormat(_Tabled):
     TRIG = "trig"
     JSON_LD = "jsonld"
     RDF_XML = "rdf"
-
-    @property
-    def spec(self) -> FormatSpec[ox.RdfFormat]:
-        """The format's row of the table."""
-        return _RDF[self._value_]
 
     @property
     def oxigraph(self) -> ox.RdfFormat:
@@ -201,11 +204,6 @@ class ResultsFormat(_Tabled):
     XML = "xml"
     CSV = "csv"
     TSV = "tsv"
-
-    @property
-    def spec(self) -> FormatSpec[ox.QueryResultsFormat]:
-        """The format's row of the table."""
-        return _RESULTS[self._value_]
 
     @property
     def oxigraph(self) -> ox.QueryResultsFormat:

@@ -12,6 +12,7 @@ request's ``Host`` header, which a client may set to anything.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -52,25 +53,39 @@ def link_header(links: Sequence[Alternate]) -> str:
     return ", ".join(f'<{a.href}>; rel="alternate"; type="{a.media_type}"' for a in links)
 
 
+_View = TypeVar("_View")
+_ViewIn = TypeVar("_ViewIn", contravariant=True)
+
+
+class Page(Protocol[_ViewIn]):
+    """A page of :mod:`cpgraph.web.pages` drawn from a view, such as ``resource_page``."""
+
+    def __call__(self, view: _ViewIn, /, *, base: str, alternates: Sequence[Alternate]) -> str:
+        """The page's HTML."""
+        ...
+
+
 def negotiated(
     request: Request,
     *,
     base: str,
-    page: Callable[[list[Alternate]], str],
+    view: Callable[[], _View],
+    page: Page[_View],
     quads: Callable[[], Sequence[ox.Quad]],
 ) -> Response:
-    """The HTML ``page`` or the RDF of ``quads``, as the request asks.
+    """The HTML ``page`` of ``view`` or the RDF of ``quads``, as the request asks; only the
+    one asked for is read from the store.
 
     Raises:
         InputError: for an unknown ``?format=``.
         NotAcceptableError: if the Accept header allows nothing offered.
-        NotFoundError: as ``page`` or ``quads`` raise it.
+        NotFoundError: as ``view`` or ``quads`` raise it.
     """
     fmt = representation(request.headers.get("accept"), request.query_params.get(FORMAT_PARAMETER))
     links = alternates(request)
     headers = {"Vary": "Accept", "Link": link_header(links)}
     if fmt is None:
         shown = [a for a in links if a.media_type not in HTML_TYPES]
-        return HTMLResponse(page(shown), headers=headers)
+        return HTMLResponse(page(view(), base=base, alternates=shown), headers=headers)
     body = serialize(quads(), fmt, base=base)
     return Response(body, media_type=with_charset(fmt.media_type), headers=headers)

@@ -4,11 +4,11 @@ The ASGI round of a request costs more than a point lookup, so the endpoint's mo
 request is answered here, by the application's rules (:mod:`cpgraph.server.query_requests`,
 :mod:`cpgraph.server.responses`) and header rules (:mod:`cpgraph.server.headers`). A point
 lookup is evaluated on the spot, with the others of its turn of the event loop
-(:class:`_Turn`); any other query goes to the worker pool. An answer in one piece is written
-straight to the connection, one that streams chunk by chunk; an answer to compress, and an
-error, go through an ASGI cycle of their own and the application's header middleware.
-Everything else takes uvicorn's usual way. A request line over :data:`MAX_URL_BYTES` is a
-413 problem, any other request that is not HTTP a 400 problem.
+(:mod:`cpgraph.server.turns`); any other query goes to the worker pool. An answer in one
+piece is written straight to the connection, one that streams chunk by chunk; an answer to
+compress, and an error, go through an ASGI cycle of their own and the application's header
+middleware. Everything else takes uvicorn's usual way. A request line over
+:data:`MAX_URL_BYTES` is a 413 problem, any other request that is not HTTP a 400 problem.
 
 This leans on uvicorn's internals: :mod:`cpgraph.server.protocol_check` checks them at
 start-up, and without them the server answers through ASGI alone.
@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from typing import Any
 
 import httptools
@@ -36,6 +35,7 @@ from cpgraph.config import Settings
 from cpgraph.engine.at_once import answer_or_admit, may_answer_at_once
 from cpgraph.engine.jobs import QueryJob
 from cpgraph.engine.limits import ClientLimiter
+from cpgraph.engine.messages import Data, End, Failed, Head, Message, Whole
 from cpgraph.engine.pool import QueryPool
 from cpgraph.engine.requests import QueryHead, QueryRequest, WholeBody
 from cpgraph.errors import CpgraphError, InputError, PayloadTooLargeError, StoreError
@@ -46,6 +46,7 @@ from cpgraph.server.query_requests import addressed_base, query_params, query_re
 from cpgraph.server.responses import head_lines, result_response
 from cpgraph.server.runtime import Runtime
 from cpgraph.server.security import HEADER_LINES
+from cpgraph.server.turns import Outcome, Turn
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def sparql_protocol(runtime: Runtime) -> type[asyncio.Protocol]:
     return type(
         "SparqlHttpProtocol",
         (SparqlHttpProtocol,),
-        {"cpgraph_runtime": runtime, "cpgraph_turn": _Turn()},
+        {"cpgraph_runtime": runtime, "cpgraph_turn": Turn()},
     )
 
 
@@ -91,7 +92,7 @@ class SparqlHttpProtocol(HttpToolsProtocol):
     """See the module's description; made for an app by :func:`sparql_protocol`."""
 
     cpgraph_runtime: Runtime
-    cpgraph_turn: _Turn  # the GET queries that arrived in this turn of the event loop
+    cpgraph_turn: Turn  # the GET queries that arrived in this turn of the event loop
     answering: _Answer | None = None  # the GET query in flight on this connection
     url_too_long = False  # the request line passed MAX_URL_BYTES (the parser was stopped)
 
@@ -185,52 +186,6 @@ class _UrlTooLongError(Exception):
     """Raised in a parser callback to stop reading a request line that is too long."""
 
 
-TURN_SECONDS = 0.005  # the longest the queries of one turn are evaluated before answering
-
-
-class _Turn:
-    """The GET queries to try at once that arrived in one turn of the event loop, evaluated
-    together, then answered: Oxigraph's code and data stay in the CPU's caches from one
-    lookup to the next, instead of being pushed out by the HTTP work between them. A turn
-    evaluates for ``TURN_SECONDS`` at most: the queries left are evaluated in the next
-    turn, in the order they came, after the answers so far are written.
-    """
-
-    def __init__(self) -> None:
-        self._pending: list[tuple[_Answer, QueryRequest]] = []
-
-    def add(self, answer: _Answer, request: QueryRequest) -> None:
-        if not self._pending:
-            asyncio.get_running_loop().call_soon(self._run)
-        self._pending.append((answer, request))
-
-    def _run(self) -> None:
-        pending, self._pending = self._pending, []
-        # Connections that went meanwhile are skipped (their answers were abandoned).
-        pending = [(answer, request) for answer, request in pending if not answer.gone]
-        if not pending:
-            return
-        runtime = pending[0][0].protocol.cpgraph_runtime
-        limiter = runtime.limiter
-        outcomes = []
-        deadline = time.monotonic() + TURN_SECONDS
-        for answer, request in pending:
-            outcomes.append(answer.evaluate(request, limiter))
-            if time.monotonic() > deadline:
-                break
-        left = pending[len(outcomes) :]
-        if left:
-            if not self._pending:
-                asyncio.get_running_loop().call_soon(self._run)
-            self._pending[:0] = left
-        for (answer, request), outcome in zip(pending, outcomes, strict=False):
-            try:
-                answer.respond(request, outcome)
-            except Exception:  # a defect here: the client must not wait for ever
-                log.exception("answering a GET query failed")
-                answer.protocol.transport.close()
-
-
 class _Answer:
     """One GET query answered by the protocol, from its parameters to its response."""
 
@@ -264,7 +219,7 @@ class _Answer:
 
     def start(self) -> None:
         """Make the query's request and queue it for this turn of the event loop (see
-        :class:`_Turn`); a request that is wrong is answered at once."""
+        :class:`~cpgraph.server.turns.Turn`); a request that is wrong is answered at once."""
         protocol = self.protocol
         runtime = protocol.cpgraph_runtime
         settings = runtime.settings
@@ -295,24 +250,21 @@ class _Answer:
             return
         self.respond(request, None)
 
-    def evaluate(
-        self, request: QueryRequest, limiter: ClientLimiter
-    ) -> tuple[QueryHead, bytes] | CpgraphError | None:
+    def evaluate(self, request: QueryRequest) -> Outcome:
         """The answer given at once, the error the query raised, or None when the query goes
         to the pool, with a place taken under the client's limit (:func:`answer_or_admit`)."""
         try:
-            return answer_or_admit(request, limiter, self.client)
+            answer = answer_or_admit(request, self.protocol.cpgraph_runtime.limiter, self.client)
         except CpgraphError as exc:
-            return exc
+            return Failed(exc)
         except Exception as exc:
             # A defect, answered as the pool answers it: raised out of the turn, it would
             # leave every query of the turn waiting for ever.
             log.exception("evaluating a GET query at once failed")
-            return StoreError(f"query failed: {exc}")
+            return Failed(StoreError(f"query failed: {exc}"))
+        return None if answer is None else Whole(*answer)
 
-    def respond(
-        self, request: QueryRequest, outcome: tuple[QueryHead, bytes] | CpgraphError | None
-    ) -> None:
+    def respond(self, request: QueryRequest, outcome: Outcome) -> None:
         """Send what :meth:`evaluate` gave, or hand the query to the pool (with a place taken
         under the client's limit)."""
         runtime = self.protocol.cpgraph_runtime
@@ -325,19 +277,22 @@ class _Answer:
             self.job = runtime.pool.submit(request, self._first)
         elif self.gone:
             return
-        elif isinstance(outcome, CpgraphError):
-            self._send_response(problem_response(outcome, base=settings.base_iri))
+        elif isinstance(outcome, Failed):
+            self._send_response(problem_response(outcome.error, base=settings.base_iri))
         else:
-            head, content = outcome
-            self._whole(head, content, settings)
+            self._whole(outcome.head, outcome.content, settings)
 
-    def _first(self, kind: str, payload: Any) -> None:
+    def drop(self) -> None:
+        """Close the connection: answering failed (a defect)."""
+        self.protocol.transport.close()
+
+    def _first(self, message: Message) -> None:
         """The query's first message (see :meth:`QueryPool.submit`)."""
         job = self.job
         if job is None:
             return  # abandoned
         try:
-            self._answered(self.protocol.cpgraph_runtime.pool, job, kind, payload)
+            self._answered(self.protocol.cpgraph_runtime.pool, job, message)
         except Exception:  # a defect here: the client must not wait for ever
             log.exception("answering a GET query failed")
             self._release()
@@ -356,22 +311,21 @@ class _Answer:
             self.limiter.release(self.client)
             self.limiter = None
 
-    def _answered(self, pool: QueryPool, job: QueryJob, kind: str, payload: Any) -> None:
+    def _answered(self, pool: QueryPool, job: QueryJob, message: Message) -> None:
         settings = self.protocol.cpgraph_runtime.settings
         self.job = None
         if self.protocol.transport.is_closing():  # the client went away meanwhile
             pool.stop(job)
             self._release()
             return
-        if kind == "whole":
-            head, content = payload
-            self._whole(head, content, settings)
+        if isinstance(message, Whole):
+            self._whole(message.head, message.content, settings)
             return
-        if kind == "head" and not self._gzip():
-            self._stream(pool, job, payload, settings)
+        if isinstance(message, Head) and not self._gzip():
+            self._stream(pool, job, message.head, settings)
             return
         try:
-            head, chunks = pool.outcome(job, kind, payload)
+            head, chunks = pool.outcome(job, message)
         except CpgraphError as exc:
             self._release()
             self._send_response(problem_response(exc, base=settings.base_iri))
@@ -389,14 +343,15 @@ class _Answer:
         )
         pool.follow(job, self._streamed)
 
-    def _streamed(self, kind: str, payload: Any) -> None:
+    def _streamed(self, message: Message) -> None:
         """One message of a streamed answer (see :meth:`QueryPool.follow`)."""
         job = self.job
         if job is None:
             return  # abandoned
         protocol = self.protocol
-        if kind == "data":
-            protocol.transport.writelines((b"%x\r\n" % len(payload), payload, b"\r\n"))
+        if isinstance(message, Data):
+            chunk = message.chunk
+            protocol.transport.writelines((b"%x\r\n" % len(chunk), chunk, b"\r\n"))
             if protocol.flow.write_paused:
                 self.owed += 1
             else:
@@ -405,14 +360,15 @@ class _Answer:
         self.job = None
         protocol.answering = None
         self._release()
-        if kind == "end":
+        if isinstance(message, End):
             protocol.transport.write(b"0\r\n\r\n")
             if protocol.access_log:
                 self._log(200)
             self._finish()
             return
         # An error once the answer is under way: it can only be cut short, as uvicorn does.
-        log.warning("a streamed answer was cut short: %s", payload)
+        cause = message.error if isinstance(message, Failed) else message
+        log.warning("a streamed answer was cut short: %s", cause)
         protocol.transport.close()
 
     def resumed(self) -> None:

@@ -303,61 +303,36 @@ def commit(
     ):
         raise ContributionRefusedError(f"the source must be an IRI: {source!r}")
     try:
-        with write_transaction(store_dir) as store:
-            return _commit_into(
-                store,
+        with write_transaction(store_dir) as store:  # the copy being written
+            digest = content_hash(triples)
+            identifier = digest.removeprefix("sha256:")[:16]
+            graph = graph_iri(f"contribution/{identifier}", base)
+            if store.has_graph(graph):
+                raise _AlreadyCommittedError(get_record(store, identifier, base=base))
+            meta = _metadata(
+                graph,
                 triples,
                 contributor=contributor,
-                comment=comment,
-                base=base,
-                context=context,
+                comment=comment.strip(),
                 source=source,
-                now=now,
+                digest=digest,
+                base=base,
+                now=now or datetime.now(UTC),
             )
+            outcome = check([*triples, *meta], store=store, context=context)
+            if not outcome.conforms:
+                raise ValidationFailedError(
+                    f"the contribution does not conform ({len(outcome.violations)} violations); "
+                    "nothing was committed",
+                    outcome=outcome,
+                )
+            name = ox.NamedNode(graph)
+            store.load_quads(ox.Quad(s, p, o, name) for s, p, o in [*triples, *meta])
+            record = get_record(store, identifier, base=base)
+            return CommitResult(record=record, outcome=outcome, created=True)
     except _AlreadyCommittedError as already:
         empty = ValidationOutcome(conforms=True, results=(), report=Graph())
         return CommitResult(record=already.record, outcome=empty, created=False)
-
-
-def _commit_into(
-    store: Store,
-    triples: list[Triple],
-    *,
-    contributor: Contributor,
-    comment: str,
-    base: str,
-    context: ValidationContext,
-    source: str | None,
-    now: datetime | None,
-) -> CommitResult:
-    """:func:`commit`'s work inside the write transaction on ``store``, the copy written."""
-    digest = content_hash(triples)
-    identifier = digest.removeprefix("sha256:")[:16]
-    graph = graph_iri(f"contribution/{identifier}", base)
-    if store.has_graph(graph):
-        existing = get_record(store, identifier, base=base)
-        raise _AlreadyCommittedError(existing)
-    meta = _metadata(
-        graph,
-        triples,
-        contributor=contributor,
-        comment=comment.strip(),
-        source=source,
-        digest=digest,
-        base=base,
-        now=now or datetime.now(UTC),
-    )
-    outcome = check([*triples, *meta], store=store, context=context)
-    if not outcome.conforms:
-        raise ValidationFailedError(
-            f"the contribution does not conform ({len(outcome.violations)} violations); "
-            "nothing was committed",
-            outcome=outcome,
-        )
-    name = ox.NamedNode(graph)
-    store.load_quads(ox.Quad(s, p, o, name) for s, p, o in [*triples, *meta])
-    record = get_record(store, identifier, base=base)
-    return CommitResult(record=record, outcome=outcome, created=True)
 
 
 def withdraw(store_dir: Path, identifier: str, *, base: str) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cpgraph.config import Settings
-from cpgraph.engine.limits import SharedCounts
+from cpgraph.engine.limits import ClientLimiter, SharedCounts
 from cpgraph.errors import (
     CpgraphError,
     LimitError,
@@ -111,11 +111,17 @@ class ValidationRunner:
 
     def __init__(self, settings: Settings, shared: SharedCounts | None = None) -> None:
         self.timeout = settings.validate_timeout
-        self._shared = shared  # per-client counts of every server process
         self.per_client = settings.validate_concurrency
         self.processes = settings.validate_processes
         self.memory = settings.validate_memory
-        self._running: dict[str, int] = {}
+        # Per-client counts (of every server process, where ``shared`` is given).
+        self._clients = ClientLimiter(
+            self.per_client,
+            shared,
+            noun="validations",
+            error=TooManyValidationsError,
+            room=self._room,
+        )
         self._context_bytes: tuple[object, bytes] | None = None
 
     def context_bytes(self, context: contrib.ValidationContext) -> bytes:
@@ -124,32 +130,11 @@ class ValidationRunner:
             self._context_bytes = (context, pickle.dumps(context))
         return self._context_bytes[1]
 
-    def _admit(self, client: str) -> None:
-        mine = self._running.get(client, 0)
-        if mine >= self.per_client:
-            raise self._refusal(mine)
-        if sum(self._running.values()) >= self.processes:
+    def _room(self) -> None:
+        """Refuse a validation when this server process runs all it may (asked after the
+        client's own count here, before the count of every process)."""
+        if self._clients.held() >= self.processes:
             raise LimitError("every validation place is taken; try again in a moment")
-        if self._shared is not None:
-            everywhere = self._shared.add(client, self.per_client)
-            if everywhere >= self.per_client:
-                raise self._refusal(everywhere)
-        self._running[client] = mine + 1
-
-    def _refusal(self, running: int) -> TooManyValidationsError:
-        return TooManyValidationsError(
-            f"{running} of your validations are still running (the limit is "
-            f"{self.per_client}); wait for one to finish"
-        )
-
-    def _release(self, client: str) -> None:
-        if self._shared is not None:
-            self._shared.remove(client)
-        left = self._running.get(client, 0) - 1
-        if left > 0:
-            self._running[client] = left
-        else:
-            self._running.pop(client, None)
 
     async def run(
         self,
@@ -167,11 +152,11 @@ class ValidationRunner:
                 without an answer (its memory limit, a crash); it was stopped.
             CpgraphError: what the job raised.
         """
-        self._admit(client)
+        self._clients.acquire(client)
         try:
             message = await self._in_child(job, args, gone)
         finally:
-            self._release(client)
+            self._clients.release(client)
         if message[0] == "ok":
             result: T = message[1]
             return result

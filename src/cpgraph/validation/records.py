@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cpgraph.errors import NotFoundError
+from cpgraph.jsonable import json_fields
 from cpgraph.rdf.namespaces import DCTERMS, PROV, RDFS, graph_iri
 from cpgraph.store import Store
 from cpgraph.validation.contributors import SLUG
@@ -25,16 +26,7 @@ class ContributionRecord:
 
     def to_dict(self) -> dict[str, object]:
         """This record as JSON-ready data."""
-        return {
-            "id": self.id,
-            "graph": self.graph,
-            "contributor": self.contributor,
-            "time": self.time,
-            "contentHash": self.content_hash,
-            "comment": self.comment,
-            "source": self.source,
-            "statements": self.statements,
-        }
+        return json_fields(self)
 
 
 def _records(store: Store, *, base: str, identifier: str | None = None) -> list[ContributionRecord]:

@@ -22,6 +22,7 @@ from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 from cpgraph.errors import InputError
+from cpgraph.jsonable import json_fields
 from cpgraph.rdf.io import parse_file
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -60,15 +61,7 @@ class ValidationResult:
 
     def to_dict(self) -> dict[str, Any]:
         """This result as JSON-ready data."""
-        return {
-            "focusNode": self.focus_node,
-            "path": self.path,
-            "value": self.value,
-            "severity": self.severity.value,
-            "sourceShape": self.source_shape,
-            "constraint": self.constraint,
-            "message": self.message,
-        }
+        return json_fields(self)
 
     def describe(self) -> str:
         """One line for a terminal: severity, focus node, path, message."""

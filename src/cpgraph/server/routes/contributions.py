@@ -114,15 +114,17 @@ async def _body_triples(request: Request, settings: Settings, limit: int) -> lis
     if not content_type:
         raise UnsupportedFormatError("say the contribution's RDF format in Content-Type")
     fmt = RdfFormat.from_media_type(content_type)
-    body = await read_body(request, limit)
-    context = runtime_of(request.app).context
+    return await _read(request, settings, await read_body(request, limit), fmt, source="body")
+
+
+async def _read(
+    request: Request, settings: Settings, data: bytes | str, fmt: RdfFormat, *, source: str
+) -> list[Triple]:
+    """The triples of a contribution's ``data``, read in a worker thread against the served
+    context (``source`` names where the data came from in messages)."""
+    terms = runtime_of(request.app).context.terms
     return await run_in_threadpool(
-        contrib.read_contribution,
-        body,
-        fmt,
-        base=settings.base_iri,
-        terms=context.terms,
-        source="body",
+        contrib.read_contribution, data, fmt, base=settings.base_iri, terms=terms, source=source
     )
 
 
@@ -168,7 +170,6 @@ async def validate(request: Request, settings: SettingsDep) -> Response:
     validated as part of the graph: references to what the graph holds are checked, and so
     are the shapes of the nodes the body touches. Nothing is written."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    context = runtime_of(request.app).context
     limit = _body_limit(request, settings)
     if media_type == FORM:  # the HTML form: fields "data" and "format"
         form = _form_fields(await read_body(request, limit))
@@ -179,14 +180,7 @@ async def validate(request: Request, settings: SettingsDep) -> Response:
             else RdfFormat.TURTLE
         )
         try:
-            triples = await run_in_threadpool(
-                contrib.read_contribution,
-                data,
-                fmt,
-                base=settings.base_iri,
-                terms=context.terms,
-                source="data",
-            )
+            triples = await _read(request, settings, data, fmt, source="data")
         except InputError as exc:
             return HTMLResponse(
                 contribute_page(data=data, fmt=fmt, error=exc.message), status_code=exc.status

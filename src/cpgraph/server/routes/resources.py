@@ -8,6 +8,8 @@ from unescaped input. Browsers get the page, other clients the RDF (see
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request, Response
 
 from cpgraph.engine.negotiation import HTML_TYPES
@@ -27,6 +29,14 @@ RDF_TYPES: dict[int | str, dict[str, object]] = {
 }
 
 
+def _minted(mint: Callable[[], str], missing: str) -> str:
+    """The IRI ``mint`` makes of the requested path; 404 with ``missing`` if it names none."""
+    try:
+        return mint()
+    except ValueError:
+        raise NotFoundError(missing) from None
+
+
 @router.get(
     "/id/{kind}/{slug}",
     summary="An instance: its page, or its concise bounded description in RDF",
@@ -37,20 +47,17 @@ def instance(
     kind: str, slug: str, request: Request, settings: SettingsDep, store: StoreDep
 ) -> Response:
     """``<base>id/{kind}/{slug}``: HTML for browsers, RDF by Accept or ``?format=``."""
-    try:
-        iri = instance_iri(kind, slug, settings.base_iri)
-    except ValueError:
-        raise NotFoundError(
-            f"no such resource: /id/{kind}/{slug} (kinds and slugs are lower-case a-z, 0-9 "
-            "and single hyphens)"
-        ) from None
     base = settings.base_iri
+    iri = _minted(
+        lambda: instance_iri(kind, slug, base),
+        f"no such resource: /id/{kind}/{slug} (kinds and slugs are lower-case a-z, 0-9 "
+        "and single hyphens)",
+    )
     return negotiated(
         request,
         base=base,
-        page=lambda links: resource_page(
-            resource_view(store, iri, base=base), base=base, alternates=links
-        ),
+        view=lambda: resource_view(store, iri, base=base),
+        page=resource_page,
         quads=lambda: resource_quads(store, iri, base=base),
     )
 
@@ -64,18 +71,15 @@ def instance(
 def graph(name: str, request: Request, settings: SettingsDep, store: StoreDep) -> Response:
     """``<base>graph/{name}``: HTML for browsers, the graph's statements in RDF otherwise
     (TriG and N-Quads keep the graph name)."""
-    try:
-        iri = graph_iri(name, settings.base_iri)
-    except ValueError:
-        raise NotFoundError(
-            f"no such graph: /graph/{name} (graph names are slugs separated by slashes)"
-        ) from None
     base = settings.base_iri
+    iri = _minted(
+        lambda: graph_iri(name, base),
+        f"no such graph: /graph/{name} (graph names are slugs separated by slashes)",
+    )
     return negotiated(
         request,
         base=base,
-        page=lambda links: graph_page(
-            graph_view(store, iri, base=base), base=base, alternates=links
-        ),
+        view=lambda: graph_view(store, iri, base=base),
+        page=graph_page,
         quads=lambda: graph_quads(store, iri),
     )
