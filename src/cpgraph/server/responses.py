@@ -25,6 +25,16 @@ def result_headers(head: QueryHead, settings: Settings) -> dict[str, str]:
     return headers
 
 
+REWRITTEN_LITERALS = "Cpgraph-Rewritten-Literals"
+"""The header of a write's response that says how many of the literals it wrote the store
+holds in another form than sent (see docs/sparql.md); absent when none."""
+
+
+def write_headers(rewritten: int) -> dict[str, str]:
+    """The headers of a write's response: :data:`REWRITTEN_LITERALS` where it rewrote any."""
+    return {REWRITTEN_LITERALS: str(rewritten)} if rewritten else {}
+
+
 def result_response(
     head: QueryHead, chunks: AsyncIterable[bytes], settings: Settings, *, done: Callable[[], None]
 ) -> Response:

@@ -1,9 +1,11 @@
 """Building the store from the repository's ``ontology/``, ``shapes/`` and ``data/``.
 
 The build reads and checks everything before it writes anything: every file must parse, the
-data (with the ontology) must conform to the shapes, and every data statement must sit in a
-named graph (cpgraph's provenance rule). Only then is a new store written, beside the current
-one, and published with an atomic switch (:func:`cpgraph.store.builds.publish_build`).
+store must keep every literal as written (so that an export gives back the statements
+written), the data (with the ontology) must conform to the shapes, and every data statement
+must sit in a named graph (cpgraph's provenance rule). Only then is a new store written,
+beside the current one, and published with an atomic switch
+(:func:`cpgraph.store.builds.publish_build`).
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ from cpgraph.publish.service import build_figures
 from cpgraph.rdf.formats import RdfFormat
 from cpgraph.rdf.io import iter_quads, read_quads, to_rdflib_triples
 from cpgraph.rdf.namespaces import DEFAULT_BASE, graph_iri
+from cpgraph.rdf.positions import literal_lines
 from cpgraph.saved.examples import saved_query_quads
 from cpgraph.store.builds import discard_build, new_build_dir, publish_build
 from cpgraph.store.oxigraph import GraphStore
+from cpgraph.store.stored_forms import Rewrite, in_stored_form, oxigraph_stored_forms
 from cpgraph.validation.shacl import ValidationOutcome, validate_graph
+from cpgraph.validation.stored import rewrite_outcome
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -148,9 +153,11 @@ def check_sources(files: SourceFiles) -> tuple[list[ox.Quad], ValidationOutcome]
     Raises:
         RdfSyntaxError: if a file is malformed.
         InputError: if a data statement is outside a named graph.
-        ValidationFailedError: if the data does not conform; ``outcome`` has the report.
+        ValidationFailedError: if the store would rewrite a literal, or the data does not
+            conform; ``outcome`` has the report.
     """
     ontology, shapes, data = read_sources(files)
+    refuse_rewritten_literals(files, [*ontology, *shapes, *data])
     ontology_graph = _graph(ontology)
     outcome = validate_graph(
         _graph([*data, *ontology]), shapes=_graph(shapes), ontology=ontology_graph
@@ -162,6 +169,39 @@ def check_sources(files: SourceFiles) -> tuple[list[ox.Quad], ValidationOutcome]
             outcome=outcome,
         )
     return [*ontology, *shapes, *data], outcome
+
+
+def refuse_rewritten_literals(files: SourceFiles, quads: list[ox.Quad]) -> None:
+    """Refuse the sources if the store would hold a literal of theirs in another form than
+    written (``"2"^^xsd:positiveInteger`` as ``"2"^^xsd:integer``): what is exported must be
+    what was written. Each such literal is named with its file and line.
+
+    Raises:
+        ValidationFailedError: naming each literal (its report has a violation for each).
+    """
+    if not in_stored_form(quads, oxigraph_stored_forms)[1]:
+        return
+    refused: list[tuple[Rewrite, str]] = []
+    for path in (*files.ontology, *files.shapes, *files.data):
+        rewrites = in_stored_form(read_quads(path), oxigraph_stored_forms)[1]
+        if not rewrites:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        lines = {r.original: literal_lines(text, r.original) for r in rewrites}
+        seen: dict[ox.Literal, int] = {}
+        for rewrite in rewrites:  # the n-th statement with a literal, at its n-th place
+            found = lines[rewrite.original]
+            nth = seen.get(rewrite.original, 0)
+            seen[rewrite.original] = nth + 1
+            where = f"{path}:{found[min(nth, len(found) - 1)]}" if found else str(path)
+            refused.append(
+                (rewrite, f"{where}: {rewrite.describe()}; write it in the form the store keeps")
+            )
+    raise ValidationFailedError(
+        f"{len(refused)} literal(s) would be stored in another form than written "
+        "(each named below, with its file and line); the store was not changed",
+        outcome=rewrite_outcome(refused),
+    )
 
 
 STREAM_BATCH = 100_000
@@ -215,10 +255,12 @@ def build_store(
 ) -> BuildReport:
     """Build a new store from ``settings.source_dir`` and make it current, atomically.
 
-    Nothing is written unless every file parses and the data conforms to the shapes. A build
+    Nothing is written unless every file parses, the store would keep every literal as
+    written, and the data conforms to the shapes. A build
     that fails (or is killed) while writing leaves the previous store as it was.
 
-    ``validate=False`` (``cpgraph build --trusted``) skips the SHACL validation, for data that
+    ``validate=False`` (``cpgraph build --trusted``) skips the SHACL validation and the check
+    of literals, for data that
     was validated before or generated to conform (the benchmarks' synthetic graphs), where
     pySHACL would take too long and too much memory. Parsing and the named-graph rule still
     hold.
@@ -226,7 +268,8 @@ def build_store(
     Raises:
         InputError: if a source folder is missing or a data statement has no graph.
         RdfSyntaxError: if a file is malformed (file, line and column in the message).
-        ValidationFailedError: if the data does not conform (the report is attached).
+        ValidationFailedError: if the store would rewrite a literal, or the data does not
+            conform (the report is attached).
         StoreError: if the new store cannot be written.
     """
     say = progress or log.info

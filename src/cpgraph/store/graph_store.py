@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from cpgraph.rdf.io import parse_quads
 from cpgraph.store.builds import write_transaction
 from cpgraph.store.interface import Store
 from cpgraph.store.results import BinarySink
+from cpgraph.store.stored_forms import in_stored_form
 
 if TYPE_CHECKING:
     from pyoxigraph import Quad
@@ -47,10 +49,21 @@ def _parse(body: bytes, fmt: RdfFormat, graph: str | None, base_iri: str | None)
     return quads
 
 
+@dataclass(frozen=True, slots=True)
+class GraphWrite:
+    """What a write did: whether the graph is new, and how many of the literals written the
+    store holds in another form than sent (``"007"^^xsd:integer`` as ``"7"``; see
+    :mod:`cpgraph.store.stored_forms`)."""
+
+    created: bool
+    rewritten: int = 0
+
+
 def replace_graph(
     store_dir: Path, graph: str | None, body: bytes, fmt: RdfFormat, *, base_iri: str | None = None
-) -> bool:
-    """PUT: make ``graph`` hold exactly the triples in ``body``; return whether it is new.
+) -> GraphWrite:
+    """PUT: make ``graph`` hold exactly the triples in ``body``; say whether it is new and
+    how many literals the store rewrote.
 
     Raises:
         RdfSyntaxError: if ``body`` is malformed (nothing changes).
@@ -63,14 +76,21 @@ def replace_graph(
         store.drop_graph(graph)
         if graph is not None:
             store.add_graph(graph)
-        store.load_quads(quads)
-    return created
+        return _load(store, quads, created=created)
+
+
+def _load(store: Store, quads: list[Quad], *, created: bool) -> GraphWrite:
+    """Load ``quads`` in the form ``store`` holds them, counting the literals rewritten."""
+    stored, rewrites = in_stored_form(quads, store.stored_forms)
+    store.load_quads(stored)
+    return GraphWrite(created, len(rewrites))
 
 
 def merge_into_graph(
     store_dir: Path, graph: str | None, body: bytes, fmt: RdfFormat, *, base_iri: str | None = None
-) -> bool:
-    """POST: add the triples in ``body`` to ``graph``; return whether the graph is new.
+) -> GraphWrite:
+    """POST: add the triples in ``body`` to ``graph``; say whether the graph is new and how
+    many literals the store rewrote.
 
     Blank nodes in ``body`` are renamed, so they never merge with the store's own.
 
@@ -86,9 +106,10 @@ def merge_documents_into_graph(
     documents: Sequence[tuple[bytes, RdfFormat]],
     *,
     base_iri: str | None = None,
-) -> bool:
+) -> GraphWrite:
     """POST of several RDF documents (a multipart body): add the triples of all of them to
-    ``graph`` in one write; return whether the graph is new.
+    ``graph`` in one write; say whether the graph is new and how many literals the store
+    rewrote.
 
     Each document's blank nodes are its own: they merge neither with each other's nor with
     the store's.
@@ -101,8 +122,7 @@ def merge_documents_into_graph(
         created = not store.has_graph(graph)
         if graph is not None:
             store.add_graph(graph)
-        store.load_quads(quads)
-    return created
+        return _load(store, quads, created=created)
 
 
 def delete_graph(store_dir: Path, graph: str | None) -> None:

@@ -129,6 +129,19 @@ class Store(Protocol):
         """One statement written to the default graph, or None if none was."""
         ...
 
+    def stored_forms(self, literals: Iterable[ox.Literal]) -> dict[ox.Literal, ox.Literal]:
+        """What this store holds for each of ``literals``: the literal itself where it is
+        kept as written, else the form it is read back in (``"007"^^xsd:integer`` as
+        ``"7"``), so that what is validated and hashed is what is stored
+        (:mod:`cpgraph.store.stored_forms`).
+
+        The embedded Oxigraph finds the form by a round trip through a small store in
+        memory. A store over a remote endpoint would answer from a probe made at start-up:
+        literals of each datatype written and read back once, the rewrites found written
+        down, so that nothing is sent to the endpoint per request.
+        """
+        ...
+
     # -- counts -------------------------------------------------------------------------------
 
     def named_graphs(self) -> list[str]:

@@ -28,6 +28,7 @@ from cpgraph.store.results import (
     QueryKind,
     QueryResult,
 )
+from cpgraph.store.stored_forms import oxigraph_stored_forms
 from cpgraph.store.union import DEFAULT, DEFAULT_GRAPH_NAME, KEPT_DEFAULT, MergedDatabase
 
 _KEPT_VIEWS = 4  # views of a build's named datasets kept (GraphStore._view), at most
@@ -312,6 +313,10 @@ class GraphStore(MergedDatabase):
                 size = 0  # never rewrite on a size not known
             self._sizes[key] = size
         return size
+
+    def stored_forms(self, literals: Iterable[ox.Literal]) -> dict[ox.Literal, ox.Literal]:
+        """What Oxigraph holds for each of ``literals`` (:func:`oxigraph_stored_forms`)."""
+        return oxigraph_stored_forms(literals)
 
     # -- reads ------------------------------------------------------------------------------
 

@@ -3,7 +3,9 @@
 A contribution is a set of triples. :func:`read_contribution` parses it (with fresh blank
 nodes) and refuses what no contribution may do: named graphs, writes into or descriptions of
 cpgraph's own graphs, vocabulary definitions, ``owl:imports``. :func:`check` validates it as
-part of the store (:mod:`cpgraph.validation.neighbourhood`); :func:`commit` validates again
+part of the store (:mod:`cpgraph.validation.neighbourhood`), in the form the store will hold
+it (:mod:`cpgraph.store.stored_forms`; each literal rewritten is an Info result of the
+report), which is also the form hashed and committed; :func:`commit` validates again
 under the write lock and writes it with its PROV description into a graph of its own,
 ``<base>graph/contribution/<id>``, the id a digest of the canonical content (the same content
 is committed once), in one copy-on-write transaction.
@@ -32,11 +34,13 @@ from cpgraph.rdf.literals import ill_typed_reason
 from cpgraph.rdf.namespaces import DCTERMS, OWL, PROV, RDF, RDFS, XSD, graph_iri
 from cpgraph.store import Store
 from cpgraph.store.builds import write_transaction
+from cpgraph.store.stored_forms import Rewrite, in_stored_form, oxigraph_stored_forms
 from cpgraph.validation.contributors import OPERATOR, SLUG, Contributor
 from cpgraph.validation.neighbourhood import Triple, validate_in_context
 from cpgraph.validation.reach import Reach, shape_reach
 from cpgraph.validation.records import ContributionRecord, get_record, list_contributions
 from cpgraph.validation.shacl import ValidationOutcome, class_hierarchy, load_ontology, load_shapes
+from cpgraph.validation.stored import with_rewrites
 
 __all__ = [
     "OPERATOR",
@@ -49,6 +53,7 @@ __all__ = [
     "commit",
     "content_hash",
     "get_record",
+    "in_store_form",
     "list_contributions",
     "read_contribution",
     "validate_files_in_context",
@@ -218,10 +223,26 @@ def content_hash(triples: list[Triple]) -> str:
     return "sha256:" + hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
 
 
+def in_store_form(triples: list[Triple], store: Store | None) -> tuple[list[Triple], list[Rewrite]]:
+    """The contribution in the form ``store`` will hold it (the embedded Oxigraph's, with no
+    store), and the literals that form rewrites: what is validated, hashed and committed."""
+    return in_stored_form(
+        triples, store.stored_forms if store is not None else oxigraph_stored_forms
+    )
+
+
 def check(
     triples: list[Triple], *, store: Store | None, context: ValidationContext
 ) -> ValidationOutcome:
-    """Validate a contribution as part of ``store`` (violations fail it; warnings pass)."""
+    """Validate a contribution as part of ``store`` (violations fail it; warnings pass), in
+    the form the store will hold it; each literal that form rewrites is an Info result."""
+    stored, rewrites = in_store_form(triples, store)
+    return with_rewrites(_validate(stored, store, context), rewrites)
+
+
+def _validate(
+    triples: list[Triple], store: Store | None, context: ValidationContext
+) -> ValidationOutcome:
     outcome, _focus = validate_in_context(
         triples,
         store=store,
@@ -284,7 +305,8 @@ def commit(
     source: str | None = None,
     now: datetime | None = None,
 ) -> CommitResult:
-    """Validate and commit a contribution into a graph of its own, atomically.
+    """Validate and commit a contribution into a graph of its own, atomically, in the form
+    the store will hold it (which is what is hashed; :func:`check`).
 
     Validation runs inside the write lock against the copy being written, so what is
     committed was valid against the store it joined. The same content committed twice is
@@ -304,6 +326,7 @@ def commit(
         raise ContributionRefusedError(f"the source must be an IRI: {source!r}")
     try:
         with write_transaction(store_dir) as store:  # the copy being written
+            triples, rewrites = in_store_form(triples, store)
             digest = content_hash(triples)
             identifier = digest.removeprefix("sha256:")[:16]
             graph = graph_iri(f"contribution/{identifier}", base)
@@ -319,7 +342,7 @@ def commit(
                 base=base,
                 now=now or datetime.now(UTC),
             )
-            outcome = check([*triples, *meta], store=store, context=context)
+            outcome = with_rewrites(_validate([*triples, *meta], store, context), rewrites)
             if not outcome.conforms:
                 raise ValidationFailedError(
                     f"the contribution does not conform ({len(outcome.violations)} violations); "

@@ -27,7 +27,7 @@ from cpgraph.server.deps import (
     reload_store,
     require_token,
 )
-from cpgraph.server.responses import with_charset
+from cpgraph.server.responses import with_charset, write_headers
 from cpgraph.server.runtime import runtime_of
 from cpgraph.store import Store
 from cpgraph.store import graph_store as graphstore
@@ -137,9 +137,9 @@ async def _write(request: Request, settings: Settings, target: _Target, method: 
             raise InputError("DELETE a graph: /store?graph=IRI or /store?default")
         graph = target.iri
 
-        def operation() -> bool:
+        def operation() -> graphstore.GraphWrite:
             graphstore.delete_graph(store_dir, graph)
-            return False
+            return graphstore.GraphWrite(created=False)
 
     else:
         multipart = method == "POST" and _is_multipart(request)
@@ -154,19 +154,18 @@ async def _write(request: Request, settings: Settings, target: _Target, method: 
             headers["Location"] = target.iri or ""
         graph = target.iri
 
-        def operation() -> bool:
+        def operation() -> graphstore.GraphWrite:
             if method == "PUT":
                 return graphstore.replace_graph(store_dir, graph, *documents[0])
             return graphstore.merge_documents_into_graph(store_dir, graph, documents)
 
     async with runtime_of(request.app).write_lock:
-        created = await run_in_threadpool(operation)
+        written = await run_in_threadpool(operation)
         reload_store(runtime_of(request.app))
-    if headers.get("Location"):
+    headers.update(write_headers(written.rewritten))
+    if headers.get("Location") or written.created:
         return Response(status_code=201, headers=headers)
-    if created is True:
-        return Response(status_code=201)
-    return Response(status_code=204)
+    return Response(status_code=204, headers=headers)
 
 
 @router.get(

@@ -7,7 +7,7 @@ per-client concurrency limit and, for anonymous SELECTs, row limit; results stre
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ParamSpec
+from typing import ParamSpec, TypeVar
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
@@ -30,7 +30,7 @@ from cpgraph.server.deps import (
     require_token,
 )
 from cpgraph.server.query_requests import endpoint_base, query_request
-from cpgraph.server.responses import result_response, with_charset
+from cpgraph.server.responses import result_response, with_charset, write_headers
 from cpgraph.server.runtime import Runtime, runtime_of
 from cpgraph.sparql.outbound import check_update
 from cpgraph.sparql.text import check_complexity
@@ -39,6 +39,7 @@ from cpgraph.store.update import apply_update
 
 router = APIRouter(tags=["SPARQL"])
 P = ParamSpec("P")
+T = TypeVar("T")
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
@@ -165,7 +166,7 @@ async def _update(request: Request, runtime: Runtime, params: dict[str, list[str
         text, settings.service_allow, prefixes=prefix_pairs(settings.base_iri), base_iri=base_iri
     )
     async with runtime.write_lock:
-        await run_in_threadpool(
+        rewritten = await run_in_threadpool(
             _tracked(board, text, apply_update),
             settings.store_dir,
             text,
@@ -174,18 +175,18 @@ async def _update(request: Request, runtime: Runtime, params: dict[str, list[str
             base_iri=base_iri,
         )
         reload_store(runtime)
-    return Response(status_code=204)
+    return Response(status_code=204, headers=write_headers(rewritten))
 
 
-def _tracked(board: Board | None, text: str, work: Callable[P, None]) -> Callable[P, None]:
+def _tracked(board: Board | None, text: str, work: Callable[P, T]) -> Callable[P, T]:
     """``work``, recorded on the board as evaluating ``text`` while it runs (a process that
     dies of it puts the text in quarantine)."""
     if board is None:
         return work
 
-    def tracked(*args: P.args, **kwargs: P.kwargs) -> None:
+    def tracked(*args: P.args, **kwargs: P.kwargs) -> T:
         with board.in_flight(text):
-            work(*args, **kwargs)
+            return work(*args, **kwargs)
 
     return tracked
 
