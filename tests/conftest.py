@@ -11,16 +11,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pyoxigraph as ox
 import pytest
 import rdflib
 
 from cpgraph.config import Settings
 from cpgraph.store.build import build_store
-from cpgraph.store.builds import open_current
+from cpgraph.store.builds import new_build_dir, open_current, publish_build
+from cpgraph.store.oxigraph import GraphStore
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -30,6 +33,9 @@ SEEDS = SHARED / "seeds"
 # query answered at once (two rows).
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 QUICK = "SELECT ?acronym WHERE { ?org cp:acronym ?acronym }"
+# A point lookup, and the statements of the named graphs counted.
+LOOKUP = "SELECT ?p ?o WHERE { <https://w3id.org/cpgraph/id/org/cncpc> ?p ?o }"
+NAMED_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 Select = Callable[[str], list[dict[str, str]]]
 
@@ -138,12 +144,73 @@ def running_server(settings: Settings, **env: str) -> Iterator[str]:
                 time.sleep(0.2)
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
+
+
+def stop(process: subprocess.Popen[Any], timeout: float = 10) -> None:
+    """Stop ``process`` if it runs: SIGTERM, then SIGKILL if it has not ended in ``timeout`` s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def server_pids(url: str) -> list[int]:
+    """The server processes of the ``cpgraph serve`` listening at ``url`` (children of its
+    supervisor), found through /proc."""
+    port = url.rsplit(":", 1)[1]
+    supervisors = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in command and port.encode() in command:
+            supervisors.append(int(entry.name))
+    children = []
+    for supervisor in supervisors:
+        for task in Path(f"/proc/{supervisor}/task").iterdir():
+            text = (task / "children").read_text()
+            children.extend(int(pid) for pid in text.split())
+    return [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 60.0) -> None:
+    """Wait until ``condition`` holds; fail if it does not within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the service did not come back"
+        time.sleep(0.2)
+
+
+def statement_count(url: str) -> str:
+    """The statements of the named graphs a running server holds (:data:`NAMED_COUNT`)."""
+    response = httpx.get(
+        url + "/sparql",
+        params={"query": NAMED_COUNT},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=30,
+    )
+    assert response.status_code == 200
+    return str(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def assert_whole(url: str, count: str) -> None:
+    """Another client is answered within a second, this one is not locked out, and the
+    statements are all there."""
+    with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2")) as other:
+        started = time.monotonic()
+        response = other.get(url + "/sparql", params={"query": LOOKUP}, timeout=5)
+        assert response.status_code == 200
+        assert time.monotonic() - started < 1.0
+    for query in (LOOKUP, QUICK):  # the attacker's own address: a lookup and a pooled query
+        assert httpx.get(url + "/sparql", params={"query": query}, timeout=10).status_code == 200
+    assert statement_count(url) == count
 
 
 @pytest.fixture(scope="session")
@@ -172,6 +239,23 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         CPGRAPH_TOKEN=LIMITED_TOKEN,
     ) as url:
         yield url
+
+
+def published(
+    tmp_path: Path, quads: list[ox.Quad], *, empty_graphs: Iterable[str] = ()
+) -> GraphStore:
+    """A build on disk in ``tmp_path / "store"`` holding ``quads`` (and the named graphs
+    ``empty_graphs``, empty), published and opened read-only as a server opens it."""
+    store_dir = tmp_path / "store"
+    build = new_build_dir(store_dir)
+    writer = GraphStore(build)
+    writer.load_quads(quads)
+    for graph in empty_graphs:
+        writer.add_graph(graph)
+    writer.flush()
+    del writer
+    publish_build(store_dir, build)
+    return GraphStore(build, read_only=True)
 
 
 @pytest.fixture

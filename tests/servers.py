@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from tests.conftest import free_port
+from tests.conftest import free_port, stop
 
 START_TIMEOUT = 90.0
 VIRTUOSO = "/usr/bin/virtuoso-t"
@@ -70,16 +69,6 @@ def _wait(url: str, process: subprocess.Popen[bytes], log: Path, auth: httpx.Aut
         time.sleep(0.3)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 @contextlib.contextmanager
 def oxigraph_server(folder: Path) -> Iterator[RunningStore]:
     """A real Oxigraph server over a fresh database in ``folder``."""
@@ -99,7 +88,7 @@ def oxigraph_server(folder: Path) -> Iterator[RunningStore]:
         _wait(f"{url}/query", process, log, None)
         yield RunningStore("oxigraph", f"{url}/store", f"{url}/query", f"{url}/update", log=log)
     finally:
-        _stop(process)
+        stop(process, timeout=20)
 
 
 def virtuoso_available() -> bool:
@@ -212,4 +201,4 @@ def virtuoso_server(folder: Path) -> Iterator[RunningStore]:
             log=log,
         )
     finally:
-        _stop(process)
+        stop(process, timeout=20)

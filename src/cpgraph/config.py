@@ -14,8 +14,10 @@ from typing import Any
 
 from cpgraph.errors import InputError
 from cpgraph.rdf.namespaces import DEFAULT_BASE
-from cpgraph.server.allocator import ALLOCATORS
 from cpgraph.sparql.outbound import allow_list
+
+ALLOCATORS = ("mimalloc", "system")
+"""The memory allocators ``CPGRAPH_ALLOCATOR`` may name (see :mod:`cpgraph.server.allocator`)."""
 
 
 def _project_root() -> Path:

@@ -3,7 +3,7 @@
 Each class names its HTTP ``status``, problem ``type`` slug, ``title`` and CLI ``exit_code`` in
 its header (a subclass inherits what it does not name), so the server's one exception handler
 and the CLI's one ``except`` clause need no table of their own. Keyword details given to an
-error become attributes and members of its problem details.
+error become members of its problem details (and, where a class names them, attributes).
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ class CpgraphError(Exception):
         super().__init__(message)
         self.message = message
         self.extra = extra
-        vars(self).update(extra)
 
     def to_problem(self, *, base: str = "https://w3id.org/cpgraph/") -> dict[str, Any]:
         """This error as an RFC 9457 problem details object."""
@@ -53,10 +52,6 @@ class InputError(CpgraphError, status=400, problem="bad-input", title="Bad input
 class _PositionedError(InputError):
     """An input error at a line and column (1-based) of the input."""
 
-    line: int | None
-    column: int | None
-    source: str | None
-
     def __init__(
         self,
         message: str,
@@ -69,6 +64,9 @@ class _PositionedError(InputError):
         if line is not None:
             where += f"line {line}, column {column}: " if column is not None else f"line {line}: "
         super().__init__(f"{where}{message}", line=line, column=column, source=source)
+        self.line = line
+        self.column = column
+        self.source = source
         self.reason = message
 
 
@@ -100,30 +98,27 @@ class OutboundRefusedError(
     """A SERVICE or LOAD to an endpoint the operator has not allowed; ``setting`` names the
     setting that would allow it."""
 
-    setting: str
-
     def __init__(self, message: str, *, setting: str = "CPGRAPH_SERVICE_ALLOW") -> None:
         super().__init__(message, setting=setting)
+        self.setting = setting
 
 
 class QueryTooComplexError(InputError, problem="query-too-complex", title="Query too complex"):
     """A query or update nested deeper, or holding more operators, than the operator allows;
     ``limit`` names the setting."""
 
-    limit: str
-
     def __init__(self, message: str, *, limit: str) -> None:
         super().__init__(message, limit=limit)
+        self.limit = limit
 
 
 class ParameterError(InputError, status=422, problem="bad-parameter", title="Bad query parameter"):
     """A saved query's parameter that is unknown, missing, or not a value of its type;
     ``parameter`` names it."""
 
-    parameter: str
-
     def __init__(self, message: str, *, parameter: str) -> None:
         super().__init__(message, parameter=parameter)
+        self.parameter = parameter
 
 
 class ContributionRefusedError(
@@ -173,10 +168,9 @@ class QueryQuarantinedError(
     """A query or update whose same text crashed a server process a short while ago (see
     :mod:`cpgraph.server.board`); ``retry_after`` seconds until it is tried again."""
 
-    retry_after: int
-
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
 
 
 class MemoryLimitError(LimitError, problem="memory-limit", title="Memory limit reached"):

@@ -14,10 +14,10 @@ from cpgraph.engine.at_once import answer_at_once
 from cpgraph.engine.negotiation import QueryFormat, negotiate, parse_accept
 from cpgraph.engine.requests import QueryRequest
 from cpgraph.errors import NotAcceptableError, QuerySyntaxError
-from cpgraph.rdf.formats import RdfFormat
+from cpgraph.rdf.formats import RdfFormat, ResultsFormat
 from cpgraph.sparql.scans import limited_within, single_scan
 from cpgraph.store.oxigraph import GraphStore
-from cpgraph.store.results import QueryKind, ResultsFormat, _FullError, _RowBound
+from cpgraph.store.results import QueryKind, _FullError, _RowBound
 
 EX = "http://example.org/"
 
@@ -328,7 +328,7 @@ def test_a_lookup_answered_at_once_is_the_answer_the_pool_would_give(store: Grap
         _request(store, query, accept="application/sparql-results+xml", row_limit=1000)
     )
     assert answer is not None
-    head, body = answer
+    head, body = answer.head, answer.content
     assert (head.media_type, head.kind, head.truncated, head.row_limit) == (
         "application/sparql-results+xml",
         "solutions",
@@ -342,7 +342,7 @@ def test_a_lookup_answered_at_once_is_the_answer_the_pool_would_give(store: Grap
 def test_an_ask_is_answered_at_once_in_the_format_asked_for(store: GraphStore) -> None:
     answer = answer_at_once(_request(store, "ASK { ?s ?p 'one' }", format="json"))
     assert answer is not None
-    assert json.loads(answer[1]) == {"head": {}, "boolean": True}
+    assert json.loads(answer.content) == {"head": {}, "boolean": True}
 
 
 def test_a_lookup_answered_at_once_gives_a_statement_of_two_graphs_once(
@@ -356,7 +356,9 @@ def test_a_lookup_answered_at_once_gives_a_statement_of_two_graphs_once(
     assert plain is not None
     assert distinct is not None
     for answer in (plain, distinct):
-        rows = [tuple(s) for s in ox.parse_query_results(answer[1], ox.QueryResultsFormat.JSON)]
+        rows = [
+            tuple(s) for s in ox.parse_query_results(answer.content, ox.QueryResultsFormat.JSON)
+        ]
         assert rows == [(p, ox.Literal("one"))]
 
 

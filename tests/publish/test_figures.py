@@ -12,9 +12,10 @@ import pytest
 
 from cpgraph.config import Settings
 from cpgraph.publish.service import FIGURES_FILE, build_figures, dataset_figures, kept_figures
-from cpgraph.server.deps import reload_store, serve_memory_copy
+from cpgraph.server.deps import reload_store
 from cpgraph.store.build import build_store
 from cpgraph.store.builds import current_build, open_current, write_transaction
+from cpgraph.store.following import serve_memory_copy
 from cpgraph.store.memory import MemoryCopies
 from cpgraph.store.oxigraph import GraphStore
 

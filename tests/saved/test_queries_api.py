@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
+from tests.browser import CHROMIUM, HEIGHT, WIDTH, assert_painted, chromium
 from tests.conftest import run_cli
-from tests.web.test_browser import CHROMIUM, HEIGHT, WIDTH, assert_painted, chromium
 
 from cpgraph.config import Settings
 from cpgraph.rdf.namespaces import XSD

@@ -26,15 +26,25 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 import httpx
 import pytest
-from tests.conftest import QUICK, ROOT, RUNAWAY, built_mini_store, cli_env, free_port
-from tests.server.test_hostile_queries import LOOKUP, _server_pids, _wait_for
+from tests.conftest import (
+    LOOKUP,
+    QUICK,
+    ROOT,
+    RUNAWAY,
+    built_mini_store,
+    cli_env,
+    free_port,
+    server_pids,
+    stop,
+    wait_for,
+)
 
 from cpgraph.config import Settings
 from cpgraph.store.builds import open_current, write_transaction
@@ -64,38 +74,53 @@ Select = Callable[[str], list[dict[str, str]]]
 # ---------------------------------------------------------------------------------------------
 
 
-def _store(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A mini store of its own (the tests write to it), with the real saved queries."""
+@dataclass
+class Service:
+    """A ``cpgraph serve`` of the fault tests: a mini store of its own (the tests write to
+    it) with the real saved queries, its port and log, and its supervisor (the last one
+    started)."""
+
+    settings: Settings
+    port: int
+    log: Path
+    supervisor: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> subprocess.Popen[bytes]:
+        """Start ``cpgraph serve``; it and its processes log to the end of the log."""
+        command = [sys.executable, "-m", "cpgraph.cli.main", "serve", "--port", str(self.port)]
+        with self.log.open("ab") as output:
+            self.supervisor = subprocess.Popen(
+                command, env=cli_env(self.settings, **ENV), stdout=output, stderr=output
+            )
+        return self.supervisor
+
+
+@pytest.fixture
+def service(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Iterator[Service]:
+    """A started :class:`Service`, stopped afterwards."""
     settings = built_mini_store(tmp_path_factory)
     (settings.source_dir / "queries").symlink_to(ROOT / "queries")
-    return settings
-
-
-def _serve(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """Start ``cpgraph serve`` on ``port``; it and its processes log to the end of ``log``."""
-    command = [sys.executable, "-m", "cpgraph.cli.main", "serve", "--port", str(port)]
-    with log.open("ab") as output:
-        return subprocess.Popen(command, env=cli_env(settings, **ENV), stdout=output, stderr=output)
-
-
-def _stop(supervisor: subprocess.Popen[bytes]) -> None:
-    if supervisor.poll() is None:
-        supervisor.terminate()
-        try:
-            supervisor.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            supervisor.kill()
-            supervisor.wait()
+    running = Service(settings, free_port(), tmp_path / "serve.log")
+    running.start()
+    try:
+        yield running
+    finally:
+        assert running.supervisor is not None
+        stop(running.supervisor, timeout=20)
 
 
 def _pids(url: str) -> list[int]:
     """The server processes at ``url`` (read again if one ended while /proc was read)."""
     for _ in range(20):
         try:
-            return _server_pids(url)
+            return server_pids(url)
         except OSError:
             time.sleep(0.05)
-    return _server_pids(url)
+    return server_pids(url)
 
 
 def _started(log: Path) -> int:
@@ -395,93 +420,79 @@ def _assert_whole_allowance(url: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_server_processes_killed_under_load_leave_the_service_whole(
-    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
-) -> None:
-    settings = _store(tmp_path_factory)
-    port, log = free_port(), tmp_path / "serve.log"
-    url = f"http://127.0.0.1:{port}"
-    supervisor = _serve(settings, port, log)
+def test_server_processes_killed_under_load_leave_the_service_whole(service: Service) -> None:
+    url, log, supervisor = service.url, service.log, service.supervisor
+    assert supervisor is not None
     rng = random.Random(SEED)
-    try:
-        _wait_for(lambda: _answers(url) and _started(log) == 2)
-        before = Counts.of(_over_http(url))
-        with Load(url, SEED) as load:
-            for kill in range(KILLS):
-                # Every process serves (a replacement has started); then a random moment.
-                _wait_for(lambda kill=kill: _started(log) == 2 + kill and len(_pids(url)) == 2)
-                time.sleep(rng.uniform(0.2, 1.5))
-                os.kill(rng.choice(sorted(_pids(url))), signal.SIGKILL)
-            _wait_for(lambda: _started(log) == 2 + KILLS)
-            time.sleep(1.0)  # the load goes on over the replaced processes
-        assert supervisor.poll() is None, log.read_text()
-        assert not load.unexpected, load.unexpected
-        writes = load.writes
-        assert sum(write.answered_2xx for write in writes) >= KILLS  # writes went on
-        _assert_nothing_half_written(_over_http(url), writes, before)
-        _assert_answered(url)
-        _assert_whole_allowance(url)
-        text = log.read_text()
-        assert text.count("(signal 9)") == KILLS, text  # each a serving process that died
-        assert "ended as it started" not in text
-    finally:
-        _stop(supervisor)
+    wait_for(lambda: _answers(url) and _started(log) == 2)
+    before = Counts.of(_over_http(url))
+    with Load(url, SEED) as load:
+        for kill in range(KILLS):
+            # Every process serves (a replacement has started); then a random moment.
+            wait_for(lambda kill=kill: _started(log) == 2 + kill and len(_pids(url)) == 2)
+            time.sleep(rng.uniform(0.2, 1.5))
+            os.kill(rng.choice(sorted(_pids(url))), signal.SIGKILL)
+        wait_for(lambda: _started(log) == 2 + KILLS)
+        time.sleep(1.0)  # the load goes on over the replaced processes
+    assert supervisor.poll() is None, log.read_text()
+    assert not load.unexpected, load.unexpected
+    writes = load.writes
+    assert sum(write.answered_2xx for write in writes) >= KILLS  # writes went on
+    _assert_nothing_half_written(_over_http(url), writes, before)
+    _assert_answered(url)
+    _assert_whole_allowance(url)
+    text = log.read_text()
+    assert text.count("(signal 9)") == KILLS, text  # each a serving process that died
+    assert "ended as it started" not in text
 
 
 def test_a_supervisor_killed_under_load_leaves_a_store_a_new_one_serves_whole(
-    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+    service: Service,
 ) -> None:
-    settings = _store(tmp_path_factory)
-    port, log = free_port(), tmp_path / "serve.log"
-    url = f"http://127.0.0.1:{port}"
-    supervisor = _serve(settings, port, log)
+    settings, port, log, url = service.settings, service.port, service.log, service.url
+    supervisor = service.supervisor
+    assert supervisor is not None
     rng = random.Random(SEED)
-    try:
-        _wait_for(lambda: _answers(url))
-        before = Counts.of(_over_http(url))
-        with Load(url, SEED) as load:
-            for _ in range(SUPERVISOR_KILLS):
-                _wait_for(lambda: _answers(url) and len(_pids(url)) == 2)
-                time.sleep(rng.uniform(0.5, 2.0))
-                children = _pids(url)
-                supervisor.kill()
-                supervisor.wait(timeout=10)
-                # Its server processes end with it, and leave the port free.
-                _wait_for(
-                    lambda children=children: all(map(_gone, children)) and _port_is_free(port),
-                    10,
-                )
-                # The store on disk has every write answered 2xx, and no part of any other.
-                _assert_nothing_half_written(_on_disk(settings), load.snapshot(), before)
-                supervisor = _serve(settings, port, log)
-                _wait_for(lambda new=supervisor: _answers(url) or new.poll() is not None)
-                assert supervisor.poll() is None, log.read_text()
-            time.sleep(1.0)  # the load goes on over the restarted service
-        assert not load.unexpected, load.unexpected
-        writes = load.writes
-        _assert_nothing_half_written(_over_http(url), writes, before)
-        # Nothing a killed writer held stays held: a write now is applied, and counted.
-        # A graph of its own: numbers of writes that reached no server are not in ``writes``.
-        after = Write(max((w.number for w in writes), default=-1) + 1, "put", 3)
-        with httpx.Client(timeout=30) as client:
-            assert after.send(client, url).status_code == 201
-        _assert_nothing_half_written(_over_http(url), [*writes, after], before)
-        _assert_answered(url)
-    finally:
-        _stop(supervisor)
+    wait_for(lambda: _answers(url))
+    before = Counts.of(_over_http(url))
+    with Load(url, SEED) as load:
+        for _ in range(SUPERVISOR_KILLS):
+            wait_for(lambda: _answers(url) and len(_pids(url)) == 2)
+            time.sleep(rng.uniform(0.5, 2.0))
+            children = _pids(url)
+            supervisor.kill()
+            supervisor.wait(timeout=10)
+            # Its server processes end with it, and leave the port free.
+            wait_for(
+                lambda children=children: all(map(_gone, children)) and _port_is_free(port),
+                10,
+            )
+            # The store on disk has every write answered 2xx, and no part of any other.
+            _assert_nothing_half_written(_on_disk(settings), load.snapshot(), before)
+            supervisor = service.start()
+            wait_for(lambda new=supervisor: _answers(url) or new.poll() is not None)
+            assert supervisor.poll() is None, log.read_text()
+        time.sleep(1.0)  # the load goes on over the restarted service
+    assert not load.unexpected, load.unexpected
+    writes = load.writes
+    _assert_nothing_half_written(_over_http(url), writes, before)
+    # Nothing a killed writer held stays held: a write now is applied, and counted.
+    # A graph of its own: numbers of writes that reached no server are not in ``writes``.
+    after = Write(max((w.number for w in writes), default=-1) + 1, "put", 3)
+    with httpx.Client(timeout=30) as client:
+        assert after.send(client, url).status_code == 201
+    _assert_nothing_half_written(_over_http(url), [*writes, after], before)
+    _assert_answered(url)
 
 
 def test_a_write_whose_process_died_before_announcing_it_is_seen_by_every_process(
-    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A writer moves the store's 'current' link, then counts the publication so that the
     # other processes follow it. Killed between the two, the link has moved unannounced: as
     # if so, a write is published here without its count, and one server process killed.
     # Afterwards every process answers from the new build, not only the replacement.
-    settings = _store(tmp_path_factory)
-    port, log = free_port(), tmp_path / "serve.log"
-    url = f"http://127.0.0.1:{port}"
-    supervisor = _serve(settings, port, log)
+    settings, log, url = service.settings, service.log, service.url
     late = Write(0, "update", 3)
     ask = f"ASK {{ GRAPH <{late.graph}> {{ ?s <{MARK}> ?o }} }}"
 
@@ -492,14 +503,11 @@ def test_a_write_whose_process_died_before_announcing_it_is_seen_by_every_proces
                 for n in range(30)
             ]
 
-    try:
-        _wait_for(lambda: _answers(url) and _started(log) == 2)
-        monkeypatch.setattr("cpgraph.store.builds._bump_generation", lambda store_dir: None)
-        with write_transaction(settings.store_dir) as store:
-            store.update(f"INSERT DATA {{ GRAPH <{late.graph}> {{ {late.triples()} }} }}")
-        assert not any(seen())  # unannounced: no process has followed it
-        os.kill(random.Random(SEED).choice(sorted(_pids(url))), signal.SIGKILL)
-        _wait_for(lambda: _started(log) == 3)
-        assert all(seen())
-    finally:
-        _stop(supervisor)
+    wait_for(lambda: _answers(url) and _started(log) == 2)
+    monkeypatch.setattr("cpgraph.store.builds._bump_generation", lambda store_dir: None)
+    with write_transaction(settings.store_dir) as store:
+        store.update(f"INSERT DATA {{ GRAPH <{late.graph}> {{ {late.triples()} }} }}")
+    assert not any(seen())  # unannounced: no process has followed it
+    os.kill(random.Random(SEED).choice(sorted(_pids(url))), signal.SIGKILL)
+    wait_for(lambda: _started(log) == 3)
+    assert all(seen())

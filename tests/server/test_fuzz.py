@@ -28,8 +28,13 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from tests.conftest import built_mini_store, running_server
-from tests.server.test_hostile_queries import _assert_whole, _count, _server_pids
+from tests.conftest import (
+    assert_whole,
+    built_mini_store,
+    running_server,
+    server_pids,
+    statement_count,
+)
 
 TOKEN = "a-fuzz-test-token-of-some-length"
 OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
@@ -71,9 +76,9 @@ def _serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         CPGRAPH_QUERY_TIMEOUT="5",
         CPGRAPH_VALIDATE_TIMEOUT="5",
     ) as url:
-        pids = frozenset(_server_pids(url))
+        pids = frozenset(server_pids(url))
         assert len(pids) == 2
-        yield Service(url, pids, _count(url))
+        yield Service(url, pids, statement_count(url))
 
 
 def assert_clear_answer(
@@ -105,7 +110,7 @@ def assert_clear_answer(
 
 
 def assert_no_process_died(service: Service) -> None:
-    assert frozenset(_server_pids(service.url)) == service.pids
+    assert frozenset(server_pids(service.url)) == service.pids
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,7 +207,7 @@ def test_no_route_answers_a_server_error_or_ends_a_process(
     # Each operation of the description gets its own bounded run of valid and invalid cases
     # (APIOperation.as_strategy: schemathesis's lazy pytest loader fails under pytest 9).
     url = schemathesis_service.url
-    statements = _count(url)
+    statements = statement_count(url)
     published = httpx.get(url + "/openapi.json", timeout=10).json()
     schema = schemathesis.openapi.from_dict(described(published))
     schema.config.update(base_url=url)
@@ -238,7 +243,7 @@ def test_no_route_answers_a_server_error_or_ends_a_process(
         call()
         assert_no_process_died(schemathesis_service)
     # The operator's writes change the store; an anonymous client's never do.
-    _assert_whole(url, _count(url) if credentials else statements)
+    assert_whole(url, statement_count(url) if credentials else statements)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -417,7 +422,7 @@ def test_deep_and_long_sparql_is_answered_or_refused_clearly(service: Service) -
         assert_no_process_died(service)
 
     ask()
-    _assert_whole(url, service.statements)
+    assert_whole(url, service.statements)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -626,7 +631,7 @@ def test_deep_and_long_rdf_is_validated_stored_or_refused_clearly(service: Servi
                 timeout=30,
             ),
         )
-        before = _count(url)
+        before = statement_count(url)
         answer = send(
             f"{method} ({media_type}) {what}",
             lambda: httpx.request(
@@ -641,7 +646,7 @@ def test_deep_and_long_rdf_is_validated_stored_or_refused_clearly(service: Servi
         if answer.status_code < 300:
             written.add(target)
         else:
-            assert _count(url) == before, f"a refused write changed the store: {what}"
+            assert statement_count(url) == before, f"a refused write changed the store: {what}"
         send(f"GET {what}", lambda: httpx.get(url + path, params=params, timeout=30))
         assert_no_process_died(service)
 
@@ -651,4 +656,4 @@ def test_deep_and_long_rdf_is_validated_stored_or_refused_clearly(service: Servi
         for path, graph in written:
             params = None if graph is None else {"graph": graph}
             httpx.delete(url + path, params=params, headers=OPERATOR, timeout=30)
-    _assert_whole(url, service.statements)
+    assert_whole(url, service.statements)

@@ -15,19 +15,24 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from tests.conftest import (
+    LOOKUP,
     QUICK,
     ROOT,
     RUNAWAY,
+    assert_whole,
     built_mini_store,
     cli_env,
     free_port,
     running_server,
+    server_pids,
+    statement_count,
+    wait_for,
 )
 
 from cpgraph.config import Settings, load_settings
@@ -38,8 +43,6 @@ from cpgraph.server.supervisor import Supervisor
 from cpgraph.sparql.text import check_complexity, measure
 
 DEFAULTS = load_settings({})
-LOOKUP = "SELECT ?p ?o WHERE { <https://w3id.org/cpgraph/id/org/cncpc> ?p ?o }"
-COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 # The texts that ended a server process (pyoxigraph 0.5's parser overflows its stack).
 HOSTILE = {
@@ -141,30 +144,6 @@ def test_a_short_query_is_cleared_without_lexing() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _count(url: str) -> str:
-    response = httpx.get(
-        url + "/sparql",
-        params={"query": COUNT},
-        headers={"Accept": "application/sparql-results+json"},
-        timeout=30,
-    )
-    assert response.status_code == 200
-    return str(response.json()["results"]["bindings"][0]["n"]["value"])
-
-
-def _assert_whole(url: str, count: str) -> None:
-    """Another client is answered within a second, this one is not locked out, and the
-    statements are all there."""
-    with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2")) as other:
-        started = time.monotonic()
-        response = other.get(url + "/sparql", params={"query": LOOKUP}, timeout=5)
-        assert response.status_code == 200
-        assert time.monotonic() - started < 1.0
-    for query in (LOOKUP, QUICK):  # the attacker's own address: a lookup and a pooled query
-        assert httpx.get(url + "/sparql", params={"query": query}, timeout=10).status_code == 200
-    assert _count(url) == count
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = built_mini_store(tmp_path_factory)
@@ -174,7 +153,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_a_hostile_query_is_a_400_problem_by_get_post_and_form(server: str, name: str) -> None:
-    count = _count(server)
+    count = statement_count(server)
     text = HOSTILE[name]
     responses = [
         httpx.post(
@@ -193,11 +172,11 @@ def test_a_hostile_query_is_a_400_problem_by_get_post_and_form(server: str, name
         problem = response.json()
         assert problem["type"].endswith("/problems/query-too-complex")
         assert problem["limit"] in problem["detail"]
-    _assert_whole(server, count)
+    assert_whole(server, count)
 
 
 def test_a_hostile_update_is_a_400_problem_before_anything_is_written(server: str) -> None:
-    count = _count(server)
+    count = statement_count(server)
     update = "INSERT DATA { <urn:s> <urn:p> " + "(" * 5_000 + "1" + ")" * 5_000 + " }"
     response = httpx.post(
         server + "/sparql",
@@ -210,36 +189,7 @@ def test_a_hostile_update_is_a_400_problem_before_anything_is_written(server: st
     )
     assert response.status_code == 400
     assert response.json()["type"].endswith("/problems/query-too-complex")
-    _assert_whole(server, count)
-
-
-def _server_pids(url: str) -> list[int]:
-    """The server processes of the ``cpgraph serve`` listening at ``url`` (children of its
-    supervisor), found through /proc."""
-    port = url.rsplit(":", 1)[1]
-    supervisors = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"serve" in command and port.encode() in command:
-            supervisors.append(int(entry.name))
-    children = []
-    for supervisor in supervisors:
-        for task in Path(f"/proc/{supervisor}/task").iterdir():
-            text = (task / "children").read_text()
-            children.extend(int(pid) for pid in text.split())
-    return [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
-
-
-def _wait_for(condition: Callable[[], bool], seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the service did not come back"
-        time.sleep(0.2)
+    assert_whole(server, count)
 
 
 def _answers(url: str) -> bool:
@@ -265,13 +215,13 @@ def unlimited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_a_text_that_ends_a_process_is_refused_at_once_when_it_comes_again(
     unlimited: str,
 ) -> None:
-    count = _count(unlimited)
-    before = set(_server_pids(unlimited))
+    count = statement_count(unlimited)
+    before = set(server_pids(unlimited))
     assert len(before) == 2
     with pytest.raises(httpx.TransportError):  # its process dies under it
         httpx.post(unlimited + "/sparql", data={"query": CRASHER}, timeout=30)
-    _wait_for(lambda: _answers(unlimited) and len(_server_pids(unlimited)) == 2)
-    assert set(_server_pids(unlimited)) != before  # one was replaced
+    wait_for(lambda: _answers(unlimited) and len(server_pids(unlimited)) == 2)
+    assert set(server_pids(unlimited)) != before  # one was replaced
     for _ in range(12):  # the issue's dozen: each refused at once, no process ends
         started = time.monotonic()
         again = httpx.post(unlimited + "/sparql", data={"query": CRASHER}, timeout=30)
@@ -279,8 +229,8 @@ def test_a_text_that_ends_a_process_is_refused_at_once_when_it_comes_again(
         assert again.json()["type"].endswith("/problems/query-quarantined")
         assert int(again.headers["retry-after"]) > 0
         assert time.monotonic() - started < 2.0
-    assert len(_server_pids(unlimited)) == 2
-    _assert_whole(unlimited, count)
+    assert len(server_pids(unlimited)) == 2
+    assert_whole(unlimited, count)
 
 
 def test_processes_that_keep_dying_of_requests_never_stop_the_service(
@@ -293,13 +243,13 @@ def test_processes_that_keep_dying_of_requests_never_stop_the_service(
         CPGRAPH_MAX_QUERY_OPERATORS="1000000",
         CPGRAPH_QUARANTINE_SECONDS="0",  # nothing refused: every one of them ends a process
     ) as url:
-        count = _count(url)
+        count = statement_count(url)
         for n in range(12):
             crasher = CRASHER + f" # {n}"
             with pytest.raises(httpx.TransportError):
                 httpx.post(url + "/sparql", data={"query": crasher}, timeout=30)
-        _wait_for(lambda: _answers(url) and len(_server_pids(url)) == 2)
-        _assert_whole(url, count)
+        wait_for(lambda: _answers(url) and len(server_pids(url)) == 2)
+        assert_whole(url, count)
 
 
 def test_a_killed_process_frees_its_clients_places(
@@ -315,7 +265,7 @@ def test_a_killed_process_frees_its_clients_places(
         CPGRAPH_CLIENT_CONCURRENCY="2",
         CPGRAPH_QUERY_TIMEOUT="4",
     ) as url:
-        count = _count(url)
+        count = statement_count(url)
         outcomes: list[str] = []
 
         def run() -> None:
@@ -331,12 +281,12 @@ def test_a_killed_process_frees_its_clients_places(
         time.sleep(1.0)
         third = httpx.post(url + "/sparql", data={"query": QUICK}, timeout=10)
         assert third.status_code == 429  # at its limit while they run
-        for pid in _server_pids(url):
+        for pid in server_pids(url):
             os.kill(pid, signal.SIGKILL)
         for thread in threads:
             thread.join(timeout=30)
         assert outcomes == ["cut", "cut"]
-        _wait_for(lambda: _answers(url) and len(_server_pids(url)) == 2)
+        wait_for(lambda: _answers(url) and len(server_pids(url)) == 2)
         statuses: list[int] = []
 
         def again() -> None:
@@ -350,7 +300,7 @@ def test_a_killed_process_frees_its_clients_places(
         for thread in threads:
             thread.join(timeout=30)
         assert statuses == [503, 503]
-        _assert_whole(url, count)
+        assert_whole(url, count)
 
 
 def test_a_client_at_its_limit_of_heavy_queries_leaves_room_for_others(
@@ -411,17 +361,17 @@ def test_server_processes_end_with_a_supervisor_killed_outright(
     url = f"http://127.0.0.1:{port}"
     first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_for(lambda: _answers(url))
-        children = _server_pids(url)
+        wait_for(lambda: _answers(url))
+        children = server_pids(url)
         assert len(children) == 2
         first.kill()
         first.wait(timeout=10)
-        _wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in children), 10)
+        wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in children), 10)
         second = subprocess.Popen(
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
         try:
-            _wait_for(lambda: _answers(url) or second.poll() is not None)
+            wait_for(lambda: _answers(url) or second.poll() is not None)
             assert second.poll() is None, second.stderr.read() if second.stderr else ""
         finally:
             second.terminate()
@@ -440,8 +390,8 @@ def test_a_query_past_the_memory_ceiling_is_a_503_and_its_process_is_replaced(
     with running_server(
         shipped, CPGRAPH_PROCESS_MEMORY_MIB="700", CPGRAPH_QUERY_TIMEOUT="60"
     ) as url:
-        count = _count(url)
-        before = set(_server_pids(url))
+        count = statement_count(url)
+        before = set(server_pids(url))
         grouped = "SELECT ?a ?c ?f (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f } GROUP BY ?a ?c ?f"
         started = time.monotonic()
         response = httpx.post(url + "/sparql", data={"query": grouped}, timeout=90)
@@ -449,9 +399,9 @@ def test_a_query_past_the_memory_ceiling_is_a_503_and_its_process_is_replaced(
         problem = response.json()
         assert problem["type"].endswith("/problems/memory-limit")
         assert time.monotonic() - started < 50  # the ceiling, not the time limit
-        _wait_for(lambda: len(set(_server_pids(url)) - before) == 1 and _answers(url))
-        assert len(_server_pids(url)) == 2
-        _assert_whole(url, count)
+        wait_for(lambda: len(set(server_pids(url)) - before) == 1 and _answers(url))
+        assert len(server_pids(url)) == 2
+        assert_whole(url, count)
 
 
 def test_a_crash_quarantines_the_text_held_alone_or_held_again_at_a_later_crash() -> None:

@@ -10,24 +10,15 @@ Skipped where the suites are absent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import httpx
 import pytest
 from tests.w3c import W3C
-from tests.w3c.exchange import GRAPH_STORE, reset, run, w3c_server
+from tests.w3c.exchange import GRAPH_STORE, run
 from tests.w3c.manifest import W3CTest, params, suite
 
 TESTS = suite(W3C / "sparql11-graph-store-protocol", "Graph Store Protocol")
 
 # W3C tests that cpgraph does not pass by design, with the reason (none at present).
 ALLOWED_FAILURES: dict[str, str] = {}
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with w3c_server(tmp_path_factory.mktemp("w3c-graph-store")) as url:
-        yield url
 
 
 def test_the_suite_is_read_whole_through_its_includes() -> None:
@@ -38,8 +29,6 @@ def test_the_suite_is_read_whole_through_its_includes() -> None:
 
 
 @pytest.mark.parametrize("test", params(TESTS, ALLOWED_FAILURES))
-def test_w3c_graph_store_protocol(endpoint: str, test: W3CTest) -> None:
+def test_w3c_graph_store_protocol(w3c_endpoint: str, test: W3CTest) -> None:
     """The store answers each of the test's requests as the Graph Store Protocol requires."""
-    with httpx.Client(timeout=30) as client:
-        reset(client, endpoint, test.data)
-        run(client, endpoint, GRAPH_STORE, test)
+    run(w3c_endpoint, GRAPH_STORE, test)

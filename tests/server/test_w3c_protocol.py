@@ -8,24 +8,15 @@ requests the protocol says must be refused with a 4xx. Skipped where the suites 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import httpx
 import pytest
 from tests.w3c import W3C
-from tests.w3c.exchange import PROTOCOL, reset, run, w3c_server
+from tests.w3c.exchange import PROTOCOL, run
 from tests.w3c.manifest import W3CTest, params, suite
 
 TESTS = suite(W3C / "sparql11-protocol", "SPARQL Protocol")
 
 # W3C tests that cpgraph does not pass by design, with the reason (none at present).
 ALLOWED_FAILURES: dict[str, str] = {}
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with w3c_server(tmp_path_factory.mktemp("w3c-protocol")) as url:
-        yield url
 
 
 def test_the_suite_is_read_whole() -> None:
@@ -35,8 +26,6 @@ def test_the_suite_is_read_whole() -> None:
 
 
 @pytest.mark.parametrize("test", params(TESTS, ALLOWED_FAILURES))
-def test_w3c_sparql_protocol(endpoint: str, test: W3CTest) -> None:
+def test_w3c_sparql_protocol(w3c_endpoint: str, test: W3CTest) -> None:
     """The endpoint answers each of the test's requests as the SPARQL 1.1 Protocol requires."""
-    with httpx.Client(timeout=30) as client:
-        reset(client, endpoint, test.data)
-        run(client, endpoint, PROTOCOL, test)
+    run(w3c_endpoint, PROTOCOL, test)

@@ -10,14 +10,14 @@ has an ``sd:endpoint`` triple naming the URL that was asked; and the description
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
 from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.term import Node
 from tests.w3c import W3C
-from tests.w3c.exchange import RDF_PARSERS, TOKEN, w3c_server
+from tests.w3c.exchange import RDF_PARSERS, TOKEN
 from tests.w3c.manifest import W3CTest, params, suite
 
 TESTS = suite(W3C / "sparql11-service-description", "Service Description")
@@ -131,12 +131,6 @@ ACCEPTS = (
 )
 
 
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with w3c_server(tmp_path_factory.mktemp("w3c-service-description")) as url:
-        yield url
-
-
 def describe(url: str, *, accept: str | None = None, host: str | None = None) -> Graph:
     """The description a GET on ``url``/sparql with no query gives, parsed by its type."""
     headers = {"Accept": accept} if accept else {}
@@ -233,30 +227,32 @@ def test_the_suite_is_read_whole_and_each_test_has_its_check() -> None:
 
 
 @pytest.mark.parametrize("test", params(TESTS, ALLOWED_FAILURES))
-def test_w3c_service_description(endpoint: str, test: W3CTest) -> None:
+def test_w3c_service_description(w3c_endpoint: str, test: W3CTest) -> None:
     """The endpoint describes itself as the SPARQL 1.1 Service Description requires."""
-    CHECKS[test.name](endpoint)
+    CHECKS[test.name](w3c_endpoint)
 
 
-def test_every_advertised_result_format_is_served(endpoint: str) -> None:
-    graph = describe(endpoint)
+def test_every_advertised_result_format_is_served(w3c_endpoint: str) -> None:
+    graph = describe(w3c_endpoint)
     advertised = set(graph.objects(the_service(graph), SD.resultFormat))
     assert advertised <= set(FORMAT_MEDIA_TYPES), advertised - set(FORMAT_MEDIA_TYPES)
     for fmt in advertised:
         query, media_type = FORMAT_MEDIA_TYPES[fmt]
         response = httpx.get(
-            endpoint + "/sparql", params={"query": query}, headers={"Accept": media_type}
+            w3c_endpoint + "/sparql", params={"query": query}, headers={"Accept": media_type}
         )
         assert response.status_code == 200, f"{fmt}: {response.text}"
         assert response.headers["content-type"].split(";")[0] == media_type
 
 
-def test_the_description_lists_update_where_the_operator_allows_writes(endpoint: str) -> None:
+def test_the_description_lists_update_where_the_operator_allows_writes(
+    w3c_endpoint: str,
+) -> None:
     # This server has a token, so it takes SPARQL Update (with that token).
-    graph = describe(endpoint)
+    graph = describe(w3c_endpoint)
     assert (the_service(graph), SD.supportedLanguage, SD.SPARQL11Update) in graph
     response = httpx.post(
-        endpoint + "/sparql",
+        w3c_endpoint + "/sparql",
         content="INSERT DATA { <http://example.org/s> <http://example.org/p> 1 }",
         headers={"Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}"},
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from tests.store.test_memory import published
+from tests.conftest import published
 
 from cpgraph.errors import QuerySyntaxError
 from cpgraph.sparql import joins
@@ -160,7 +160,7 @@ def test_a_served_build_hashes_large_joins_and_answers_as_written(
     tmp_path: Path, store: ox.Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(joins, "MIN_STATEMENTS", 10)  # the fixture's classes count as large
-    served = published(tmp_path, dataset(), empty=False)
+    served = published(tmp_path, dataset())
     sparql = REWRITTEN["star count per group"]
     answer = served.query(sparql)
     rows = collections.Counter((str(row["area"]), str(row["n"])) for row in answer.rows())
@@ -177,7 +177,7 @@ def test_a_malformed_query_that_looks_rewritable_reports_its_own_line_and_column
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(joins, "MIN_STATEMENTS", 10)
-    served = published(tmp_path, dataset(), empty=False)
+    served = published(tmp_path, dataset())
     sparql = (
         PREFIX
         + "SELECT ?a (COUNT(?o) AS ?n) WHERE {\n"

@@ -24,7 +24,8 @@ from tests.conftest import built_mini_store, running_server
 
 from cpgraph.config import load_settings
 from cpgraph.errors import InputError, OutboundRefusedError
-from cpgraph.publish.push import Target, make_auth, plain_http_hosts, push
+from cpgraph.publish.push import push
+from cpgraph.publish.remote import Target, make_auth, plain_http_hosts
 from cpgraph.sparql.calls import outbound_calls
 from cpgraph.sparql.outbound import check_endpoint, check_query, check_update, parse_endpoint
 from cpgraph.store.oxigraph import GraphStore
@@ -348,7 +349,10 @@ def test_push_warns_when_credentials_go_over_plain_http(
     assert plain_http_hosts(Target(gsp="http://127.0.0.1:7878/store", auth=auth)) == []
     # Through push itself: the warning comes before anything is sent (here, nothing is: the
     # graph asked for does not exist).
-    with caplog.at_level(logging.WARNING, logger="cpgraph.publish.push"), pytest.raises(InputError):
+    with (
+        caplog.at_level(logging.WARNING, logger="cpgraph.publish.remote"),
+        pytest.raises(InputError),
+    ):
         push(GraphStore(None), plain, build="b", graphs=["urn:none"], state_file=None)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("plain http" in w and "203.0.113.7" in w for w in warnings)

@@ -21,7 +21,7 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
-from tests.store.test_memory import published
+from tests.conftest import published
 
 from cpgraph.errors import QuerySyntaxError
 from cpgraph.sparql.joins import MIN_STATEMENTS, hash_join_rewrite
@@ -71,7 +71,7 @@ def dataset() -> list[ox.Quad]:
 def served(tmp_path_factory: pytest.TempPathFactory) -> GraphStore:
     """A published build of :func:`dataset`, opened read-only as a server opens it (the join
     rewrite fires on such a build only)."""
-    return published(tmp_path_factory.mktemp("query-text"), dataset(), empty=False)
+    return published(tmp_path_factory.mktemp("query-text"), dataset())
 
 
 def count(store: GraphStore, sparql: str, **options: Any) -> int:

@@ -19,11 +19,11 @@ import pyoxigraph as ox
 import pytest
 from fastapi import FastAPI
 from rdflib.compare import isomorphic
-from tests.conftest import built_mini_store, construct_everything, running_server
+from tests.conftest import built_mini_store, construct_everything, published, running_server
 
 from cpgraph.errors import StoreError
-from cpgraph.server.deps import serve_memory_copy
 from cpgraph.store.builds import current_build, new_build_dir, publish_build
+from cpgraph.store.following import serve_memory_copy
 from cpgraph.store.memory import BYTES_PER_STATEMENT, MemoryCopies, refusal
 from cpgraph.store.oxigraph import GraphStore
 
@@ -33,20 +33,6 @@ LAW, LABEL = ox.NamedNode(f"{EX}law"), ox.NamedNode("http://www.w3.org/2000/01/r
 TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 TOKEN = "memory-token-for-the-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def published(tmp_path: Path, quads: list[ox.Quad], *, empty: bool = True) -> GraphStore:
-    """A build on disk holding ``quads`` (and an empty named graph), opened read-only."""
-    store_dir = tmp_path / "store"
-    build = new_build_dir(store_dir)
-    writer = GraphStore(build)
-    writer.load_quads(quads)
-    if empty:
-        writer.add_graph(EMPTY.value)
-    writer.flush()
-    del writer
-    publish_build(store_dir, build)
-    return GraphStore(build, read_only=True)
 
 
 def sample() -> list[ox.Quad]:
@@ -89,7 +75,7 @@ QUERIES = [
 def test_a_memory_copy_holds_the_same_dataset_as_the_build_it_was_made_from(
     tmp_path: Path,
 ) -> None:
-    disk = published(tmp_path, sample())
+    disk = published(tmp_path, sample(), empty_graphs=[EMPTY.value])
     copy = disk.memory_copy()
     assert copy.in_memory
     assert not disk.in_memory
@@ -121,7 +107,7 @@ def test_a_memory_copy_of_a_build_made_before_the_merge_reads_it_as_it_was_made(
 
 
 def test_a_memory_copy_is_read_only(tmp_path: Path) -> None:
-    copy = published(tmp_path, sample()).memory_copy()
+    copy = published(tmp_path, sample(), empty_graphs=[EMPTY.value]).memory_copy()
     with pytest.raises(StoreError, match="read-only"):
         copy.update(f"INSERT DATA {{ <{EX}a> <{EX}b> <{EX}c> }}")
     with pytest.raises(StoreError, match="read-only"):
@@ -149,7 +135,7 @@ class _FailingDump:
 
 
 def test_a_copy_that_does_not_receive_every_quad_is_refused(tmp_path: Path) -> None:
-    disk = published(tmp_path, sample())
+    disk = published(tmp_path, sample(), empty_graphs=[EMPTY.value])
     disk._store = _FailingDump(disk._store)
     started = time.monotonic()
     with pytest.raises(StoreError, match=r"holds 1 quads of .*No space left"):
@@ -209,7 +195,10 @@ def until(condition: Callable[[], bool], seconds: float = 10) -> None:
 
 @pytest.fixture
 def two_builds(tmp_path: Path) -> tuple[GraphStore, GraphStore]:
-    return published(tmp_path / "a", sample()[:2]), published(tmp_path / "b", sample())
+    return (
+        published(tmp_path / "a", sample()[:2], empty_graphs=[EMPTY.value]),
+        published(tmp_path / "b", sample(), empty_graphs=[EMPTY.value]),
+    )
 
 
 def test_a_followed_build_is_copied_in_the_background_and_handed_over(

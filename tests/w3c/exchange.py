@@ -143,9 +143,16 @@ PROTOCOL = Suite("/sparql/", "/sparql", carries_update)
 GRAPH_STORE = Suite("/gsp", "/store", writes_graph)
 
 
-def run(client: httpx.Client, url: str, suite: Suite, test: W3CTest) -> None:
-    """Send ``test``'s requests in order; fail at the first answer that is not as expected."""
+def run(url: str, suite: Suite, test: W3CTest) -> None:
+    """Reset the store to ``test``'s graphs (:func:`reset`), then send its requests in order;
+    fail at the first answer that is not as expected."""
     assert test.requests, f"{test.name}: the manifest gives no requests"
+    with httpx.Client(timeout=30) as client:
+        reset(client, url, test.data)
+        _send(client, url, suite, test)
+
+
+def _send(client: httpx.Client, url: str, suite: Suite, test: W3CTest) -> None:
     variables: dict[str, str] = {}
     for number, request in enumerate(test.requests, start=1):
         path = suite.rewrite(request.path)

@@ -20,7 +20,9 @@ from cpgraph.config import Settings
 from cpgraph.errors import InputError
 from cpgraph.rdf.formats import RdfFormat
 from cpgraph.store.builds import open_current
-from cpgraph.validation import contributions as contrib
+from cpgraph.validation.contributions import ValidationContext, commit, read_contribution, withdraw
+from cpgraph.validation.contributors import Contributor
+from cpgraph.validation.records import list_contributions
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -52,12 +54,10 @@ def add_contribution_commands(sub: Any) -> dict[str, Command]:
     return {"contribute": _contribute, "contributions": _list, "withdraw": _withdraw}
 
 
-def _local_contributor(args: argparse.Namespace) -> contrib.Contributor:
+def _local_contributor(args: argparse.Namespace) -> Contributor:
     slug = args.who or re.sub(r"[^a-z0-9]+", "-", getpass.getuser().lower()).strip("-")
     try:
-        return contrib.Contributor(
-            slug=slug, name=args.name or slug, organisation=args.organisation
-        )
+        return Contributor(slug=slug, name=args.name or slug, organisation=args.organisation)
     except ValueError as exc:
         raise InputError(str(exc)) from None
 
@@ -68,13 +68,13 @@ def _contribute(args: argparse.Namespace, settings: Settings) -> int:
         data = args.file.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {args.file}: {exc.strerror or exc}") from None
-    context = contrib.ValidationContext.from_store(
+    context = ValidationContext.from_store(
         open_current(settings.store_dir, read_only=True), base=settings.base_iri
     )
-    triples = contrib.read_contribution(
+    triples = read_contribution(
         data, fmt, base=settings.base_iri, terms=context.terms, source=str(args.file)
     )
-    result = contrib.commit(
+    result = commit(
         settings.store_dir,
         triples,
         contributor=_local_contributor(args),
@@ -95,7 +95,7 @@ def _contribute(args: argparse.Namespace, settings: Settings) -> int:
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     store = open_current(settings.store_dir, read_only=True)
-    records = contrib.list_contributions(store, base=settings.base_iri)
+    records = list_contributions(store, base=settings.base_iri)
     if args.format == "json":
         print(json.dumps([r.to_dict() for r in records], indent=2))
     else:
@@ -110,6 +110,6 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _withdraw(args: argparse.Namespace, settings: Settings) -> int:
-    contrib.withdraw(settings.store_dir, args.id, base=settings.base_iri)
+    withdraw(settings.store_dir, args.id, base=settings.base_iri)
     print(f"withdrew contribution {args.id}")
     return 0

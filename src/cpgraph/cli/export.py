@@ -22,15 +22,9 @@ from cpgraph.publish.bundle import make_bundle
 from cpgraph.publish.describe import build_info, describe, dump_distributions
 from cpgraph.publish.dumps import DumpCache
 from cpgraph.publish.export import export, export_file, format_of
-from cpgraph.publish.push import (
-    Protocol,
-    PushReport,
-    Target,
-    default_state_file,
-    make_auth,
-    push,
-    verify_copy,
-)
+from cpgraph.publish.push import default_state_file, push
+from cpgraph.publish.remote import Protocol, Target, make_auth
+from cpgraph.publish.verify import PushReport, verify_copy
 from cpgraph.rdf.formats import RdfFormat
 from cpgraph.store.builds import open_current
 

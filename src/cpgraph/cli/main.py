@@ -144,15 +144,14 @@ def _query(args: argparse.Namespace, settings: Settings) -> int:
             text = args.file.read_text(encoding="utf-8")
         except OSError as exc:
             raise InputError(f"cannot read {args.file}: {exc.strerror}") from None
-        source = str(args.file)
     elif args.query is not None:
-        text, source = args.query, "query"
+        text = args.query
     else:
         if sys.stdin.isatty():
             raise InputError("give a query, -f FILE, or a query on standard input")
-        text, source = sys.stdin.read(), "stdin"
+        text = sys.stdin.read()
     out: IO[bytes] = sys.stdout.buffer
-    run_query(settings, text, out, fmt=QueryFormat(args.format), source=source)
+    run_query(settings, text, out, fmt=QueryFormat(args.format))
     out.flush()
     return 0
 

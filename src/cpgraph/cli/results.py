@@ -24,7 +24,6 @@ def run_query(
     out: IO[bytes],
     *,
     fmt: QueryFormat = QueryFormat.TABLE,
-    source: str | None = None,
 ) -> QueryKind:
     """Run ``text`` against the current store and write the result to ``out``.
 

@@ -12,6 +12,7 @@ import functools
 
 from cpgraph.engine.evaluation import result_format
 from cpgraph.engine.limits import ClientLimiter
+from cpgraph.engine.messages import Whole
 from cpgraph.engine.requests import QueryHead, QueryRequest, prefix_dict
 from cpgraph.errors import CpgraphError
 from cpgraph.rdf.formats import ResultsFormat
@@ -23,7 +24,7 @@ AT_ONCE_SECONDS = 0.02  # and the longest it may take there
 AT_ONCE_ROWS = 1000  # a LIMIT above this is not tried at once (it would not fit the bytes)
 
 
-def answer_at_once(request: QueryRequest) -> tuple[QueryHead, bytes] | None:
+def answer_at_once(request: QueryRequest) -> Whole | None:
     """The answer to a query that costs less than handing it to a thread, or None.
 
     A single scan is evaluated here and kept only while its answer stays within
@@ -60,7 +61,7 @@ def answer_at_once(request: QueryRequest) -> tuple[QueryHead, bytes] | None:
     )
     if content is None:
         return None
-    return _head(fmt, kind, cap), content
+    return Whole(_head(fmt, kind, cap), content)
 
 
 def may_answer_at_once(request: QueryRequest) -> bool:
@@ -84,9 +85,7 @@ def _head(fmt: ResultsFormat, kind: QueryKind, cap: int | None) -> QueryHead:
     return QueryHead(fmt.media_type, kind.value, False, cap)
 
 
-def answer_or_admit(
-    request: QueryRequest, limiter: ClientLimiter, client: str
-) -> tuple[QueryHead, bytes] | None:
+def answer_or_admit(request: QueryRequest, limiter: ClientLimiter, client: str) -> Whole | None:
     """The answer given at once (:func:`answer_at_once`), or None with a place taken for
     ``client`` under its limit, for a query that goes to the pool (``limiter.release`` gives
     it back). A client at its limit is refused either way; only a query that goes to the pool

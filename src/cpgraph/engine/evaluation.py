@@ -32,7 +32,7 @@ class ChunkSender:
     """A binary sink that ships what is written to the event loop in chunks.
 
     The head goes with the first chunk; a result that fits in one chunk travels as a single
-    ``WHOLE`` message, so that a small answer costs one hand-over.
+    :class:`~cpgraph.engine.messages.Whole` message, so that a small answer costs one hand-over.
     """
 
     def __init__(self, conn: ThreadEnd, head: QueryHead) -> None:

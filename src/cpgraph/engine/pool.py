@@ -189,7 +189,7 @@ class QueryPool:
         raise QueryTimeoutError(self._timeout_message())
 
     def follow(self, job: QueryJob, listener: Listener) -> None:
-        """Hand the rest of a streamed result (a job whose first message was ``HEAD``) to
+        """Hand the rest of a streamed result (a job whose first message was a :class:`Head`) to
         ``listener`` on the event loop, message by message, instead of through
         :meth:`outcome`'s iterator: a caller that writes each chunk as it comes needs no task.
 

@@ -23,12 +23,11 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from cpgraph.errors import NotFoundError
+from cpgraph.rdf import Term
 from cpgraph.rdf.formats import RdfFormat
 from cpgraph.rdf.jsonld import write_jsonld
 from cpgraph.rdf.namespaces import RDF, RDFS, prefixes, vocab
 from cpgraph.store import Store
-
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 RDF_TYPE = RDF + "type"
 RDFS_LABEL = RDFS + "label"

@@ -21,35 +21,15 @@ import pyoxigraph as ox
 
 from cpgraph.errors import InputError
 from cpgraph.publish.export import replacing
-from cpgraph.publish.remote import (
-    Protocol,
-    Remote,
-    Target,
-    has_blank,
-    make_auth,
-    plain_http_hosts,
-    warn_plain_http,
-)
+from cpgraph.publish.remote import Protocol, Remote, Target, has_blank, warn_plain_http
 from cpgraph.publish.verify import (
     DEFAULT_ISOMORPHISM_LIMIT,
     GraphReport,
     PushReport,
     graphs_to_copy,
-    verify_copy,
     verify_graphs,
 )
 from cpgraph.store import Store
-
-__all__ = [
-    "Protocol",
-    "PushReport",
-    "Target",
-    "default_state_file",
-    "make_auth",
-    "plain_http_hosts",
-    "push",
-    "verify_copy",
-]
 
 log = logging.getLogger(__name__)
 

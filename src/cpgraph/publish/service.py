@@ -10,13 +10,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from cpgraph.publish.describe import FORMATS, SD, VOID
 from cpgraph.rdf.formats import RdfFormat, ResultsFormat
 from cpgraph.rdf.namespaces import RDF, graph_iri
 from cpgraph.store import Store
 
-SD = "http://www.w3.org/ns/sparql-service-description#"
-VOID = "http://rdfs.org/ns/void#"
-FORMATS = "http://www.w3.org/ns/formats/"
 FIGURES_FILE = "cpgraph-figures.json"  # in a build's folder, beside the database's own files
 
 

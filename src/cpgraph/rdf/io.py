@@ -1,10 +1,12 @@
-"""Reading and writing RDF files: parsing with positions, rdflib conversion.
+"""Reading and writing RDF files: parsing (a syntax error with its line and column), rdflib
+conversion.
 
-The formats themselves are in :mod:`cpgraph.rdf.formats`.
+The formats themselves are in :mod:`cpgraph.rdf.formats`; where a literal is written in a
+file, in :mod:`cpgraph.rdf.positions`.
 
 Parsing uses Oxigraph's parsers (pure functions, no store), because they report the line and
-column of a syntax error precisely; :func:`to_rdflib` hands the result to rdflib-based code
-(pySHACL, owlrl). The store itself is owned by :mod:`cpgraph.store`.
+column of a syntax error precisely; :func:`to_rdflib_triples` hands the result to rdflib-based
+code (pySHACL, owlrl). The store itself is owned by :mod:`cpgraph.store`.
 
 Every text from outside is measured before a parser sees it (:func:`check_rdf_text`,
 :func:`check_rdf_file`): Oxigraph's RDF/XML parser expands the entities a DOCTYPE declares (a
@@ -24,11 +26,12 @@ from pathlib import Path
 from xml.parsers import expat
 
 import pyoxigraph as ox
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from cpgraph.errors import InputError, QuerySyntaxError, RdfSyntaxError
 from cpgraph.rdf.formats import RdfFormat
+from cpgraph.rdf.namespaces import XSD
 
 
 def parse_quads(
@@ -289,7 +292,7 @@ def parse_term(text: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     return term
 
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_XSD_STRING = XSD + "string"
 
 
 def ox_iri(iri: str) -> ox.NamedNode:
@@ -329,22 +332,6 @@ def to_rdflib_triples(quads: Iterable[ox.Quad]) -> Iterator[tuple[Node, Node, No
             to_rdflib_term(quad.predicate),
             to_rdflib_term(quad.object),
         )
-
-
-def to_rdflib_dataset(quads: Iterable[ox.Quad]) -> Dataset:
-    """Some quads as an rdflib dataset, keeping their graphs."""
-    dataset = Dataset()
-    for quad in quads:
-        triple = (
-            to_rdflib_term(quad.subject),
-            to_rdflib_term(quad.predicate),
-            to_rdflib_term(quad.object),
-        )
-        if isinstance(quad.graph_name, ox.DefaultGraph):
-            dataset.default_graph.add(triple)
-        else:
-            dataset.graph(to_rdflib_term(quad.graph_name)).add(triple)  # type: ignore[arg-type]
-    return dataset
 
 
 def rdf_syntax_error(exc: SyntaxError, *, source: str | None = None) -> RdfSyntaxError:

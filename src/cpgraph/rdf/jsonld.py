@@ -34,6 +34,7 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
+from cpgraph.rdf import Term
 from cpgraph.rdf.namespaces import DEFAULT_BASE, RDF, XSD
 
 CONTEXT_FILE = "context.jsonld"
@@ -42,8 +43,6 @@ XSD_STRING = XSD + "string"
 _LOCAL = re.compile(r"[A-Za-z_][A-Za-z0-9_\-.]*")
 # An IRI whose scheme is also a defined prefix would be misread as a compact IRI.
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
-
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
 @cache

@@ -29,7 +29,8 @@ SCHEMA: Final = "https://schema.org/"
 ELI: Final = "http://data.europa.eu/eli/ontology#"
 VANN: Final = "http://purl.org/vocab/vann/"
 
-_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+"""A slug: the last segment of a minted IRI, a saved query's name, a contributor's id."""
 
 
 def ontology_iri(base: str = DEFAULT_BASE) -> str:
@@ -57,7 +58,7 @@ def graph_iri(name: str, base: str = DEFAULT_BASE) -> str:
             unescaped input.
     """
     for segment in name.split("/"):
-        if not _SLUG.fullmatch(segment):
+        if not SLUG.fullmatch(segment):
             raise ValueError(f"not a graph name segment: {segment!r}")
     return f"{base}graph/{name}"
 
@@ -69,7 +70,7 @@ def instance_iri(kind: str, slug: str, base: str = DEFAULT_BASE) -> str:
         ValueError: if ``kind`` or ``slug`` is not a lower-case slug.
     """
     for part in (kind, slug):
-        if not _SLUG.fullmatch(part):
+        if not SLUG.fullmatch(part):
             raise ValueError(f"not a slug: {part!r}")
     return f"{base}id/{kind}/{slug}"
 

@@ -14,8 +14,9 @@ import re
 
 import pyoxigraph as ox
 
-_XSD = "http://www.w3.org/2001/XMLSchema#"
-_BARE = {_XSD + "integer", _XSD + "decimal", _XSD + "double", _XSD + "boolean"}
+from cpgraph.rdf.namespaces import XSD
+
+_BARE = {XSD + "integer", XSD + "decimal", XSD + "double", XSD + "boolean"}
 
 
 def literal_lines(text: str, literal: ox.Literal) -> list[int]:
@@ -23,7 +24,7 @@ def literal_lines(text: str, literal: ox.Literal) -> list[int]:
 
     >>> literal_lines('@prefix x: <http://www.w3.org/2001/XMLSchema#> .\\n'
     ...     '<a:s> <a:p> "2"^^x:positiveInteger ;\\n <a:q> 1.50 .\\n',
-    ...     ox.Literal("2", datatype=ox.NamedNode(_XSD + "positiveInteger")))
+    ...     ox.Literal("2", datatype=ox.NamedNode(XSD + "positiveInteger")))
     [2]
     """
     datatype = literal.datatype.value

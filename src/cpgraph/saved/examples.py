@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from cpgraph.rdf import Term
 from cpgraph.rdf.namespaces import DCTERMS, PROV, RDF, RDFS, SCHEMA, SH, XSD, graph_iri, prefixes
 from cpgraph.saved.library import QUERIES_GRAPH, Library, library_folder, load_library
-from cpgraph.saved.params import Term
 
 
 def examples_quads(library: Library, *, base: str) -> list[ox.Quad]:

@@ -13,8 +13,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyoxigraph as ox
-
 from cpgraph.errors import (
     CpgraphError,
     InputError,
@@ -22,21 +20,11 @@ from cpgraph.errors import (
     QuerySyntaxError,
     RemoteEndpointError,
 )
-from cpgraph.rdf.namespaces import prefixes
-from cpgraph.saved.header import parse_header
-from cpgraph.saved.params import Parameter, ParamType
-from cpgraph.saved.query import (
-    QUERIES_FOLDER,
-    QueryForm,
-    SavedQuery,
-    parse_saved_query,
-    projection,
-    split_prologue,
-)
+from cpgraph.rdf.namespaces import DEFAULT_BASE, prefixes
+from cpgraph.saved.query import QUERIES_FOLDER, SavedQuery, parse_saved_query
 from cpgraph.sparql.calls import without_calls
 from cpgraph.store.oxigraph import GraphStore
 from cpgraph.store.results import QueryResult
-from cpgraph.web.charts import ResultTable
 
 QUERIES_GRAPH = "queries"
 
@@ -104,13 +92,14 @@ def check_syntax(query: SavedQuery) -> None:
         InputError: if Oxigraph refuses a parameter binding.
     """
     store = GraphStore(None)
-    base = "https://w3id.org/cpgraph/"
-    bound = {p.variable: p.type.term(p.default, base=base) for p in query.parameters if p.default}
+    bound = {
+        p.variable: p.type.term(p.default, base=DEFAULT_BASE) for p in query.parameters if p.default
+    }
     for text in (query.text, query.page(page=1, per_page=1)):
         try:
             # Evaluated (pyoxigraph only parses by evaluating), on an empty store, with no
             # SERVICE endpoint left to call.
-            store.query(without_calls(text), prefixes=prefixes(base), substitutions=bound)
+            store.query(without_calls(text), prefixes=prefixes(DEFAULT_BASE), substitutions=bound)
         except RemoteEndpointError:
             pass  # the SERVICE made a variable, unbound: the syntax is fine
         except QuerySyntaxError as exc:
@@ -125,23 +114,6 @@ def check_syntax(query: SavedQuery) -> None:
             raise type(exc)(f"{query.path or query.name}: {exc.message}") from None
         except RuntimeError as exc:
             raise InputError(f"{query.path or query.name}: {exc}") from None
-
-
-def result_table(data: bytes) -> ResultTable:
-    """A SPARQL JSON result (as the worker pool sends it) as a table in memory."""
-    solutions = ox.parse_query_results(data, ox.QueryResultsFormat.JSON)
-    if not isinstance(solutions, ox.QuerySolutions):
-        return ResultTable((), ())
-    variables = tuple(v.value for v in solutions.variables)
-    rows = []
-    for solution in solutions:
-        row = {}
-        for name in variables:
-            value = solution[name]
-            if isinstance(value, ox.NamedNode | ox.BlankNode | ox.Literal):
-                row[name] = value
-        rows.append(row)
-    return ResultTable(variables, tuple(rows))
 
 
 def run_saved(
@@ -160,23 +132,3 @@ def run_saved(
 def library_folder(source_dir: Path) -> Path:
     """Where the saved queries of a source tree are: ``<source_dir>/queries``."""
     return source_dir / QUERIES_FOLDER
-
-
-__all__ = [  # the names of the parts of saved/ stay importable from here
-    "QUERIES_FOLDER",
-    "QUERIES_GRAPH",
-    "Library",
-    "ParamType",
-    "Parameter",
-    "QueryForm",
-    "SavedQuery",
-    "check_syntax",
-    "library_folder",
-    "load_library",
-    "parse_header",
-    "parse_saved_query",
-    "projection",
-    "result_table",
-    "run_saved",
-    "split_prologue",
-]

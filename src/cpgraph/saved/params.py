@@ -15,9 +15,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from cpgraph.rdf import Term
 from cpgraph.rdf.namespaces import XSD, prefixes
-
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")

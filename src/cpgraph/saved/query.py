@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cpgraph.errors import InputError, ParameterError
-from cpgraph.rdf.namespaces import SH
+from cpgraph.rdf import Term
+from cpgraph.rdf.namespaces import DEFAULT_BASE, SH, SLUG
 from cpgraph.saved.header import header_list, header_pairs, parse_header, split_header
-from cpgraph.saved.params import Parameter, Term, name_and_type
+from cpgraph.saved.params import Parameter, name_and_type
 from cpgraph.sparql.lexer import lexemes, tokens
 
 QUERIES_FOLDER = "queries"
-NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 DEFAULT_PAGE_SIZE = 100
 CHARTS = ("timeline", "bars", "network", "none")
 _SIB = "https://purl.expasy.org/sparql-examples/ontology#"
@@ -201,7 +201,7 @@ def parse_saved_query(text: str, *, name: str, path: Path | None = None) -> Save
             does not project.
     """
     source = str(path) if path is not None else name
-    if not NAME.fullmatch(name):
+    if not SLUG.fullmatch(name):
         raise InputError(f"{source}: a saved query's name is a lower-case slug, not {name!r}")
     header = parse_header(text, source=source)
     query_text, header_lines = split_header(text)
@@ -242,7 +242,7 @@ def parse_saved_query(text: str, *, name: str, path: Path | None = None) -> Save
     for param in query.parameters:
         if param.default is not None:
             try:
-                param.type.term(param.default, base="https://w3id.org/cpgraph/")
+                param.type.term(param.default, base=DEFAULT_BASE)
             except ValueError as exc:
                 raise InputError(f"{source}: the default of {param.name!r}: {exc}") from None
     return query

@@ -25,7 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-ALLOCATORS = ("mimalloc", "system")
+from cpgraph.config import ALLOCATORS
+
 PRELOAD = "LD_PRELOAD"
 _DISTRIBUTION = "cmeel-mimalloc"
 _LIBRARY_PREFIX = "libmimalloc.so"
@@ -68,13 +69,13 @@ class Choice:
 
 def choose(wanted: str, environ: Mapping[str, str], library: Path | None) -> Choice:
     """The allocator for processes started with ``environ``, given the operator's ``wanted``
-    (one of :data:`ALLOCATORS`) and the mimalloc ``library`` found (None: none).
+    (one of :data:`cpgraph.config.ALLOCATORS`) and the mimalloc ``library`` found (None: none).
 
     A preload the operator already set is kept: mimalloc is put first, and not twice.
 
     Raises:
-        ValueError: if ``wanted`` is not one of :data:`ALLOCATORS` (the settings refuse it
-            before it gets here).
+        ValueError: if ``wanted`` is not one of :data:`~cpgraph.config.ALLOCATORS` (the
+            settings refuse it before it gets here).
     """
     if wanted not in ALLOCATORS:
         raise ValueError(f"unknown allocator {wanted!r}; one of {', '.join(ALLOCATORS)}")

@@ -25,7 +25,7 @@ from cpgraph.publish.service import build_figures
 from cpgraph.saved.library import library_folder, load_library
 from cpgraph.server.allocator import in_use as allocator_in_use
 from cpgraph.server.board import Board
-from cpgraph.server.deps import follow_current_build, serve_memory_copy
+from cpgraph.server.deps import follow_current_build
 from cpgraph.server.headers import header_middleware
 from cpgraph.server.problems import install_problem_handlers
 from cpgraph.server.routes import (
@@ -44,6 +44,7 @@ from cpgraph.server.runtime import Runtime
 from cpgraph.server.static import mount_static
 from cpgraph.server.watchdog import MemoryWatchdog
 from cpgraph.store.builds import BuildWatch, current_build, store_link
+from cpgraph.store.following import serve_memory_copy
 from cpgraph.store.memory import MemoryCopies
 from cpgraph.store.oxigraph import GraphStore
 from cpgraph.validation.contributions import ValidationContext

@@ -16,7 +16,6 @@ from cpgraph.publish.service import build_figures, kept_figures
 from cpgraph.rdf.io import ox_iri
 from cpgraph.server.runtime import Runtime, runtime_of
 from cpgraph.store import Store, following
-from cpgraph.store.oxigraph import GraphStore
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +54,28 @@ def absolute_iri(iri: str, *, what: str = "the graph") -> str:
     return iri
 
 
+def client_address(request: Request) -> str:
+    """The address of the request's client, as the per-client limits count it."""
+    return request.client.host if request.client else "unknown"
+
+
 def is_authorised(request: Request, settings: Settings) -> bool:
     """Whether the request carries the operator's bearer token (never true without one set)."""
     return token_matches(request.headers.get("authorization"), settings)
 
 
+def bearer_token(authorization: str | None) -> bytes | None:
+    """The token of an ``Authorization: Bearer <token>`` header value; None for any other."""
+    scheme, _, credentials = (authorization or "").partition(" ")
+    return credentials.strip().encode() if scheme.lower() == "bearer" else None
+
+
 def token_matches(authorization: str | None, settings: Settings) -> bool:
     """Whether an ``Authorization`` header value carries the operator's bearer token."""
-    if settings.token is None or not authorization:
+    token = bearer_token(authorization)
+    if settings.token is None or token is None:
         return False
-    scheme, _, credentials = authorization.partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(credentials.strip().encode(), settings.token.encode())
+    return hmac.compare_digest(token, settings.token.encode())
 
 
 def require_token(request: Request, settings: Settings) -> None:
@@ -129,12 +137,6 @@ def reload_store(runtime: Runtime) -> None:
     threading.Thread(
         target=_count_figures, args=(runtime, store, build), name="cpgraph-figures", daemon=True
     ).start()
-
-
-def serve_memory_copy(runtime: Runtime, copy: GraphStore) -> bool:
-    """Answer from ``copy``, a copy in memory of a build (:mod:`cpgraph.store.memory`), if that
-    build is still the one served; whether it is. Called in the copying thread."""
-    return following.serve_memory_copy(runtime, copy)
 
 
 def _count_figures(runtime: Runtime, store: Store, build: Path) -> None:

@@ -262,7 +262,7 @@ class _Answer:
             # leave every query of the turn waiting for ever.
             log.exception("evaluating a GET query at once failed")
             return Failed(StoreError(f"query failed: {exc}"))
-        return None if answer is None else Whole(*answer)
+        return answer
 
     def respond(self, request: QueryRequest, outcome: Outcome) -> None:
         """Send what :meth:`evaluate` gave, or hand the query to the pool (with a place taken

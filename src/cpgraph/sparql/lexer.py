@@ -1,11 +1,13 @@
 """The one SPARQL lexer: where a token of query or update text ends (SPARQL 1.1 Query, §19.8).
 
 Everything in cpgraph that reads SPARQL text without parsing it reads it through
-:func:`lexemes` or the terminals defined here. Whitespace is space, tab, CR and LF and nothing
-else; a comment ends at CR or LF; strings (short and long) and IRIs (with ``\\u`` escapes, and
-``#`` and ``'`` inside) hide what looks like a brace, a quote or a keyword. A character the
-grammar places in no token is a lexeme of its own, so that a reader that meets one can leave
-the text as written. Every pattern reads in time linear in the text's length.
+:func:`lexemes` or the terminals defined here (but for the final ``LIMIT`` that
+:func:`cpgraph.sparql.scans.limited_within` looks for at a text's end). Whitespace is space,
+tab, CR and LF and nothing else; a comment ends at CR or LF; strings (short and long) and IRIs
+(with ``\\u`` escapes, and ``#`` and ``'`` inside) hide what looks like a brace, a quote or a
+keyword. A character the grammar places in no token is a lexeme of its own, so that a reader
+that meets one can leave the text as written. Every pattern reads in time linear in the
+text's length.
 """
 
 from __future__ import annotations

@@ -14,8 +14,7 @@ import functools
 import re
 
 from cpgraph.errors import QueryTooComplexError
-from cpgraph.sparql.calls import declarations, outbound_calls, visible, without_calls
-from cpgraph.sparql.lexer import WHITESPACE, lexemes, tokens, unescape_iri
+from cpgraph.sparql.lexer import lexemes, tokens
 
 
 def top_level_words(text: str) -> list[tuple[int, str]]:
@@ -277,23 +276,3 @@ def check_complexity(text: str, *, max_depth: int, max_operators: int, what: str
             "alternatives",
             limit="CPGRAPH_MAX_QUERY_OPERATORS",
         )
-
-
-__all__ = [  # the lexer's and the call finder's names stay importable from here
-    "WHITESPACE",
-    "TextShape",
-    "as_insertions",
-    "check_complexity",
-    "data_operations",
-    "dataset_clauses",
-    "declarations",
-    "lexemes",
-    "measure",
-    "outbound_calls",
-    "tokens",
-    "top_level_words",
-    "unescape_iri",
-    "visible",
-    "within_limits",
-    "without_calls",
-]

@@ -1,8 +1,7 @@
 """The store: what cpgraph needs from a store, and the embedded Oxigraph that provides it.
 
 The rest of the package sees the interface exported here: :class:`Store` (a dataset, queried
-and written), :class:`StoreFolder` (where a store lives: its current state, write
-transactions, and noticing change), and the results a query returns. The embedded
+and written) and the results a query returns. The embedded
 implementation is laid out by concern:
 
 - :mod:`cpgraph.store.results`: query results and the sinks that write them within bounds;
@@ -17,8 +16,7 @@ implementation is laid out by concern:
   building a store, SPARQL Update and the Graph Store Protocol over it.
 """
 
-from cpgraph.rdf.formats import ResultsFormat
-from cpgraph.store.interface import Store, StoreFolder
+from cpgraph.store.interface import Store
 from cpgraph.store.results import BinarySink, QueryKind, QueryResult
 
-__all__ = ["BinarySink", "QueryKind", "QueryResult", "ResultsFormat", "Store", "StoreFolder"]
+__all__ = ["BinarySink", "QueryKind", "QueryResult", "Store"]

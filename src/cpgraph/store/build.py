@@ -256,14 +256,13 @@ def build_store(
     """Build a new store from ``settings.source_dir`` and make it current, atomically.
 
     Nothing is written unless every file parses, the store would keep every literal as
-    written, and the data conforms to the shapes. A build
-    that fails (or is killed) while writing leaves the previous store as it was.
+    written, and the data conforms to the shapes. A build that fails (or is killed) while
+    writing leaves the previous store as it was.
 
     ``validate=False`` (``cpgraph build --trusted``) skips the SHACL validation and the check
-    of literals, for data that
-    was validated before or generated to conform (the benchmarks' synthetic graphs), where
-    pySHACL would take too long and too much memory. Parsing and the named-graph rule still
-    hold.
+    of literals, for data that was validated before or generated to conform (the benchmarks'
+    synthetic graphs), where pySHACL would take too long and too much memory. Parsing and the
+    named-graph rule still hold.
 
     Raises:
         InputError: if a source folder is missing or a data statement has no graph.

@@ -29,7 +29,7 @@ from cpgraph.errors import StoreError
 from cpgraph.store.oxigraph import GraphStore
 
 if TYPE_CHECKING:
-    from cpgraph.store.interface import Store, StoreFolder
+    from cpgraph.store.interface import Store
 
 CURRENT = "current"
 BUILDS = "builds"
@@ -245,39 +245,5 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class BuildFolder:
-    """The embedded :class:`~cpgraph.store.StoreFolder`: a store folder of builds (see the
-    module's docstring), opened, written and watched through the functions above."""
-
-    def __init__(self, store_dir: Path) -> None:
-        self.store_dir = store_dir
-        self._watch: BuildWatch | None = None
-
-    def open_current(self, *, read_only: bool = False) -> GraphStore:
-        """The current build (see :func:`open_current`)."""
-        return open_current(self.store_dir, read_only=read_only)
-
-    def write_transaction(self) -> contextlib.AbstractContextManager[GraphStore]:
-        """A copy-on-write transaction (see :func:`write_transaction`)."""
-        return write_transaction(self.store_dir)
-
-    def stamp(self) -> int | str | None:
-        """The publication counter (see :class:`BuildWatch`), mapped at the first call."""
-        if self._watch is None:
-            self._watch = BuildWatch(self.store_dir)
-        return self._watch.stamp()
-
-    def current(self) -> str | None:
-        """Where the ``current`` link points (see :func:`store_link`)."""
-        return store_link(self.store_dir)
-
-    def close(self) -> None:
-        """Unmap the publication counter."""
-        if self._watch is not None:
-            self._watch.close()
-            self._watch = None
-
-
 if TYPE_CHECKING:  # the embedded store implements the interface (checked by mypy here)
     _STORE: type[Store] = GraphStore
-    _FOLDER: type[StoreFolder] = BuildFolder

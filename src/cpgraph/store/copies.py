@@ -15,13 +15,13 @@ from typing import cast
 import pyoxigraph as ox
 
 from cpgraph.errors import StoreError
+from cpgraph.store.union import DEFAULT
 
 _BLANK_QUADS = (
     "SELECT ?s ?p ?o ?g WHERE {"
     " { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }"
     " UNION { GRAPH ?g { ?s ?p ?o } FILTER(isBlank(?s) || isBlank(?o) || isBlank(?g)) } }"
 )
-_DEFAULT = ox.DefaultGraph()
 
 
 def _blank_quads(store: ox.Store) -> Iterator[ox.Quad]:
@@ -29,7 +29,7 @@ def _blank_quads(store: ox.Store) -> Iterator[ox.Quad]:
     rows = cast(ox.QuerySolutions, store.query(_BLANK_QUADS, use_default_graph_as_union=False))
     for row in rows:
         graph = row["g"]
-        yield ox.Quad(row["s"], row["p"], row["o"], _DEFAULT if graph is None else graph)
+        yield ox.Quad(row["s"], row["p"], row["o"], DEFAULT if graph is None else graph)
 
 
 def copy_database(database: ox.Store) -> ox.Store:

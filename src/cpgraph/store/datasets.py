@@ -84,6 +84,10 @@ def _named(default: Iterable[str], named: Iterable[str]) -> Dataset:
     return Dataset(tuple(dict.fromkeys(default)), tuple(dict.fromkeys(named)))
 
 
+# A query's own dataset clauses, read once per text: both the dataset (:func:`_own_dataset`) and
+# the join planning (:func:`names_no_dataset`) ask at each request of a query that says "from".
+_clauses = functools.lru_cache(maxsize=256)(dataset_clauses)
+
 # A query that reads a named graph's IRI and nothing else, on a store that holds nothing:
 # Oxigraph resolves the IRI (escapes, prefixes, the base) as it resolves the query's own.
 _PROBE = "\nSELECT ?g FROM NAMED {iri} {{ GRAPH ?g {{}} }}"
@@ -97,7 +101,7 @@ def _own_dataset(
     Oxigraph), None if it names none, or ``"unread"`` if its clauses cannot be read for
     certain (see :func:`cpgraph.sparql.text.dataset_clauses`): the query is then left to
     Oxigraph as written, which refuses it if it is malformed, saying where."""
-    found = dataset_clauses(sparql)
+    found = _clauses(sparql)
     if found is None:
         return "unread"
     form, clauses = found
@@ -130,7 +134,7 @@ def _own_dataset(
 
 def names_no_dataset(sparql: str) -> bool:
     """Whether a query surely has no FROM or FROM NAMED of its own."""
-    found = dataset_clauses(sparql)
+    found = _clauses(sparql)
     return found is not None and not found[1]
 
 

@@ -35,18 +35,12 @@ def read_graph(store: Store, graph: str | None, output: BinarySink, fmt: RdfForm
     store.dump_graph(output, fmt, graph)
 
 
-def graph_exists(store: Store, graph: str | None) -> bool:
-    """Whether ``graph`` exists (the default graph always does)."""
-    return store.has_graph(graph)
-
-
 def _parse(body: bytes, fmt: RdfFormat, graph: str | None, base_iri: str | None) -> list[Quad]:
     if fmt.holds_graphs and fmt is not RdfFormat.JSON_LD:
         raise InputError(f"a graph is sent as triples: {fmt.media_type} carries a dataset")
-    quads = parse_quads(
+    return parse_quads(
         body, format=fmt, base_iri=base_iri, source="body", fresh_blank_nodes=True, to_graph=graph
     )
-    return quads
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,20 +80,6 @@ def _load(store: Store, quads: list[Quad], *, created: bool) -> GraphWrite:
     return GraphWrite(created, len(rewrites))
 
 
-def merge_into_graph(
-    store_dir: Path, graph: str | None, body: bytes, fmt: RdfFormat, *, base_iri: str | None = None
-) -> GraphWrite:
-    """POST: add the triples in ``body`` to ``graph``; say whether the graph is new and how
-    many literals the store rewrote.
-
-    Blank nodes in ``body`` are renamed, so they never merge with the store's own.
-
-    Raises:
-        RdfSyntaxError, InputError, StoreError: as :func:`replace_graph`.
-    """
-    return merge_documents_into_graph(store_dir, graph, [(body, fmt)], base_iri=base_iri)
-
-
 def merge_documents_into_graph(
     store_dir: Path,
     graph: str | None,
@@ -107,12 +87,12 @@ def merge_documents_into_graph(
     *,
     base_iri: str | None = None,
 ) -> GraphWrite:
-    """POST of several RDF documents (a multipart body): add the triples of all of them to
-    ``graph`` in one write; say whether the graph is new and how many literals the store
-    rewrote.
+    """POST of one or several RDF documents (a multipart body): add the triples of all of
+    them to ``graph`` in one write; say whether the graph is new and how many literals the
+    store rewrote.
 
-    Each document's blank nodes are its own: they merge neither with each other's nor with
-    the store's.
+    Each document's blank nodes are its own (renamed): they merge neither with each other's
+    nor with the store's.
 
     Raises:
         RdfSyntaxError, InputError, StoreError: as :func:`replace_graph`; nothing changes.

@@ -1,26 +1,24 @@
 """What cpgraph needs from a store: one seam between the package and the store it talks to.
 
-:class:`Store` is one dataset, read and written; :class:`StoreFolder` is where the store lives:
-what opens its current state, writes to it all or nothing, and tells a server that another
-process changed it. The embedded Oxigraph provides both (:class:`cpgraph.store.oxigraph.
-GraphStore`, :class:`cpgraph.store.builds.BuildFolder`); a store over a remote SPARQL 1.1
-endpoint would be a second pair, and routes and the command line, which see only these,
-would not change. pyoxigraph's terms, parsers and serialisers stay the common currency.
+:class:`Store` is one dataset, read and written; the embedded Oxigraph provides it
+(:class:`cpgraph.store.oxigraph.GraphStore`, checked by mypy in :mod:`cpgraph.store.builds`),
+and a store over a remote SPARQL 1.1 endpoint would be a second implementation. Where a store
+lives (its current state, write transactions, following builds) is still the embedded store's
+own functions in :mod:`cpgraph.store.builds`; the remote store will make that a second seam.
+pyoxigraph's terms, parsers and serialisers stay the common currency.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO, Protocol
 
 import pyoxigraph as ox
 
+from cpgraph.rdf import Term
 from cpgraph.rdf.formats import RdfFormat, ResultsFormat
 from cpgraph.store.results import BinarySink, QueryResult
-
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
 class Store(Protocol):
@@ -154,26 +152,4 @@ class Store(Protocol):
 
     def __len__(self) -> int:
         """The number of quads of the dataset."""
-        ...
-
-
-class StoreFolder(Protocol):
-    """Where a store lives: what opens its current state, writes to it all or nothing, and
-    tells a server, cheaply, that another process may have changed it."""
-
-    def open_current(self, *, read_only: bool = False) -> Store:
-        """The store as it is now."""
-        ...
-
-    def write_transaction(self) -> AbstractContextManager[Store]:
-        """A writable store whose writes are kept only if the block ends without error."""
-        ...
-
-    def stamp(self) -> object:
-        """A value that changes whenever the store may have changed: read it at each
-        request, and compare :meth:`current` only when it changed."""
-        ...
-
-    def current(self) -> str | None:
-        """What names the state of the store now (for the embedded one, its current build)."""
         ...

@@ -20,15 +20,6 @@ import pyoxigraph as ox
 from cpgraph.errors import NotAcceptableError
 from cpgraph.rdf.formats import RdfFormat, ResultsFormat
 
-__all__ = [
-    "BinarySink",
-    "BoundedSink",
-    "PastBoundError",
-    "QueryKind",
-    "QueryResult",
-    "ResultsFormat",
-]
-
 
 class BinarySink(Protocol):
     """Anything serialisers can write bytes to: a file, a buffer, a socket adapter."""

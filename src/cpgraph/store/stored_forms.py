@@ -20,11 +20,12 @@ from typing import TypeVar
 
 import pyoxigraph as ox
 
+from cpgraph.rdf.namespaces import XSD
+
 StoredForms = Callable[[Iterable[ox.Literal]], Mapping[ox.Literal, ox.Literal]]
 """What a store holds for each of some literals (:meth:`cpgraph.store.Store.stored_forms`)."""
 
-_XSD = "http://www.w3.org/2001/XMLSchema#"
-_XSD_STRING = _XSD + "string"
+_XSD_STRING = XSD + "string"
 _PROBE = "urn:x-cpgraph:stored-form:"
 _PREDICATE = ox.NamedNode(_PROBE + "value")
 _CACHED = 100_000  # literals whose stored form is kept, at most (then the cache starts again)
@@ -99,9 +100,9 @@ class Rewrite:
 def shown(literal: ox.Literal) -> str:
     """A literal as Turtle writes it, an XSD datatype with the ``xsd:`` prefix."""
     datatype = literal.datatype.value
-    if not datatype.startswith(_XSD):
+    if not datatype.startswith(XSD):
         return str(literal)
-    return str(literal).replace(f"^^<{datatype}>", f"^^xsd:{datatype.removeprefix(_XSD)}")
+    return str(literal).replace(f"^^<{datatype}>", f"^^xsd:{datatype.removeprefix(XSD)}")
 
 
 def in_stored_form(statements: Sequence[S], forms: StoredForms) -> tuple[list[S], list[Rewrite]]:

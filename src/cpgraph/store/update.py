@@ -83,7 +83,6 @@ def apply_update(
     return sum(forms.get(literal, literal) != literal for literal in written)
 
 
-_WRITES = frozenset({"INSERT"})
 _SIGNS = frozenset({"+", "-"})
 _PROBE = "<urn:x-cpgraph:literal> <urn:x-cpgraph:value> "
 
@@ -115,7 +114,8 @@ def written_literals(update: str, *, base_iri: str | None = None) -> list[ox.Lit
             if template == depth:
                 template = None
         elif kind == "word" and depth == 0:
-            after_insert = text.upper() in _WRITES or (after_insert and text.upper() == "DATA")
+            word = text.upper()
+            after_insert = word == "INSERT" or (after_insert and word == "DATA")
         elif template is not None and kind in ("string", "number", "word"):
             if kind == "word" and text not in ("true", "false"):
                 continue

@@ -31,11 +31,11 @@ from cpgraph.errors import (
 from cpgraph.rdf.formats import RdfFormat
 from cpgraph.rdf.io import parse_quads, to_rdflib_triples
 from cpgraph.rdf.literals import ill_typed_reason
-from cpgraph.rdf.namespaces import DCTERMS, OWL, PROV, RDF, RDFS, XSD, graph_iri
+from cpgraph.rdf.namespaces import DCTERMS, OWL, PROV, RDF, RDFS, SH, SLUG, XSD, graph_iri
 from cpgraph.store import Store
 from cpgraph.store.builds import write_transaction
 from cpgraph.store.stored_forms import Rewrite, in_stored_form, oxigraph_stored_forms
-from cpgraph.validation.contributors import OPERATOR, SLUG, Contributor
+from cpgraph.validation.contributors import OPERATOR, Contributor
 from cpgraph.validation.neighbourhood import Triple, validate_in_context
 from cpgraph.validation.reach import Reach, shape_reach
 from cpgraph.validation.records import ContributionRecord, get_record, list_contributions
@@ -79,8 +79,8 @@ _TERM_TYPES = {
     OWL + "AnnotationProperty",
     RDF + "Property",
     OWL + "Ontology",
-    "http://www.w3.org/ns/shacl#NodeShape",
-    "http://www.w3.org/ns/shacl#PropertyShape",
+    SH + "NodeShape",
+    SH + "PropertyShape",
 }
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from cpgraph.errors import InputError
-from cpgraph.rdf.namespaces import instance_iri
+from cpgraph.rdf.namespaces import SLUG, instance_iri
 
-SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 """A contributor's slug, and a contribution's id: lower-case words joined by hyphens."""
 
 

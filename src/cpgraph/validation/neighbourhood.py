@@ -20,6 +20,7 @@ import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal
 from rdflib.term import Node
 
+from cpgraph.rdf import Term
 from cpgraph.rdf.io import to_rdflib_term
 from cpgraph.store import Store
 from cpgraph.validation.reach import (
@@ -27,7 +28,6 @@ from cpgraph.validation.reach import (
     TYPE,
     Reach,
     Step,
-    Term,
     explicit_targets,
     shape_reach,
 )

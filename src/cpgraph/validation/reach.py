@@ -19,12 +19,11 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from cpgraph.errors import InputError
+from cpgraph.rdf import Term
 from cpgraph.validation.shacl import SH, TARGETS
 
 TYPE = RDF.type.toPython()
 SUBCLASS = RDFS.subClassOf.toPython()
-
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
 @dataclass

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 from cpgraph.errors import NotFoundError
 from cpgraph.jsonable import json_fields
-from cpgraph.rdf.namespaces import DCTERMS, PROV, RDFS, graph_iri
+from cpgraph.rdf.namespaces import DCTERMS, PROV, RDFS, SLUG, graph_iri
 from cpgraph.store import Store
-from cpgraph.validation.contributors import SLUG
 
 
 @dataclass(frozen=True, slots=True)

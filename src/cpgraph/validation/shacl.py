@@ -23,9 +23,10 @@ from rdflib.term import Node
 
 from cpgraph.errors import InputError
 from cpgraph.jsonable import json_fields
+from cpgraph.rdf import namespaces
 from cpgraph.rdf.io import parse_file
 
-SH = Namespace("http://www.w3.org/ns/shacl#")
+SH = Namespace(namespaces.SH)
 TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
 """The predicates that give a shape its targets (an ``rdfs:Class`` shape targets itself)."""
 

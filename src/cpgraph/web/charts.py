@@ -26,10 +26,10 @@ from typing import Any
 import pyoxigraph as ox
 from markupsafe import Markup
 
+from cpgraph.rdf import Term
 from cpgraph.rdf.namespaces import XSD
 from cpgraph.web.render import fragment
 
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Row = dict[str, Term]
 
 DATE_TYPES = {XSD + "date", XSD + "dateTime", XSD + "gYear", XSD + "gYearMonth"}
@@ -75,6 +75,23 @@ class ResultTable:
     def values(self, variable: str) -> list[Term]:
         """The bound values of one column."""
         return [row[variable] for row in self.rows if variable in row]
+
+
+def result_table(data: bytes) -> ResultTable:
+    """A SPARQL JSON result (as the worker pool sends it) as a table in memory."""
+    solutions = ox.parse_query_results(data, ox.QueryResultsFormat.JSON)
+    if not isinstance(solutions, ox.QuerySolutions):
+        return ResultTable((), ())
+    variables = tuple(v.value for v in solutions.variables)
+    rows = []
+    for solution in solutions:
+        row = {}
+        for name in variables:
+            value = solution[name]
+            if isinstance(value, ox.NamedNode | ox.BlankNode | ox.Literal):
+                row[name] = value
+        rows.append(row)
+    return ResultTable(variables, tuple(rows))
 
 
 def _all(values: Sequence[Term], test: type | set[str]) -> bool:
@@ -350,14 +367,10 @@ def _network(table: ResultTable) -> Drawing:
     if not set(left_nodes) & set(right_nodes):
         step = 26
         height = 40 + step * max(len(left_nodes), len(right_nodes))
-        for side, nodes, x, anchor in (
-            (0, left_nodes, 330.0, "end"),
-            (1, right_nodes, WIDTH - 330.0, "start"),
-        ):
+        for nodes, x, anchor in ((left_nodes, 330.0, "end"), (right_nodes, WIDTH - 330.0, "start")):
             offset = (height - step * len(nodes)) / 2
             for index, iri in enumerate(nodes):
                 positions[iri] = (x, offset + step * index + step / 2, anchor)
-            del side
     else:
         nodes = list(dict.fromkeys([*left_nodes, *right_nodes]))
         height = 720

@@ -15,11 +15,10 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 from markupsafe import Markup
 
-from cpgraph.saved.library import Library, SavedQuery
+from cpgraph.saved.library import Library
+from cpgraph.saved.query import SavedQuery
 from cpgraph.web.charts import ResultTable
-from cpgraph.web.pages import Linker, render_page
-
-FORMATS = (("json", "SPARQL JSON"), ("csv", "CSV"), ("tsv", "TSV"), ("xml", "SPARQL XML"))
+from cpgraph.web.pages import TABLE_FORMATS, Linker, render_page
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +59,7 @@ def query_page(
     paging = {"page": links.page, "per_page": links.per_page}
     downloads = [
         (f"/queries/{query.name}?{urlencode({**current, 'format': fmt, **paging})}", label)
-        for fmt, label in FORMATS
+        for fmt, label in TABLE_FORMATS
     ]
     return render_page(
         "saved_query.html",

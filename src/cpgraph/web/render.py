@@ -1,37 +1,27 @@
 """The one Jinja2 environment that renders cpgraph's pages and charts.
 
-Templates live in ``cpgraph/web/templates`` and are read through :mod:`importlib.resources`,
+Templates live in ``cpgraph/web/templates`` and are read by Jinja2's :class:`PackageLoader`,
 so they are found in an installed package as in a checkout. Autoescaping is on for ``.html``,
 ``.svg`` and ``.xml`` templates and undefined names are errors (:class:`StrictUndefined`).
 Values are escaped with the entity spellings of :func:`html.escape` (``&quot;``, ``&#x27;``),
-as the pages have always been written.
+as the pages have always been written. A URL's query is written with Jinja2's own
+``urlencode`` filter, which for a dict is :func:`urllib.parse.urlencode` (spaces as ``+``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from importlib.resources import files
 from typing import Any
-from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from jinja2 import (
     Environment,
-    FunctionLoader,
+    PackageLoader,
     StrictUndefined,
     pass_eval_context,
     select_autoescape,
 )
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
-
-_TEMPLATES = files(__package__).joinpath("templates")
-
-
-def _source(name: str) -> str | None:
-    """A template's text from the package's ``templates`` folder (None: no such template)."""
-    template = _TEMPLATES.joinpath(*name.split("/"))
-    return template.read_text(encoding="utf-8") if template.is_file() else None
 
 
 @pass_eval_context
@@ -43,25 +33,20 @@ def _escaped(context: EvalContext, value: Any) -> Any:
     return Markup(str(escape(value)).replace("&#34;", "&quot;").replace("&#39;", "&#x27;"))
 
 
-def _query_string(params: Mapping[str, object]) -> str:
-    """``params`` as a URL's query (:func:`urllib.parse.urlencode`, spaces as ``+``)."""
-    return urlencode(params)
-
-
 def _fixed(value: float) -> str:
     """A coordinate with one decimal, as the charts write them."""
     return f"{value:.1f}"
 
 
 ENVIRONMENT = Environment(
-    loader=FunctionLoader(_source),
+    loader=PackageLoader("cpgraph.web"),
     autoescape=select_autoescape(("html", "svg", "xml"), default_for_string=True),
     undefined=StrictUndefined,
     finalize=_escaped,
     keep_trailing_newline=True,
     auto_reload=False,
 )
-ENVIRONMENT.filters.update(query_string=_query_string, fixed=_fixed)
+ENVIRONMENT.filters["fixed"] = _fixed
 ENVIRONMENT.tests.update(
     iri=lambda term: isinstance(term, ox.NamedNode),
     bnode=lambda term: isinstance(term, ox.BlankNode),

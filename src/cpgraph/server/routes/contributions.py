@@ -19,7 +19,15 @@ from cpgraph.config import Settings
 from cpgraph.engine.negotiation import HTML_TYPES, JSON, choose, wants_html
 from cpgraph.errors import InputError, UnauthorizedError, UnsupportedFormatError
 from cpgraph.rdf.formats import CORE_RDF_FORMATS, RdfFormat
-from cpgraph.server.deps import SettingsDep, StoreDep, is_authorised, read_body, reload_store
+from cpgraph.server.deps import (
+    SettingsDep,
+    StoreDep,
+    bearer_token,
+    client_address,
+    is_authorised,
+    read_body,
+    reload_store,
+)
 from cpgraph.server.responses import with_charset
 from cpgraph.server.runtime import runtime_of
 from cpgraph.validation import contributions as contrib
@@ -44,10 +52,10 @@ def _contributor(request: Request, settings: Settings) -> contrib.Contributor:
     tokens = runtime_of(request.app).contributor_tokens
     if not tokens:
         raise UnauthorizedError("contributions are closed: the operator has set no tokens")
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer":
+    sent = bearer_token(request.headers.get("authorization"))
+    if sent is not None:
         for token, who in tokens.items():
-            if hmac.compare_digest(credentials.strip().encode(), token.encode()):
+            if hmac.compare_digest(sent, token.encode()):
                 return who
     raise UnauthorizedError("this needs a contributor's token: Authorization: Bearer <token>")
 
@@ -78,17 +86,13 @@ def _runner(request: Request) -> ValidationRunner:
     return runtime.validations
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 async def _check(request: Request, triples: list[Triple]) -> ValidationOutcome:
     """The contribution's validation in the current store, in a process of its own (see
     :mod:`cpgraph.validation.jobs`): stopped at its time limit or when the client leaves."""
     runner = _runner(request)
     runtime = runtime_of(request.app)
     return await runner.run(
-        _client(request),
+        client_address(request),
         check_job,
         triples,
         runtime.store_path,
@@ -216,7 +220,7 @@ async def create(
     async with runtime_of(request.app).write_lock:
         try:  # validated and written in a process of its own, with the validation's limits
             result = await runner.run(
-                _client(request),
+                client_address(request),
                 commit_job,
                 str(settings.store_dir),
                 triples,

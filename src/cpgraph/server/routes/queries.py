@@ -29,15 +29,16 @@ from cpgraph.errors import NotAcceptableError, NotFoundError, ParameterError
 from cpgraph.publish.linked import serialize
 from cpgraph.rdf.formats import CORE_RDF_FORMATS, RdfFormat, ResultsFormat
 from cpgraph.rdf.namespaces import graph_iri, prefix_pairs
-from cpgraph.saved.library import QUERIES_GRAPH, Library, QueryForm, SavedQuery, result_table
-from cpgraph.server.deps import SettingsDep, StoreDep
+from cpgraph.saved.library import QUERIES_GRAPH, Library
+from cpgraph.saved.query import QueryForm, SavedQuery
+from cpgraph.server.deps import SettingsDep, StoreDep, client_address
 from cpgraph.server.negotiation import own_reference
 from cpgraph.server.responses import with_charset
 from cpgraph.server.routes.sparql import RESULT_TYPES
 from cpgraph.server.runtime import runtime_of
 from cpgraph.sparql.outbound import check_query
 from cpgraph.store.results import QueryKind
-from cpgraph.web.charts import ResultTable, choose_chart, render_svg
+from cpgraph.web.charts import ResultTable, choose_chart, render_svg, result_table
 from cpgraph.web.gallery import PageLinks, gallery_page, labels_of, query_page
 
 router = APIRouter(tags=["Saved queries"])
@@ -285,7 +286,7 @@ async def answer(request: Request, name: str, *, svg: bool = False) -> Response:
     )
     pool = runtime.pool
     limiter = runtime.limiter
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     limiter.acquire(client)
     try:
         head, chunks = await pool.run(pool_request)

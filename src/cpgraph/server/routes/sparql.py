@@ -24,6 +24,7 @@ from cpgraph.rdf.namespaces import prefix_pairs
 from cpgraph.server.board import Board
 from cpgraph.server.deps import (
     RuntimeDep,
+    client_address,
     is_authorised,
     read_body,
     reload_store,
@@ -216,10 +217,10 @@ async def _answer(request: Request, runtime: Runtime, params: dict[str, list[str
     )
     pool = runtime.pool
     limiter = runtime.limiter
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     answer = answer_or_admit(query, limiter, client)
     if answer is not None:
-        return result_response(answer[0], WholeBody(answer[1]), settings, done=_nothing)
+        return result_response(answer.head, WholeBody(answer.content), settings, done=_nothing)
     try:
         head, chunks = await pool.run(query)
     except BaseException:
