@@ -11,10 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from cpgraph.errors import InputError
 from cpgraph.rdf.namespaces import DEFAULT_BASE
 from cpgraph.sparql.outbound import allow_list
+
+STORE_AUTH = ("basic", "digest")
+"""How ``CPGRAPH_STORE_USER`` and ``CPGRAPH_STORE_PASSWORD`` are sent to a remote store."""
 
 ALLOCATORS = ("mimalloc", "system")
 """The memory allocators ``CPGRAPH_ALLOCATOR`` may name (see :mod:`cpgraph.server.allocator`)."""
@@ -79,6 +83,14 @@ class Settings:
             ``/`` (``CPGRAPH_SERVICE_ALLOW``, spaces or commas between); empty: none. A
             private or loopback host is called only when listed exactly (see
             :mod:`cpgraph.sparql.outbound`).
+        store_url: a remote SPARQL 1.1 store's query endpoint to serve from instead of the
+            embedded store (see :mod:`cpgraph.store.remote`); None: the embedded store.
+        store_update_url: its update endpoint (default: the query endpoint's, ``/query``
+            read as ``/update``, else the query endpoint itself).
+        store_gsp_url: its Graph Store Protocol endpoint, if it has one (whole graphs are
+            then written with ``PUT``).
+        store_user, store_password: credentials for the remote store (``store_auth``:
+            ``basic`` or ``digest``); store_token: a bearer token instead. Never logged.
     """
 
     base_iri: str = DEFAULT_BASE
@@ -108,6 +120,13 @@ class Settings:
     max_validate_bytes: int = 4 * 1024 * 1024
     validate_memory: int = 2 * 1024 * 1024 * 1024
     service_allow: tuple[str, ...] = ()
+    store_url: str | None = None
+    store_update_url: str | None = None
+    store_gsp_url: str | None = None
+    store_user: str | None = None
+    store_password: str | None = field(default=None, repr=False)
+    store_token: str | None = field(default=None, repr=False)
+    store_auth: str = "basic"
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed (the CLI's flags override the environment)."""
@@ -147,6 +166,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             f"CPGRAPH_ALLOCATOR must be one of {', '.join(ALLOCATORS)}: "
             f"{env['CPGRAPH_ALLOCATOR']!r}"
         )
+    store_auth = env.get("CPGRAPH_STORE_AUTH", defaults.store_auth).strip().lower()
+    if store_auth not in STORE_AUTH:
+        raise InputError(
+            f"CPGRAPH_STORE_AUTH must be one of {', '.join(STORE_AUTH)}: {store_auth!r}"
+        )
+    store_urls = {
+        name: _store_url(name, env.get(name))
+        for name in ("CPGRAPH_STORE_URL", "CPGRAPH_STORE_UPDATE_URL", "CPGRAPH_STORE_GSP_URL")
+    }
     token = env.get("CPGRAPH_TOKEN") or None
     if token is not None and len(token) < 16:
         raise InputError("CPGRAPH_TOKEN must be at least 16 characters long")
@@ -186,7 +214,29 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         contributors_file=Path(env["CPGRAPH_CONTRIBUTORS_FILE"])
         if env.get("CPGRAPH_CONTRIBUTORS_FILE")
         else None,
+        store_url=store_urls["CPGRAPH_STORE_URL"],
+        store_update_url=store_urls["CPGRAPH_STORE_UPDATE_URL"],
+        store_gsp_url=store_urls["CPGRAPH_STORE_GSP_URL"],
+        store_user=env.get("CPGRAPH_STORE_USER") or None,
+        store_password=env.get("CPGRAPH_STORE_PASSWORD") or None,
+        store_token=env.get("CPGRAPH_STORE_TOKEN") or None,
+        store_auth=store_auth,
     )
+
+
+def _store_url(name: str, value: str | None) -> str | None:
+    """A remote store's endpoint as set in ``name``: an http(s) URL without credentials in it
+    (those go in ``CPGRAPH_STORE_USER`` and ``CPGRAPH_STORE_PASSWORD``, which are never logged)."""
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(f"{name} must be an http(s) URL: {value!r}")
+    if parts.username is not None or parts.password is not None:
+        raise InputError(
+            f"{name} must not hold credentials: set CPGRAPH_STORE_USER and CPGRAPH_STORE_PASSWORD"
+        )
+    return value
 
 
 def process_memory_ceiling(settings: Settings) -> int:

@@ -213,6 +213,17 @@ class RemoteStoreError(
     """Another repository (a push target) refused a request, failed or could not be reached."""
 
 
+class StoreUnreachableError(RemoteStoreError, problem="store-unreachable", title="Store failed"):
+    """The remote store cpgraph serves from cannot be reached, refused a request or failed; the
+    message names the cause, never what the store said (that goes to the log)."""
+
+
+class StoreTimeoutError(
+    RemoteStoreError, status=504, problem="store-timeout", title="Store did not answer in time"
+):
+    """The remote store cpgraph serves from did not answer, or stopped answering, in time."""
+
+
 class PushVerificationError(
     RemoteStoreError,
     problem="push-not-verified",

@@ -30,9 +30,10 @@ from cpgraph.config import Settings
 from cpgraph.errors import PushVerificationError, RemoteStoreError
 from cpgraph.publish.describe import build_info, describe, description_graph, dump_distributions
 from cpgraph.publish.push import push
-from cpgraph.publish.remote import Protocol, Target, make_auth
+from cpgraph.publish.remote import Protocol, Target
 from cpgraph.publish.verify import verify_copy
 from cpgraph.store.builds import open_current
+from cpgraph.store.http import make_auth
 from cpgraph.store.oxigraph import GraphStore
 
 EXTRACT = f"{BASE}graph/s004/abstract-p1"

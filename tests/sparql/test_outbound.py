@@ -25,9 +25,10 @@ from tests.conftest import built_mini_store, running_server
 from cpgraph.config import load_settings
 from cpgraph.errors import InputError, OutboundRefusedError
 from cpgraph.publish.push import push
-from cpgraph.publish.remote import Target, make_auth, plain_http_hosts
+from cpgraph.publish.remote import Target, plain_http_hosts
 from cpgraph.sparql.calls import outbound_calls
 from cpgraph.sparql.outbound import check_endpoint, check_query, check_update, parse_endpoint
+from cpgraph.store.http import make_auth
 from cpgraph.store.oxigraph import GraphStore
 
 TOKEN = "an-outbound-test-token"

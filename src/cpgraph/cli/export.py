@@ -23,10 +23,11 @@ from cpgraph.publish.describe import build_info, describe, dump_distributions
 from cpgraph.publish.dumps import DumpCache
 from cpgraph.publish.export import export, export_file, format_of
 from cpgraph.publish.push import default_state_file, push
-from cpgraph.publish.remote import Protocol, Target, make_auth
+from cpgraph.publish.remote import Protocol, Target
 from cpgraph.publish.verify import PushReport, verify_copy
 from cpgraph.rdf.formats import RdfFormat
 from cpgraph.store.builds import open_current
+from cpgraph.store.http import make_auth
 
 Command = Callable[[argparse.Namespace, Settings], int]
 FORMATS = [f.value for f in RdfFormat]

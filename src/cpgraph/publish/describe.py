@@ -26,12 +26,11 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from cpgraph.rdf.formats import RdfFormat
-from cpgraph.rdf.namespaces import DCTERMS, PROV, RDF, RDFS, XSD, graph_iri, prefixes, vocab
+from cpgraph.rdf.namespaces import DCTERMS, PROV, RDF, RDFS, SD, XSD, graph_iri, prefixes, vocab
 from cpgraph.store import Store
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
-SD = "http://www.w3.org/ns/sparql-service-description#"
 SPDX = "http://spdx.org/rdf/terms#"
 FORMATS = "http://www.w3.org/ns/formats/"
 IANA = "https://www.iana.org/assignments/media-types/"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import enum
 import ipaddress
 import logging
-from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -63,40 +62,6 @@ class Target:
     def client(self, timeout: float) -> httpx.Client:
         """An HTTP client with the target's credentials that follows no redirect."""
         return httpx.Client(auth=self.auth, timeout=timeout, follow_redirects=False)
-
-
-class BearerAuth(httpx.Auth):
-    """``Authorization: Bearer <token>`` on every request."""
-
-    def __init__(self, token: str) -> None:
-        """Send ``token``."""
-        self._token = token
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Add the header."""
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        yield request
-
-
-def make_auth(
-    *, user: str | None, password: str | None, scheme: str = "basic", token: str | None = None
-) -> httpx.Auth | None:
-    """Credentials for a target: ``basic`` or ``digest`` with a user, or a bearer token.
-
-    Raises:
-        InputError: for an unknown scheme, or a user without a password.
-    """
-    if token:
-        return BearerAuth(token)
-    if user is None:
-        return None
-    if password is None:
-        raise InputError(f"a password is needed for {user!r} (set CPGRAPH_PUSH_PASSWORD)")
-    if scheme == "basic":
-        return httpx.BasicAuth(user, password)
-    if scheme == "digest":
-        return httpx.DigestAuth(user, password)
-    raise InputError(f"unknown authentication scheme {scheme!r}: use basic or digest")
 
 
 def plain_http_hosts(target: Target) -> list[str]:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from cpgraph.publish.describe import FORMATS, SD, VOID
+from cpgraph.publish.describe import FORMATS, VOID
 from cpgraph.rdf.formats import RdfFormat, ResultsFormat
-from cpgraph.rdf.namespaces import RDF, graph_iri
+from cpgraph.rdf.namespaces import RDF, SD, graph_iri
 from cpgraph.store import Store
 
 FIGURES_FILE = "cpgraph-figures.json"  # in a build's folder, beside the database's own files

@@ -28,6 +28,7 @@ QB: Final = "http://purl.org/linked-data/cube#"
 SCHEMA: Final = "https://schema.org/"
 ELI: Final = "http://data.europa.eu/eli/ontology#"
 VANN: Final = "http://purl.org/vocab/vann/"
+SD: Final = "http://www.w3.org/ns/sparql-service-description#"
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 """A slug: the last segment of a minted IRI, a saved query's name, a contributor's id."""

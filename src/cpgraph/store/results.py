@@ -44,6 +44,13 @@ class QueryResult:
 
     kind: QueryKind
     raw: Any
+    closer: Callable[[], None] | None = None  # what frees the result's source (a connection)
+
+    def close(self) -> None:
+        """Free what the result reads from before it is read to its end (a remote store's
+        connection, whose request is then abandoned); a no-op for the embedded store."""
+        if self.closer is not None:
+            self.closer()
 
     @property
     def variables(self) -> tuple[str, ...]:
