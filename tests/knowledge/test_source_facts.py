@@ -241,7 +241,7 @@ def test_abstracts_for_the_2015_workshop_were_due_on_30_july_2015(select):
         (
             "Ning Duan",
             "Cleaner Production Engineering Technology Center, "
-            "Chinese Research Academy of Environmental Sciences",
+            "Research Academy of Environmental Sciences",
             "director",
         ),
         ("Ning Duan", "Chinese Academy of Engineering", "academician"),
@@ -858,11 +858,25 @@ def test_first_cpwg_recommendations_reached_the_premier_in_november_1998(select)
         in_source(
             "s003",
             """?r a cp:Recommendation ; cp:recommendedBy ag:cpwg ;
-        cp:endorsedBy ag:cciced ; cp:dateIssued "1998-11"^^xsd:gYearMonth ;
-        cp:ledTo ins:government-work-report-1999 .""",
+        cp:endorsedBy ag:cciced ; cp:dateIssued "1998-11"^^xsd:gYearMonth .""",
         )
     )
     assert rows
+
+
+def test_the_1999_report_followed_cpwg_recommendations_that_003_does_not_date(select):
+    # "Following recommendations made by the CPWG, Premier Zhu Rongji included ..." (section 1):
+    # 003 does not say which recommendations, so the ones it names here carry no date.
+    rows = select(
+        in_source(
+            "s003",
+            """?r a cp:Recommendation ; cp:recommendedBy ag:cpwg ;
+        cp:ledTo ins:government-work-report-1999 .
+        OPTIONAL { ?r cp:dateIssued ?d }""",
+        )
+    )
+    assert rows
+    assert not values(rows, "d")
 
 
 def test_premier_zhu_rongji_put_cleaner_production_in_the_march_1999_report(select):
