@@ -749,56 +749,20 @@ def saved_queries() -> dict[str, str]:
     return {p.stem: p.read_text() for p in sorted(folder.glob("*.rq"))} if folder.is_dir() else {}
 
 
-def saved_query_defaults(text: str) -> dict[str, Any]:
-    """The ``#+ defaults:`` of a saved query as substitutions for its ``?_name...`` variables.
-
-    Saved queries follow the grlc convention: a parameter ``name`` is the variable ``?_name``
-    (``?_name_iri`` for an IRI), and the header lists defaults as ``#+   - name: value``.
-    """
-    import re
-
-    import pyoxigraph as ox
-
-    header = [line[2:] for line in text.splitlines() if line.startswith("#+")]
-    values: dict[str, str] = {}
-    in_defaults = False
-    for line in header:
-        if re.match(r"\s*defaults:", line):
-            in_defaults = True
-        elif re.match(r"\s*[a-z]+:", line):
-            in_defaults = False
-        elif in_defaults and (m := re.match(r"\s*-\s*([A-Za-z0-9_]+):\s*(.+?)\s*$", line)):
-            values[m.group(1)] = m.group(2)
-    found: dict[str, Any] = {}
-    for var in set(re.findall(r"[?$](_[A-Za-z0-9_]+)", text)):
-        name = var[1:]
-        for suffix in ("_iri", "_integer", "_decimal", "_string", "_literal"):
-            if name.endswith(suffix):
-                name = name[: -len(suffix)]
-                break
-        if name in values:
-            value = values[name]
-            found[var] = (
-                ox.NamedNode(value)
-                if var.endswith("_iri") or value.startswith(("http://", "https://"))
-                else ox.Literal(value)
-            )
-    return found
-
-
 SAVED_QUERY = """
 import json, sys, time
 from pathlib import Path
-from cpgraph.rdf.namespaces import prefixes
+from cpgraph.rdf.namespaces import DEFAULT_BASE
+from cpgraph.saved.library import run_saved
+from cpgraph.saved.query import parse_saved_query
 from cpgraph.store.oxigraph import GraphStore
-sys.path.insert(0, sys.argv[4])
-from run import saved_query_defaults
 store = GraphStore(Path(sys.argv[1]), read_only=True)
-text = Path(sys.argv[2]).read_text()
+path = Path(sys.argv[2])
+query = parse_saved_query(path.read_text(), name=path.stem, path=path)
 times, rows = [], 0
 for _ in range(int(sys.argv[3])):
     t = time.perf_counter()
-    result = store.query(text, prefixes=prefixes(), substitutions=saved_query_defaults(text))
+    result = run_saved(store, query, {}, base=DEFAULT_BASE)  # its default parameters
     rows = sum(1 for _ in result.rows()) if result.kind.name == 'SOLUTIONS' else 1
     times.append(time.perf_counter() - t)
 print(json.dumps({'seconds': times, 'rows': rows}))

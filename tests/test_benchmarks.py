@@ -203,17 +203,6 @@ def test_a_run_past_its_time_limit_is_stopped_and_reported() -> None:
         suite.run_bounded([sys.executable, "-c", "import time; time.sleep(30)"], timeout=1)
 
 
-def test_saved_query_defaults_bind_the_parameter_variables() -> None:
-    text = (
-        "#+ defaults:\n#+   - source: https://w3id.org/cpgraph/id/source/s003\n"
-        "#+   - year: 2004\n#+ pagination: 200\n"
-        "SELECT * WHERE { ?g ?p ?_source_iri ; ?q ?_year }"
-    )
-    found = suite.saved_query_defaults(text)
-    assert found["_source_iri"] == ox.NamedNode("https://w3id.org/cpgraph/id/source/s003")
-    assert found["_year"] == ox.Literal("2004")
-
-
 def test_the_suite_runs_at_a_small_size_and_reports_every_part(tmp_path: Path) -> None:
     missing = [tool for tool in ("wrk",) if shutil.which(tool) is None]
     if not (Path(sys.executable).parent / "oxigraph").exists():

@@ -1,9 +1,21 @@
-"""The metadata header of a ``.rq`` file: grlc's ``#+`` decorators, read without YAML.
+"""The metadata header of a ``.rq`` file: grlc's ``#+`` decorators, read without a YAML library.
 
-A key is split from its value at the first colon only, so that a colon inside a summary or
-description survives; an indented line continues the value above; ``- item`` lines (or an
-inline ``[a, b]``) make a list. An unknown key is an error, so that a typo does not pass
-silently. The syntax is described for authors in ``docs/saved-queries.md``.
+grlc reads the ``#+`` lines as YAML; this reads the subset of YAML that saved queries use, and
+also the looser form cpgraph accepted before (a colon inside an unquoted value):
+
+- a key is split from its value at the first colon only, so that a colon inside a summary or
+  description survives;
+- an indented line continues the value above, joined with a space; a value may also start
+  with a YAML block indicator (``>-``, ``>``, ``|``, ...) and continue on the indented lines
+  below (joined with spaces, as above);
+- a value in single or double quotes (which may run over several lines) is unquoted, with
+  YAML's escapes for a quote (``''`` in single quotes, ``\"`` and ``\\`` in double quotes);
+- ``- item`` lines (or an inline ``[a, b]``) make a list; an item ``name: value`` (the
+  ``defaults`` and ``parameters``) is a mapping in YAML, its value quoted where it holds
+  ``: ``.
+
+An unknown key is an error, so that a typo does not pass silently. The syntax is described for
+authors in ``docs/saved-queries.md``.
 """
 
 from __future__ import annotations
@@ -26,6 +38,7 @@ KNOWN_KEYS = {
 }
 LIST_KEYS = {"tags", "defaults", "parameters"}
 Header = dict[str, str | list[str]]
+_BLOCK = re.compile(r"[|>](?:[1-9]?[+-]?|[+-][1-9])")  # a YAML block scalar's indicator
 
 
 def parse_header(text: str, *, source: str = "query") -> Header:
@@ -36,6 +49,7 @@ def parse_header(text: str, *, source: str = "query") -> Header:
     """
     header: Header = {}
     key: str | None = None
+    blocks: set[str] = set()  # the keys whose value is a block scalar: taken as written
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.startswith("#+"):
             if line.strip() == "" and not header:
@@ -55,7 +69,7 @@ def parse_header(text: str, *, source: str = "query") -> Header:
         if content.startswith(("  ", "\t")) and key is not None:
             value = header.get(key)
             if isinstance(value, str):  # a continuation line of a scalar
-                header[key] = stripped if value in ("", "|", ">") else f"{value} {stripped}"
+                header[key] = f"{value} {stripped}" if value else stripped
                 continue
         name, colon, value = stripped.partition(":")
         name = name.strip()
@@ -70,26 +84,33 @@ def parse_header(text: str, *, source: str = "query") -> Header:
         value = value.strip()
         if name in LIST_KEYS:
             header[name] = [] if not value else [_unquote(v.strip()) for v in _inline_list(value)]
+        elif _BLOCK.fullmatch(value):
+            header[name] = ""  # the value is on the indented lines below
+            blocks.add(name)
         else:
-            header[name] = _unquote(value)
+            header[name] = value  # unquoted below, once its continuation lines are read
     for name, value in header.items():
-        if value in ("|", ">"):
-            header[name] = ""
+        if isinstance(value, str) and name not in blocks:
+            header[name] = _unquote(value)
     return header
 
 
 def split_header(text: str) -> tuple[str, int]:
     """The query of a ``.rq`` file's ``text`` (its ``#+`` lines taken out, stripped, ending in
-    a newline), and how many lines its header spans at the top (blank lines before it
-    included), so that a line of the query can be told as a line of the file."""
-    lines = text.splitlines(keepends=True)
-    header_lines = 0
-    for line in lines:
-        if not (line.startswith("#+") or (not line.strip() and header_lines == 0)):
-            break
-        header_lines += 1
-    query = "".join(line for line in lines if not line.startswith("#+")).strip() + "\n"
-    return query, header_lines
+    a newline), and how many lines of the file come before the query's first line (the
+    header's, and blank lines), so that a line of the query can be told as a line of the
+    file."""
+    blanked = "".join(
+        "\n" if line.startswith("#+") else line for line in text.splitlines(keepends=True)
+    )
+    return strip_lines(blanked)
+
+
+def strip_lines(text: str) -> tuple[str, int]:
+    """``text`` stripped, ending in a newline, and how many lines the stripping took off its
+    start."""
+    body = text.lstrip()
+    return body.rstrip() + "\n", text[: len(text) - len(body)].count("\n")
 
 
 def header_list(header: Mapping[str, str | list[str]], key: str) -> list[str]:
@@ -120,6 +141,11 @@ def _inline_list(value: str) -> list[str]:
 
 
 def _unquote(value: str) -> str:
+    """``value`` without the quotes around it, if it is quoted, with YAML's escapes for the
+    quote read (``''`` in single quotes; ``\\"`` and ``\\\\`` in double quotes)."""
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
+        inner = value[1:-1]
+        if value[0] == "'":
+            return inner.replace("''", "'")
+        return re.sub(r'\\([\\"])', r"\1", inner)
     return value

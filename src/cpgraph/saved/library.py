@@ -2,7 +2,8 @@
 
 Each file is one SPARQL query with a metadata header in grlc's ``#+`` style
 (:mod:`cpgraph.saved.header`), whose parameters are bound as RDF terms
-(:mod:`cpgraph.saved.params`); ``docs/saved-queries.md`` describes both for authors. The
+(:mod:`cpgraph.saved.params`); the files run as they stand under grlc and other SPARQL tools
+too (:mod:`cpgraph.saved.query`); ``docs/saved-queries.md`` describes both for authors. The
 library is published as RDF in the SIB ``sparql-examples`` convention
 (:mod:`cpgraph.saved.examples`).
 """
@@ -23,6 +24,7 @@ from cpgraph.errors import (
 from cpgraph.rdf.namespaces import DEFAULT_BASE, prefixes
 from cpgraph.saved.query import QUERIES_FOLDER, SavedQuery, parse_saved_query
 from cpgraph.sparql.calls import without_calls
+from cpgraph.store import Store
 from cpgraph.store.oxigraph import GraphStore
 from cpgraph.store.results import QueryResult
 
@@ -117,7 +119,7 @@ def check_syntax(query: SavedQuery) -> None:
 
 
 def run_saved(
-    store: GraphStore, query: SavedQuery, values: Mapping[str, str], *, base: str
+    store: Store, query: SavedQuery, values: Mapping[str, str], *, base: str
 ) -> QueryResult:
     """Run ``query`` on ``store`` with ``values`` bound (the command line's way).
 

@@ -5,6 +5,10 @@ A variable ``?_name_type`` is a required parameter ``name``, ``?__name_type`` an
 ``boolean``, ``string``, ``xsd_<datatype>`` or a two-letter language tag; without one, the
 value is a plain string. Values are checked against their type and bound as terms through the
 store's substitutions, so a value never becomes query text.
+
+grlc reads the same variables (a name of letters and digits), but takes a suffix it does not
+know (``decimal``, ``boolean``, ``string``) for a language tag: a file meant for grlc too
+writes ``xsd_decimal``, ``xsd_boolean``, ``xsd_string``.
 """
 
 from __future__ import annotations

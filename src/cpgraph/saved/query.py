@@ -2,8 +2,17 @@
 
 The query text is read through the one SPARQL lexer (:mod:`cpgraph.sparql.lexer`): its
 prologue, its form, the variables its SELECT projects and the parameter variables it uses.
-Oxigraph binds a substituted variable only when the SELECT clause projects it, so
-:func:`parse_saved_query` refuses a parameter the SELECT clause does not project.
+
+A file is written to run as it stands under grlc and other SPARQL tools as well: it declares
+its prefixes, and a parameter stands only where grlc may write a value in its place (grlc
+substitutes the text ``?_name_type``), never in the SELECT clause or a GROUP BY. cpgraph binds
+the values through Oxigraph's substitutions instead, and Oxigraph binds a substituted variable
+only when the SELECT clause projects it; so :func:`parse_saved_query` adds each parameter the
+header declares (under ``parameters`` or ``defaults``) to the projection of the query it runs,
+and to its GROUP BY, and refuses an undeclared one the SELECT clause does not project, and one
+used inside a sub-select that does not project it (which Oxigraph would leave unbound there).
+The declarations of cpgraph's own prefixes under :data:`DEFAULT_BASE` are dropped from the
+query it runs, so that ``cp:`` and ``id:`` follow a deployment's base IRI as the data does.
 """
 
 from __future__ import annotations
@@ -16,15 +25,23 @@ from pathlib import Path
 
 from cpgraph.errors import InputError, ParameterError
 from cpgraph.rdf import Term
-from cpgraph.rdf.namespaces import DEFAULT_BASE, SH, SLUG
-from cpgraph.saved.header import header_list, header_pairs, parse_header, split_header
+from cpgraph.rdf.namespaces import DEFAULT_BASE, SH, SLUG, prefixes
+from cpgraph.saved.header import (
+    header_list,
+    header_pairs,
+    parse_header,
+    split_header,
+    strip_lines,
+)
 from cpgraph.saved.params import Parameter, name_and_type
-from cpgraph.sparql.lexer import lexemes, tokens
+from cpgraph.sparql.lexer import lexemes, tokens, unescape_iri
 
 QUERIES_FOLDER = "queries"
 DEFAULT_PAGE_SIZE = 100
 CHARTS = ("timeline", "bars", "network", "none")
 _SIB = "https://purl.expasy.org/sparql-examples/ontology#"
+_AGGREGATES = {"COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT"}
+_AFTER_GROUP_BY = {"HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES"}
 
 
 class QueryForm(enum.Enum):
@@ -65,7 +82,7 @@ class SavedQuery:
     path: Path | None = None
     prologue: str = ""
     body: str = field(default="", repr=False)
-    header_lines: int = 0
+    header_lines: int = 0  # the lines of the file before the first line of ``text``
 
     def parameter(self, name: str) -> Parameter | None:
         """The parameter called ``name``, if any."""
@@ -193,12 +210,43 @@ def projection(body: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def drop_predeclared(prologue: str) -> str:
+    """``prologue`` without the declarations of cpgraph's own prefixes as they are under
+    :data:`DEFAULT_BASE` (``PREFIX cp: <https://w3id.org/cpgraph/ontology#>``, ``PREFIX rdfs:
+    <http://www.w3.org/2000/01/rdf-schema#>``, ...), each line kept (empty), so that a line of
+    what is left is still the line it was.
+
+    The query then runs with the prefixes cpgraph predeclares for the deployment's base, so
+    that a file declaring its prefixes for grlc and the Oxigraph CLI follows the base as the
+    data does. Any other declaration (another IRI for ``cp:``, a prefix of one's own) stays.
+    """
+    own = prefixes(DEFAULT_BASE)
+    spans: list[tuple[int, int]] = []
+    start, name = -1, None
+    for token in tokens(prologue):
+        kind, written = token.lastgroup, token.group()
+        if kind == "word" and written.upper() == "PREFIX":
+            start, name = token.start(), None
+        elif start >= 0 and name is None and kind == "pname":
+            name = written[:-1]
+        elif start >= 0 and name is not None and kind == "iri":
+            if own.get(name) == unescape_iri(written[1:-1]):
+                spans.append((start, token.end()))
+            start, name = -1, None
+        else:
+            start, name = -1, None
+    for begin, end in reversed(spans):
+        prologue = prologue[:begin] + prologue[end:]
+    return prologue
+
+
 def parse_saved_query(text: str, *, name: str, path: Path | None = None) -> SavedQuery:
     """A saved query from the text of its ``.rq`` file.
 
     Raises:
-        InputError: for a bad name, header or parameter, or a parameter the SELECT clause
-            does not project.
+        InputError: for a bad name, header or parameter, an undeclared parameter the SELECT
+            clause does not project, or a parameter inside a sub-select that does not
+            project it.
     """
     source = str(path) if path is not None else name
     if not SLUG.fullmatch(name):
@@ -210,12 +258,17 @@ def parse_saved_query(text: str, *, name: str, path: Path | None = None) -> Save
     if form_word is None:
         raise InputError(f"{source}: no SELECT, ASK, CONSTRUCT or DESCRIBE")
     form = QueryForm(form_word.group().lower())
-    variables = projection(body)
     title = str(header.get("summary", "")).strip()
     if not title:
         raise InputError(f"{source}: the header needs a '#+ summary:'")
     defaults = header_pairs(header, "defaults", source=source)
     described = header_pairs(header, "parameters", source=source)
+    if form is QueryForm.SELECT:
+        body = project_parameters(body, [*described, *defaults])
+    query_text, dropped = strip_lines(drop_predeclared(prologue) + body)
+    header_lines += dropped
+    prologue, body = split_prologue(query_text)
+    variables = projection(body)
     params = _parameters(body, form, variables, defaults, described, source=source)
     chart = str(header.get("chart", "")).strip() or None
     if chart is not None and chart not in CHARTS:
@@ -248,6 +301,83 @@ def parse_saved_query(text: str, *, name: str, path: Path | None = None) -> Save
     return query
 
 
+def project_parameters(body: str, declared: list[str]) -> str:
+    """A SELECT ``body`` with the parameters named in ``declared`` (in that order) that its
+    SELECT clause does not project added at the end of that clause, and to its GROUP BY (one
+    made, if the query aggregates without one), each on the line where the clause ends.
+
+    A parameter is a constant (or unbound) in every solution, so projecting it and grouping
+    by it change no row. ``SELECT *`` and a parameter the SELECT clause already projects (the
+    form cpgraph's files had before they ran under grlc) are left as they are.
+    """
+    form = _form(body)
+    projected = projection(body)
+    if form is None or not projected:
+        return body
+    variables: dict[str, str] = {}  # parameter name: its variable, in the order of the body
+    for token in tokens(body):
+        variable = token.group()[1:]
+        if token.lastgroup == "var" and variable.startswith("_"):
+            variables.setdefault(name_and_type(variable.lstrip("_"))[0], variable)
+    missing = list(
+        dict.fromkeys(
+            variables[n] for n in declared if n in variables and variables[n] not in projected
+        )
+    )
+    if not missing:
+        return body
+    added = "".join(f" ?{v}" for v in missing)
+    clause_end, aggregates, where = _select_clause(body, form.end())
+    group_end, grouped = _group_by(body, where)
+    if grouped:
+        body = body[:group_end] + added + body[group_end:]
+    elif aggregates:
+        body = body[:group_end] + " GROUP BY" + added + body[group_end:]
+    return body[:clause_end] + added + body[clause_end:]
+
+
+def _select_clause(body: str, start: int) -> tuple[int, bool, int]:
+    """Where the SELECT clause that starts at ``start`` ends (after its last variable or
+    expression), whether it aggregates, and where the WHERE clause's ``{`` is."""
+    end, depth, aggregates = start, 0, False
+    for token in tokens(body[start:]):
+        kind, text = token.lastgroup, token.group()
+        word = text.upper() if kind == "word" else ""
+        if depth == 0 and (text == "{" or word in ("WHERE", "FROM")):
+            where = next(t for t in tokens(body[start + token.start() :]) if t.group() == "{")
+            return end, aggregates, start + token.start() + where.start()
+        if text == "(":
+            depth += 1
+        elif text == ")":
+            depth -= 1
+        aggregates = aggregates or (depth > 0 and word in _AGGREGATES)
+        end = start + token.end()
+    return end, aggregates, len(body)
+
+
+def _group_by(body: str, where: int) -> tuple[int, bool]:
+    """Where the conditions of the GROUP BY after the WHERE clause that opens at ``where``
+    end, and whether there is one; without one, where the WHERE clause ends."""
+    depth, inside, found = 0, True, False
+    end = len(body)
+    for token in tokens(body[where:]):
+        kind, text = token.lastgroup, token.group()
+        word = text.upper() if kind == "word" else ""
+        depth += 1 if kind == "open" else -1 if kind == "close" else 0
+        if inside:  # the WHERE clause, up to the brace that closes it
+            if depth == 0:
+                inside, end = False, where + token.end()
+            continue
+        if not found and word != "GROUP":
+            break
+        if depth == 0 and word in _AFTER_GROUP_BY:
+            break
+        if word not in ("GROUP", "BY"):
+            end = where + token.end()
+        found = True
+    return end, found
+
+
 def _parameters(
     body: str,
     form: QueryForm,
@@ -261,14 +391,35 @@ def _parameters(
 
     Raises:
         InputError: for a variable that names no parameter, two for one parameter, one the
-            SELECT does not project, or a default or description of no parameter.
+            SELECT does not project or a sub-select uses without projecting it, or a default
+            or description of no parameter.
     """
     params: dict[str, Parameter] = {}
-    for token in tokens(body):
+    subselects = _subselects(body)
+    seen = list(tokens(body))
+    for index, token in enumerate(seen):
         if token.lastgroup != "var":
             continue
         variable = token.group()[1:]
-        if not variable.startswith("_") or variable in {p.variable for p in params.values()}:
+        if not variable.startswith("_"):
+            continue
+        after = seen[index + 1].group().upper() if index + 1 < len(seen) else ""
+        if index and seen[index - 1].group() == "(" and after == "AS":
+            raise InputError(
+                f"{source}: (?{variable} AS ?y) leaves ?y unbound (Oxigraph takes ?y for "
+                f"another name of ?{variable}, which its substitution does not bind): use the "
+                f"parameter itself, or compare with it (FILTER(?y = ?{variable}))"
+            )
+        inner = next(
+            (s for s in subselects if s[0] <= token.start() < s[1] and variable not in s[2]), None
+        )
+        if inner is not None:
+            raise InputError(
+                f"{source}: the parameter variable ?{variable} is used inside a sub-select that "
+                "does not project it, where Oxigraph leaves it unbound: use it in the outer "
+                "query (join the sub-select's answer with it there)"
+            )
+        if variable in {p.variable for p in params.values()}:
             continue
         required = not variable.startswith("__")
         pname, ptype = name_and_type(variable.lstrip("_"))
@@ -279,7 +430,8 @@ def _parameters(
         if form is QueryForm.SELECT and variable not in variables:
             raise InputError(
                 f"{source}: the parameter variable ?{variable} must be in the SELECT clause "
-                "(Oxigraph binds only projected variables)"
+                "(Oxigraph binds only projected variables), or be declared in the header "
+                f"('#+ parameters:' or '#+ defaults:') for cpgraph to project it"
             )
         params[pname] = Parameter(
             name=pname,
@@ -294,3 +446,29 @@ def _parameters(
         if unknown:
             raise InputError(f"{source}: '{key}' names no parameter: {', '.join(sorted(unknown))}")
     return tuple(params.values())
+
+
+def _subselects(body: str) -> list[tuple[int, int, tuple[str, ...]]]:
+    """The sub-selects of a query ``body``: where each starts and ends, and what it projects
+    (nothing for ``SELECT *``, which projects whatever its pattern binds)."""
+    found: list[tuple[int, int, tuple[str, ...]]] = []
+    opened: list[int] = []  # the groups open, by where each opened
+    starts: dict[int, int] = {}  # a group that holds a sub-select: where the SELECT is
+    outer = _form(body)
+    for token in tokens(body):
+        kind, text = token.lastgroup, token.group()
+        if text == "{":
+            opened.append(token.start())
+        elif text == "}" and opened:
+            group = opened.pop()
+            if group in starts:
+                start = starts.pop(group)
+                found.append((start, token.start(), projection(body[start : token.start()])))
+        elif (
+            kind == "word"
+            and text.upper() == "SELECT"
+            and opened
+            and (outer is None or token.start() != outer.start())
+        ):
+            starts.setdefault(opened[-1], token.start())
+    return [s for s in found if s[2]]
