@@ -111,8 +111,9 @@ def run_cli(
 
 
 @contextlib.contextmanager
-def running_server(settings: Settings, **env: str) -> Iterator[str]:
-    """A real ``cpgraph serve`` over ``settings`` on 127.0.0.1; yields its base URL.
+def running_server(settings: Settings, *, ready_path: str = "/", **env: str) -> Iterator[str]:
+    """A real ``cpgraph serve`` over ``settings`` on 127.0.0.1; yields its base URL once
+    ``ready_path`` answers 200 (``/sparql``, the service description, needs no store).
 
     ``env`` adds ``CPGRAPH_*`` variables (limits, token). The server is stopped afterwards.
     Its log goes to a file, shown if it fails to start: a pipe nobody reads fills (64 KiB)
@@ -135,7 +136,7 @@ def running_server(settings: Settings, **env: str) -> Iterator[str]:
                     log.seek(0)
                     raise RuntimeError(f"server exited: {log.read()[-4000:]}")
                 try:
-                    if httpx.get(url + "/", timeout=2).status_code == 200:
+                    if httpx.get(url + ready_path, timeout=2).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass

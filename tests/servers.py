@@ -26,6 +26,9 @@ from pathlib import Path
 import httpx
 from tests.conftest import free_port, stop
 
+from cpgraph.store.http import Endpoints
+from cpgraph.store.remote import RemoteStore
+
 START_TIMEOUT = 90.0
 VIRTUOSO = "/usr/bin/virtuoso-t"
 VIRTUOSO_HOSTING = "/usr/lib/x86_64-linux-gnu/virtuoso-opensource-7/hosting"
@@ -43,6 +46,13 @@ class RunningStore:
     password: str | None = None
     auth: str = "basic"
     log: Path | None = field(default=None)
+
+    def remote_store(self, *, read_only: bool = False, timeout: float = 30.0) -> RemoteStore:
+        """cpgraph's :class:`RemoteStore` over this store, with its credentials."""
+        endpoints = Endpoints.derived(
+            self.query, self.update, user=self.user, password=self.password, auth_scheme=self.auth
+        )
+        return RemoteStore(endpoints, read_only=read_only, timeout=timeout)
 
 
 def oxigraph_command() -> str | None:

@@ -37,6 +37,10 @@ def test_settings_are_read_from_cpgraph_variables(tmp_path: Path) -> None:
         ("CPGRAPH_BASE_IRI", "urn:x:"),
         ("CPGRAPH_PROCESSES", "0"),
         ("CPGRAPH_MEMORY_STATEMENTS", "-1"),
+        ("CPGRAPH_STORE_URL", "ftp://store.example.org/sparql"),
+        ("CPGRAPH_STORE_URL", "http://dba:secret@store.example.org/sparql"),
+        ("CPGRAPH_STORE_UPDATE_URL", "store.example.org/update"),
+        ("CPGRAPH_STORE_AUTH", "kerberos"),
     ],
 )
 def test_a_bad_setting_is_an_input_error_naming_the_variable(name: str, value: str) -> None:
@@ -48,3 +52,32 @@ def test_serving_from_memory_may_be_turned_off_with_zero_statements() -> None:
     assert load_settings({}).memory_statements > 0
     assert load_settings({"CPGRAPH_MEMORY_STATEMENTS": "0"}).memory_statements == 0
     assert load_settings({"CPGRAPH_MEMORY_STATEMENTS": "5000"}).memory_statements == 5000
+
+
+def test_the_embedded_store_is_the_default_and_a_remote_one_is_named_by_its_url() -> None:
+    assert load_settings({}).store_url is None
+    settings = load_settings(
+        {
+            "CPGRAPH_STORE_URL": "http://127.0.0.1:8890/sparql-auth",
+            "CPGRAPH_STORE_USER": "dba",
+            "CPGRAPH_STORE_PASSWORD": "a-secret-password",
+            "CPGRAPH_STORE_AUTH": "digest",
+        }
+    )
+    assert settings.store_url == "http://127.0.0.1:8890/sparql-auth"
+    assert (settings.store_user, settings.store_auth) == ("dba", "digest")
+    assert settings.store_password == "a-secret-password"
+
+
+def test_the_remote_stores_password_and_token_never_show_in_the_settings_repr() -> None:
+    settings = load_settings(
+        {
+            "CPGRAPH_STORE_URL": "https://store.example.org/sparql",
+            "CPGRAPH_STORE_PASSWORD": "a-secret-password",
+            "CPGRAPH_STORE_TOKEN": "a-secret-token-of-some-length",
+        }
+    )
+    shown = repr(settings)
+    assert "store.example.org" in shown
+    assert "a-secret-password" not in shown
+    assert "a-secret-token" not in shown

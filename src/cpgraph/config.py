@@ -107,7 +107,7 @@ class Settings:
     max_body_bytes: int = 64 * 1024 * 1024
     client_concurrency: int = 4
     row_limit: int = 100_000
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
     contributors_file: Path | None = None
     access_log: bool = False
     memory_statements: int = 2_000_000

@@ -127,7 +127,8 @@ def test_the_void_description_is_generated_from_the_store(url: str, built: Setti
     assert response.headers["content-type"].startswith("text/turtle")
     quads = parse(response.content, RdfFormat.TURTLE)
     store = open_current(built.store_dir, read_only=True)
-    assert number(quads, DATASET, VOID + "triples") == len(store)
+    union = next(store.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }").rows())["n"]
+    assert number(quads, DATASET, VOID + "triples") == int(union.value)  # each statement once
     assert objects(quads, DATASET, VOID + "sparqlEndpoint") == [ox.NamedNode(f"{BASE}sparql")]
     assert ox.NamedNode(f"{BASE}ontology#") in objects(quads, DATASET, VOID + "vocabulary")
     assert objects(quads, DATASET, DCTERMS + "source") == [ox.NamedNode(f"{BASE}id/source/s004")]
@@ -171,7 +172,9 @@ def test_the_void_description_negotiates_and_revalidates(url: str) -> None:
     jsonld = httpx.get(f"{url}/.well-known/void", headers={"Accept": "application/ld+json"})
     assert jsonld.headers["content-type"].startswith("application/ld+json")
     back = parse(jsonld.content, RdfFormat.JSON_LD)
-    assert {q.graph_name.value for q in back} == {VOID_GRAPH}  # type: ignore[union-attr]
+    # in the default graph, where a client reading a graph looks: no named-graph wrapper
+    assert back
+    assert {type(q.graph_name) for q in back} == {ox.DefaultGraph}
     again = httpx.get(
         f"{url}/.well-known/void",
         headers={"Accept": "application/ld+json", "If-None-Match": jsonld.headers["etag"]},

@@ -28,7 +28,7 @@ from cpgraph.publish.describe import describe, description_graph, dump_distribut
 from cpgraph.publish.export import export, export_file, format_of
 from cpgraph.rdf.io import RdfFormat, to_rdflib_term
 from cpgraph.rdf.jsonld import context, context_document
-from cpgraph.rdf.namespaces import RDF
+from cpgraph.rdf.namespaces import RDF, RDFS
 from cpgraph.store.builds import open_current
 from cpgraph.store.oxigraph import GraphStore
 
@@ -242,3 +242,40 @@ def test_the_shipped_dataset_round_trips_in_every_quad_format(
     description = describe(store, base=BASE, distributions=dump_distributions())
     back = parse(exported(store, fmt, description=description, gzip=True), fmt, packed=True)
     assert isomorphic(back, [*store.quads(), *description])
+
+
+def test_the_union_export_holds_each_statement_once_in_every_format(shipped: Settings) -> None:
+    store = open_current(shipped.store_dir, read_only=True)
+    distinct = int(next(store.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }").rows())["n"].value)
+    assert distinct < len(store)  # the shipped graph repeats statements across its sources
+    lines = exported(store, RdfFormat.N_TRIPLES, union=True).decode().splitlines()
+    assert len(lines) == len(set(lines)) == distinct
+    for fmt in (RdfFormat.N_QUADS, RdfFormat.JSON_LD):  # a quad format: the default graph only
+        back = parse(exported(store, fmt, union=True), fmt)
+        assert len(back) == distinct
+        assert {type(q.graph_name) for q in back} == {ox.DefaultGraph}
+
+
+def test_the_description_counts_the_union_and_property_partitions_each_statement_once(
+    shipped: Settings,
+) -> None:
+    store = open_current(shipped.store_dir, read_only=True)
+    description = describe(store, base=BASE, distributions=dump_distributions())
+    dataset = ox.NamedNode(f"{BASE}dataset")
+    void = "http://rdfs.org/ns/void#"
+
+    def value(subject: ox.NamedNode | ox.BlankNode, predicate: str) -> int:
+        (found,) = [
+            q.object for q in description if q.subject == subject and q.predicate.value == predicate
+        ]
+        return int(found.value)
+
+    assert value(dataset, void + "triples") == sum(1 for _ in store.triples(None, None, None))
+    label = f"{RDFS}label"
+    (partition,) = [
+        q.subject
+        for q in description
+        if q.predicate.value == void + "property" and q.object == ox.NamedNode(label)
+    ]
+    labels = sum(1 for _ in store.triples(None, ox.NamedNode(label), None))
+    assert value(partition, void + "triples") == labels  # type: ignore[arg-type]

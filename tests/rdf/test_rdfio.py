@@ -56,6 +56,36 @@ def test_an_undefined_prefix_is_named_as_such() -> None:
 
 
 @pytest.mark.parametrize(
+    ("query", "predeclared", "said"),
+    [
+        (
+            "SELECT * WHERE { id:instrument/x ?p ?o }",
+            {"id": "https://w3id.org/cpgraph/id/"},
+            "write id:instrument/x as <https://w3id.org/cpgraph/id/instrument/x>",
+        ),
+        (
+            "PREFIX ex: <http://ex.org/>\nSELECT * WHERE {\n  ex:thing/more ?p ?o }",
+            None,
+            "write ex:thing/more as <http://ex.org/thing/more>",
+        ),
+    ],
+)
+def test_a_slash_in_a_prefixed_name_is_explained_with_the_iri_to_write(
+    query: str, predeclared: dict[str, str] | None, said: str
+) -> None:
+    with pytest.raises(QuerySyntaxError) as caught:
+        GraphStore(None).query(query, prefixes=predeclared)
+    assert "a prefixed name cannot hold '/'" in caught.value.message
+    assert said in caught.value.message
+    assert "\\u{" not in caught.value.message  # no list of Unicode ranges
+
+
+def test_a_property_path_of_prefixed_names_is_no_slash_error() -> None:
+    result = GraphStore(None).query("PREFIX ex: <http://ex.org/> ASK { ?s ex:a/ex:b ?o }")
+    assert result.kind.value == "boolean"
+
+
+@pytest.mark.parametrize(
     ("name", "fmt"),
     [
         ("a.ttl", RdfFormat.TURTLE),

@@ -74,6 +74,11 @@ def reset(client: httpx.Client, url: str, data: tuple[GraphData, ...] = ()) -> N
         headers={**AUTH, "Content-Type": "application/sparql-update"},
     )
     assert dropped.status_code == 204, f"DROP ALL before the test: {dropped.text}"
+    load(client, url, data, AUTH)
+
+
+def load(client: httpx.Client, url: str, data: tuple[GraphData, ...], auth: dict[str, str]) -> None:
+    """Load each graph of ``data`` through the Graph Store Protocol (``PUT``), with ``auth``."""
     for item in data:
         params = {"graph": item.graph} if item.graph is not None else {"default": ""}
         media_type = {".nt": "application/n-triples", ".ttl": "text/turtle"}[item.file.suffix]
@@ -81,7 +86,7 @@ def reset(client: httpx.Client, url: str, data: tuple[GraphData, ...] = ()) -> N
             url + "/store",
             params=params,
             content=item.file.read_bytes(),
-            headers={**AUTH, "Content-Type": media_type},
+            headers={**auth, "Content-Type": media_type},
         )
         assert loaded.status_code in (201, 204), f"loading {item.file.name}: {loaded.text}"
 

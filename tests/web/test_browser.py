@@ -316,13 +316,29 @@ def policy_violations(browser: DevTools) -> list[str]:
         "/shapes",
         "/browse?class=cp:GovernmentBody",
         "/contribute",
-        "/docs",  # Swagger UI: a policy of its own lets its inline script and CDN code run
+        "/docs",  # Swagger UI, from the package: a policy of its own for its data: icons
     ],
 )
 def test_no_page_breaks_its_content_security_policy(url: str, browser: DevTools, path: str) -> None:
     deadline = time.monotonic() + RUN_TIMEOUT
     open_page(browser, url + path, deadline)
     browser.evaluate("1", deadline)  # what loading logged has arrived
+    assert policy_violations(browser) == []
+
+
+def test_the_api_docs_render_every_operation_from_the_package_alone(
+    url: str, browser: DevTools
+) -> None:
+    deadline = time.monotonic() + RUN_TIMEOUT
+    open_page(browser, url + "/docs", deadline)
+    wait_until(browser, "document.querySelectorAll('.opblock').length > 5", deadline)
+    title = browser.evaluate("document.querySelector('.info .title').textContent", deadline)
+    assert "cpgraph" in title
+    hosts = browser.evaluate(
+        "[...new Set(performance.getEntriesByType('resource').map(e => new URL(e.name).host))]",
+        deadline,
+    )
+    assert hosts == [url.split("//", 1)[1]]  # nothing fetched from another host
     assert policy_violations(browser) == []
 
 

@@ -1,4 +1,5 @@
-"""``cpgraph contribute``, ``contributions`` and ``withdraw``: contributions on the local store.
+"""``cpgraph contribute``, ``contributions`` and ``withdraw``: contributions to the store (the
+embedded one, or the remote store ``--store URL`` names).
 
 Thin over :mod:`cpgraph.validation.contributions`. Locally, the contributor is whoever runs the
 command:
@@ -19,7 +20,8 @@ from cpgraph.cli.results import format_table
 from cpgraph.config import Settings
 from cpgraph.errors import InputError
 from cpgraph.rdf.formats import RdfFormat
-from cpgraph.store.builds import open_current
+from cpgraph.store.configured import is_remote, open_store
+from cpgraph.store.interface import Store
 from cpgraph.validation.contributions import ValidationContext, commit, read_contribution, withdraw
 from cpgraph.validation.contributors import Contributor
 from cpgraph.validation.records import list_contributions
@@ -68,14 +70,14 @@ def _contribute(args: argparse.Namespace, settings: Settings) -> int:
         data = args.file.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read {args.file}: {exc.strerror or exc}") from None
-    context = ValidationContext.from_store(
-        open_current(settings.store_dir, read_only=True), base=settings.base_iri
-    )
+    target = _target(settings)
+    read = open_store(settings, read_only=True) if isinstance(target, Path) else target
+    context = ValidationContext.from_store(read, base=settings.base_iri)
     triples = read_contribution(
         data, fmt, base=settings.base_iri, terms=context.terms, source=str(args.file)
     )
     result = commit(
-        settings.store_dir,
+        target,
         triples,
         contributor=_local_contributor(args),
         comment=args.comment,
@@ -93,8 +95,14 @@ def _contribute(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _target(settings: Settings) -> Path | Store:
+    """Where a contribution is written: the embedded store's folder (one copy-on-write
+    transaction), or the remote store the settings name (one update request)."""
+    return open_store(settings) if is_remote(settings) else settings.store_dir
+
+
 def _list(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_current(settings.store_dir, read_only=True)
+    store = open_store(settings, read_only=True)
     records = list_contributions(store, base=settings.base_iri)
     if args.format == "json":
         print(json.dumps([r.to_dict() for r in records], indent=2))
@@ -110,6 +118,6 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _withdraw(args: argparse.Namespace, settings: Settings) -> int:
-    withdraw(settings.store_dir, args.id, base=settings.base_iri)
+    withdraw(_target(settings), args.id, base=settings.base_iri)
     print(f"withdrew contribution {args.id}")
     return 0

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -26,7 +26,7 @@ from cpgraph.publish.push import default_state_file, push
 from cpgraph.publish.remote import Protocol, Target
 from cpgraph.publish.verify import PushReport, verify_copy
 from cpgraph.rdf.formats import RdfFormat
-from cpgraph.store.builds import open_current
+from cpgraph.store.configured import is_remote, open_store
 from cpgraph.store.http import make_auth
 
 Command = Callable[[argparse.Namespace, Settings], int]
@@ -106,7 +106,7 @@ def add_commands(sub: Any) -> dict[str, Command]:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_current(settings.store_dir, read_only=True)
+    store = open_store(settings, read_only=True)
     base = settings.base_iri
     if args.format is not None:
         fmt = RdfFormat(args.format)
@@ -146,9 +146,14 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bundle(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_current(settings.store_dir, read_only=True)
-    cache = DumpCache.for_store_dir(store, base=settings.base_iri, store_dir=settings.store_dir)
-    bundle = make_bundle(cache, args.folder, overwrite=args.force)
+    store = open_store(settings, read_only=True)
+    if is_remote(settings):  # no build folder to keep the dumps beside: made for this bundle
+        with tempfile.TemporaryDirectory(prefix="cpgraph-dumps-") as scratch:
+            cache = DumpCache(store, base=settings.base_iri, root=Path(scratch))
+            bundle = make_bundle(cache, args.folder, overwrite=args.force)
+    else:
+        cache = DumpCache.for_store_dir(store, base=settings.base_iri, store_dir=settings.store_dir)
+        bundle = make_bundle(cache, args.folder, overwrite=args.force)
     for f in bundle.files:
         print(f"{f.sha256}  {f.size:>10}  {f.path}")
     print(f"bundle of build {cache.build.id} in {bundle.folder}", file=sys.stderr)
@@ -156,8 +161,7 @@ def _bundle(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _push(args: argparse.Namespace, settings: Settings) -> int:
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
-    store = open_current(settings.store_dir, read_only=True)
+    store = open_store(settings, read_only=True)
     protocol = Protocol(args.protocol)
     auth = make_auth(
         user=args.user,

@@ -2,6 +2,10 @@
 
 Exit codes: 0 success (or conforms), 1 the data does not conform, 2 bad input (malformed RDF
 or SPARQL, unreadable file, bad option), 3 any other failure (the store).
+
+``--store`` (before or after the command) names the store: a remote SPARQL 1.1 store's query
+endpoint (``http(s)://...``, as ``CPGRAPH_STORE_URL``) or the embedded store's folder (as
+``CPGRAPH_STORE_DIR``); commands open it by :func:`cpgraph.store.configured.open_store`.
 """
 
 from __future__ import annotations
@@ -22,14 +26,24 @@ from cpgraph.cli.export import add_commands
 from cpgraph.cli.queries import add_commands as add_query_commands
 from cpgraph.cli.queries import add_query_options, run_saved_query
 from cpgraph.cli.results import format_table, run_query, shorten
+from cpgraph.cli.stores import STORE_COMMANDS, add_store_option, with_store
 from cpgraph.config import Settings, load_settings
 from cpgraph.engine.negotiation import QueryFormat
-from cpgraph.errors import CpgraphError, InputError, ValidationFailedError
+from cpgraph.errors import (
+    CpgraphError,
+    InputError,
+    StoreTimeoutError,
+    StoreUnreachableError,
+    ValidationFailedError,
+)
 from cpgraph.publish.stats import class_counts, source_counts
 from cpgraph.rdf.io import ox_iri
 from cpgraph.store.build import build_store
-from cpgraph.store.builds import current_build, open_current
+from cpgraph.store.builds import current_build
+from cpgraph.store.configured import describe_store, is_remote, open_store
+from cpgraph.store.interface import Store
 from cpgraph.store.oxigraph import GraphStore
+from cpgraph.store.remote_build import build_remote
 from cpgraph.store.union import is_merged
 from cpgraph.validation.contributions import validate_files_in_context
 from cpgraph.validation.shacl import ValidationOutcome, validate_files
@@ -41,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
         description="A knowledge graph of cleaner-production policy in China.",
     )
     parser.add_argument("--version", action="version", version=f"cpgraph {__version__}")
-    parser.add_argument("--store", type=Path, help="store folder (default: $CPGRAPH_STORE_DIR)")
+    add_store_option(parser, default=None)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = sub.add_parser("build", help="validate ontology, shapes and data, then build the store")
@@ -83,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     _COMMANDS.update(add_commands(sub))
     _COMMANDS.update(add_contribution_commands(sub))
     _COMMANDS.update(add_query_commands(sub))
+    for name, command in sub.choices.items():
+        if name in STORE_COMMANDS:
+            add_store_option(command, default=argparse.SUPPRESS)
     return parser
 
 
@@ -90,15 +107,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
+    settings: Settings | None = None
     try:
-        settings = load_settings()
-        if args.store is not None:
-            settings = settings.with_(store_dir=args.store)
+        settings = with_store(load_settings(), args.store)
         return _COMMANDS[args.command](args, settings)
     except ValidationFailedError as exc:
         print(f"cpgraph: {exc.message}", file=sys.stderr)
         if isinstance(exc.outcome, ValidationOutcome):
             print(exc.outcome.describe(limit=50), file=sys.stderr)
+        return exc.exit_code
+    except (StoreUnreachableError, StoreTimeoutError) as exc:  # the store of the settings
+        where = f" ({describe_store(settings)})" if settings and is_remote(settings) else ""
+        print(f"cpgraph: {exc.message}{where}", file=sys.stderr)
         return exc.exit_code
     except CpgraphError as exc:
         print(f"cpgraph: {exc.message}", file=sys.stderr)
@@ -108,11 +129,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
-    report = build_store(
-        settings, progress=lambda m: print(m, file=sys.stderr), validate=not args.trusted
-    )
-    print(f"{report.triples} statements in {len(report.graphs)} graphs")
+    _build_into(settings, validate=not args.trusted)
     return 0
+
+
+def _build_into(settings: Settings, *, validate: bool = True) -> None:
+    """Build the store the settings name: a new embedded build, or the remote store's graphs."""
+    if is_remote(settings):
+        report = build_remote(settings, open_store(settings), progress=_say, validate=validate)
+    else:
+        report = build_store(settings, progress=_say, validate=validate)
+    print(f"{report.triples} statements in {len(report.graphs)} graphs")
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -122,9 +153,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.with_(host=args.host)
     if args.port:
         settings = settings.with_(port=args.port)
+    if is_remote(settings):  # built by 'cpgraph build --store URL'; served even while it is down
+        if args.rebuild:
+            _build_into(settings)
+        serve(settings)
+        return 0
     build = current_build(settings.store_dir)
     if args.rebuild or build is None:
-        build_store(settings, progress=lambda m: print(m, file=sys.stderr))
+        build_store(settings, progress=_say)
     elif not is_merged(build):
         print(
             f"the store at {build} was built by an older cpgraph: its default graph is "
@@ -157,13 +193,18 @@ def _query(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _validate(args: argparse.Namespace, settings: Settings) -> int:
-    build = None if args.no_context else current_build(settings.store_dir)
-    if build is None:
+    store: Store | None
+    if args.no_context:
+        store = None
+    elif is_remote(settings):
+        store = open_store(settings, read_only=True)
+    else:
+        build = current_build(settings.store_dir)
+        store = None if build is None else GraphStore(build, read_only=True)
+    if store is None:
         outcome = validate_files(args.files, source_dir=settings.source_dir)
-    else:  # as part of the local store: references to what it holds are checked
-        outcome = validate_files_in_context(
-            args.files, store=GraphStore(build, read_only=True), source_dir=settings.source_dir
-        )
+    else:  # as part of the store: references to what it holds are checked
+        outcome = validate_files_in_context(args.files, store=store, source_dir=settings.source_dir)
     if args.format == "json":
         print(json.dumps(outcome.summary(), indent=2))
     elif args.format == "ttl":
@@ -176,7 +217,7 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_current(settings.store_dir, read_only=True)
+    store = open_store(settings, read_only=True)
     classes = class_counts(store, base=settings.base_iri)
     sources = source_counts(store, base=settings.base_iri)
     if args.format == "json":

@@ -17,7 +17,7 @@ from cpgraph.config import Settings
 from cpgraph.engine.negotiation import QueryFormat
 from cpgraph.errors import InputError
 from cpgraph.saved.library import library_folder, load_library, run_saved
-from cpgraph.store.builds import open_current
+from cpgraph.store.configured import open_store
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -90,7 +90,7 @@ def run_saved_query(args: argparse.Namespace, settings: Settings) -> int:
             raise InputError(f"--param takes KEY=VALUE, not {item!r}")
         values[key.strip()] = value
     query = load_library(library_folder(settings.source_dir)).get(args.saved)
-    store = open_current(settings.store_dir, read_only=True)
+    store = open_store(settings, read_only=True)
     result = run_saved(store, query, values, base=settings.base_iri)
     out: IO[bytes] = sys.stdout.buffer
     write_result(result, out, fmt=QueryFormat(args.format), base=settings.base_iri)

@@ -15,7 +15,7 @@ from cpgraph.config import Settings
 from cpgraph.engine.negotiation import QueryFormat
 from cpgraph.rdf.namespaces import prefixes
 from cpgraph.store import QueryKind, QueryResult
-from cpgraph.store.builds import open_current
+from cpgraph.store.configured import open_store
 
 
 def run_query(
@@ -25,16 +25,16 @@ def run_query(
     *,
     fmt: QueryFormat = QueryFormat.TABLE,
 ) -> QueryKind:
-    """Run ``text`` against the current store and write the result to ``out``.
+    """Run ``text`` against the store the settings name and write the result to ``out``.
 
     cpgraph's usual prefixes (``cp:``, ``rdfs:``, ``skos:``, ...) are predeclared.
 
     Raises:
-        StoreError: if there is no store yet.
+        StoreError: if there is no store yet; StoreUnreachableError if a remote one fails.
         QuerySyntaxError: if the query is malformed (line and column in the message).
         NotAcceptableError: if ``fmt`` cannot carry the result.
     """
-    store = open_current(settings.store_dir, read_only=True)
+    store = open_store(settings, read_only=True)
     result = store.query(text, prefixes=prefixes(settings.base_iri))
     return write_result(result, out, fmt=fmt, base=settings.base_iri)
 

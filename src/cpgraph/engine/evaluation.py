@@ -103,29 +103,37 @@ def _evaluate(request: QueryRequest) -> QueryResult:
 
 def _answer(conn: ThreadEnd, request: QueryRequest) -> None:
     result = _evaluate(request)
-    fmt = result_format(request, result.kind)
-    cap = request.row_limit if result.kind is QueryKind.SOLUTIONS else None
-    if cap is not None and not limited_within(request.query, cap):
-        assert isinstance(fmt, ResultsFormat)
-        if fmt is ResultsFormat.TSV:  # counted exactly as it is written, once
-            body, truncated = result.serialize_capped(fmt, max_rows=cap, check=conn.check)
-        else:
-            within = result.serialize_within(fmt, max_rows=cap, check=conn.check)
-            if within is not None:
-                body, truncated = within, False
+    again: QueryResult | None = None
+    try:  # a result not read to its end (a stop, a row limit, an error) is closed
+        fmt = result_format(request, result.kind)
+        cap = request.row_limit if result.kind is QueryKind.SOLUTIONS else None
+        if cap is not None and not limited_within(request.query, cap):
+            assert isinstance(fmt, ResultsFormat)
+            if fmt is ResultsFormat.TSV:  # counted exactly as it is written, once
+                body, truncated = result.serialize_capped(fmt, max_rows=cap, check=conn.check)
             else:
-                # It may hold more rows than the limit: evaluated again, the rows counted
-                # exactly and cut at the limit. Twice the work, only for an answer near the
-                # limit or past it (one the limit cuts does the most work allowed, twice).
-                again = _evaluate(request)
-                body, truncated = again.serialize_capped(fmt, max_rows=cap, check=conn.check)
-        sender = ChunkSender(conn, QueryHead(fmt.media_type, result.kind.value, truncated, cap))
-        sender.write(body)  # a small one goes as one message, see ChunkSender.finish
-    else:
-        # A query whose own LIMIT keeps it within the row limit streams as it is, the row
-        # limit announced all the same.
-        sender = ChunkSender(conn, QueryHead(fmt.media_type, result.kind.value, False, cap))
-        result.serialize(sender, fmt)
+                within = result.serialize_within(fmt, max_rows=cap, check=conn.check)
+                if within is not None:
+                    body, truncated = within, False
+                else:
+                    # It may hold more rows than the limit: evaluated again, the rows counted
+                    # exactly and cut at the limit. Twice the work, only for an answer near
+                    # the limit or past it (one the limit cuts does the most work allowed,
+                    # twice).
+                    result.close()
+                    again = _evaluate(request)
+                    body, truncated = again.serialize_capped(fmt, max_rows=cap, check=conn.check)
+            sender = ChunkSender(conn, QueryHead(fmt.media_type, result.kind.value, truncated, cap))
+            sender.write(body)  # a small one goes as one message, see ChunkSender.finish
+        else:
+            # A query whose own LIMIT keeps it within the row limit streams as it is, the
+            # row limit announced all the same.
+            sender = ChunkSender(conn, QueryHead(fmt.media_type, result.kind.value, False, cap))
+            result.serialize(sender, fmt)
+    finally:
+        result.close()
+        if again is not None:
+            again.close()
     sender.finish()
 
 

@@ -21,7 +21,7 @@ from cpgraph.engine.evaluation import Tracker, run_job
 from cpgraph.engine.jobs import QueryJob
 from cpgraph.engine.messages import Data, End, Failed, Head, Listener, Message, TimedOut, Whole
 from cpgraph.engine.requests import QueryHead, QueryRequest, WholeBody
-from cpgraph.errors import CpgraphError, QueryTimeoutError
+from cpgraph.errors import CpgraphError, QueryTimeoutError, StoreTimeoutError
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,9 @@ class QueryPool:
     Two ways in: :meth:`run` for coroutines, and :meth:`submit` with a callback for a caller
     that answers without a task of its own (the server's HTTP protocol, for GET queries).
 
+    Over a remote store (``remote``), a stopped query's thread waits for the store's answer,
+    which its client's own time-out ends: the process is not at fault and is not replaced.
+
     >>> pool = QueryPool(size=4, timeout=30.0)  # doctest: +SKIP
     >>> head, chunks = await pool.run(request)  # doctest: +SKIP
     """
@@ -64,8 +67,10 @@ class QueryPool:
         timeout: float,
         on_stuck: Callable[[], None] | None = None,
         tracker: Tracker | None = None,
+        remote: bool = False,
     ) -> None:
         self.size = size
+        self.remote = remote
         self.timeout = timeout
         self.on_stuck = on_stuck
         self.tracker = tracker  # records each query in flight (a process that dies, says it)
@@ -176,6 +181,8 @@ class QueryPool:
 
         Raises:
             QueryTimeoutError: for a job whose time limit passed first.
+            StoreTimeoutError: for a job whose time limit passed while a remote store had
+                not answered it (a 504: the store was too slow, not this service full).
             CpgraphError: the error the evaluation raised.
         """
         if isinstance(message, Whole):
@@ -186,6 +193,11 @@ class QueryPool:
             raise message.error
         assert isinstance(message, TimedOut), message
         self.stop(job)
+        if self.remote and job.started:
+            raise StoreTimeoutError(
+                f"the store did not answer within the time limit of {self.timeout:g} s; "
+                "narrow the query (a LIMIT, more specific patterns) or try again later"
+            )
         raise QueryTimeoutError(self._timeout_message())
 
     def follow(self, job: QueryJob, listener: Listener) -> None:
@@ -256,6 +268,12 @@ class QueryPool:
         if job.finished:
             return
         self.stuck += 1
+        if self.remote:
+            log.warning(
+                "a query past its time limit still waits for the remote store's answer; its "
+                "thread ends when the store answers or its own time-out passes"
+            )
+            return
         log.warning(
             "a query past its time limit cannot be interrupted inside Oxigraph; this server "
             "process stops taking connections, finishes its answers and exits, to be replaced"

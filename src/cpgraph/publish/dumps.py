@@ -182,13 +182,14 @@ class DumpCache:
             return self._full
 
     def render_description(self, fmt: RdfFormat) -> bytes:
-        """The full description serialised in ``fmt`` (triple formats: its triples)."""
+        """The full description serialised in ``fmt``, as triples of the default graph in
+        every format: what a client reading a graph (VoID's, DCAT's) looks for."""
         quads = self.description()
         with self._lock:
             if fmt not in self._rendered:
                 buffer = io.BytesIO()
                 names = {**prefixes(self.base), **DESCRIPTION_PREFIXES}
-                write_quads(quads, buffer, fmt, names, self.base, as_triples=not fmt.holds_graphs)
+                write_quads(quads, buffer, fmt, names, self.base, as_triples=True)
                 self._rendered[fmt] = buffer.getvalue()
             return self._rendered[fmt]
 

@@ -6,10 +6,10 @@ What an export holds:
   dataset description (:mod:`cpgraph.publish.describe`) as the named graph ``<base>graph/void``; or,
   with ``graph=``, that one graph under its IRI.
 - **Triple formats** (Turtle, N-Triples, RDF/XML) hold no graphs, so an export must say which:
-  ``graph=`` exports that graph's triples; ``union=True`` exports the union of every graph
-  (a statement made in several graphs appears once in meaning) with the description's
-  triples in it. The graph names, and so which source said what, survive only in the quad
-  formats: use those for a full copy.
+  ``graph=`` exports that graph's triples; ``union=True`` exports the union of every graph,
+  each statement once (in any format), with the description's triples in it. The graph
+  names, and so which source said what, survive only in the quad formats: use those for a
+  full copy.
 - ``graph=<base>graph/void`` exports the description alone.
 
 Nothing is built in memory: N-Quads and TriG come from the store's own streaming dump, the
@@ -34,10 +34,12 @@ from cpgraph.errors import InputError, NotFoundError, StoreError, UnsupportedFor
 from cpgraph.parts import open_part
 from cpgraph.publish.describe import DESCRIPTION_PREFIXES, description_graph
 from cpgraph.rdf.formats import RdfFormat
+from cpgraph.rdf.io import in_graph
 from cpgraph.rdf.jsonld import write_jsonld
 from cpgraph.rdf.namespaces import prefixes
 from cpgraph.store import Store
 
+DEFAULT = ox.DefaultGraph()
 GZIP_SUFFIX = ".gz"
 
 
@@ -103,6 +105,12 @@ def export(
                     write_quads(store.quads(graph), out, fmt, names, base, as_triples=False)
                 else:
                     store.dump(out, fmt, graph=graph, prefixes=names)
+            elif union:  # each statement once, as the union holds it
+                statements = (
+                    ox.Quad(s, p, o, DEFAULT) for s, p, o in store.triples(None, None, None)
+                )
+                everything = chain(statements, description)
+                write_quads(everything, out, fmt, names, base, as_triples=True)
             elif fmt in (RdfFormat.N_QUADS, RdfFormat.TRIG):
                 # The store's native dump, then the description appended: both formats allow
                 # a document to go on after another (TriG re-declaring its prefixes), and the
@@ -134,7 +142,7 @@ def write_quads(
         ValueError: for an RDF 1.2 triple term in JSON-LD.
     """
     if fmt is RdfFormat.JSON_LD:
-        write_jsonld(quads, out, base=base)
+        write_jsonld((in_graph(q, DEFAULT) for q in quads) if as_triples else quads, out, base=base)
     elif as_triples:
         ox.serialize(_triples(quads), out, fmt.oxigraph, prefixes=names)
     else:

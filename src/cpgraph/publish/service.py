@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from cpgraph.config import Settings
 from cpgraph.publish.describe import FORMATS, VOID
 from cpgraph.rdf.formats import RdfFormat, ResultsFormat
 from cpgraph.rdf.namespaces import RDF, SD, graph_iri
 from cpgraph.store import Store
+from cpgraph.store.configured import describe_store, is_remote
 
 FIGURES_FILE = "cpgraph-figures.json"  # in a build's folder, beside the database's own files
 
@@ -22,48 +24,56 @@ FIGURES_FILE = "cpgraph-figures.json"  # in a build's folder, beside the databas
 class DatasetFigures:
     """Counts shown on the home page and in the service description."""
 
-    triples: int
+    triples: int  # the statements of the dataset, each once (the union of the graphs)
     graphs: int
     source_extracts: int
     entities: int
+    quads: int  # the statements counted once per graph holding them
 
 
 def dataset_figures(store: Store, *, base: str) -> DatasetFigures:
     """Count the store's statements, graphs, source extracts and typed entities."""
     cp = f"{base}ontology#"
-    row = next(
-        store.query(
-            """
-        SELECT (COUNT(*) AS ?triples) WHERE { GRAPH ?g { ?s ?p ?o } }
-    """,
-            union_default_graph=False,
-        ).rows()
+    triples = _count(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    quads = _count(
+        store,
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+        union_default_graph=False,
     )
-    extracts = next(
-        store.query(f"""
-        SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE {{ ?g a <{cp}SourceExtract> }}
-    """).rows()
+    extracts = _count(
+        store, f"SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE {{ ?g a <{cp}SourceExtract> }}"
     )
-    entities = next(
-        store.query(
-            f"""
+    entities = _count(
+        store,
+        f"""
         SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{
           GRAPH ?g {{ ?s a ?type }} FILTER(STRSTARTS(STR(?s), "{base}id/"))
         }}
     """,
-            union_default_graph=False,
-        ).rows()
+        union_default_graph=False,
     )
     return DatasetFigures(
-        triples=int(row["triples"].value),
+        triples=triples,
         graphs=len(store.named_graphs()),
-        source_extracts=int(extracts["n"].value),
-        entities=int(entities["n"].value),
+        source_extracts=extracts,
+        entities=entities,
+        quads=quads,
     )
 
 
-def build_figures(store: Store, build: Path, *, base: str) -> DatasetFigures:
-    """The figures of one build of the store, counted once and kept in its folder.
+def _count(store: Store, query: str, *, union_default_graph: bool = True) -> int:
+    """The number ``?n`` a counting query answers (its result closed: a remote store's
+    connection is freed)."""
+    result = store.query(query, union_default_graph=union_default_graph)
+    try:
+        return int(next(result.rows())["n"].value)
+    finally:
+        result.close()
+
+
+def build_figures(store: Store, build: Path | None, *, base: str) -> DatasetFigures:
+    """The figures of one build of the store, counted once and kept in its folder; counted
+    each time when there is no build folder (a remote store, ``build`` None).
 
     A build never changes (see :mod:`cpgraph.store.builds`), so neither do its figures, and
     counting
@@ -75,6 +85,8 @@ def build_figures(store: Store, build: Path, *, base: str) -> DatasetFigures:
     for another base IRI, or unreadable, are counted again; a folder that cannot be written
     to (a read-only disk) only means they are not kept.
     """
+    if build is None:
+        return dataset_figures(store, base=base)
     kept = kept_figures(build, base=base)
     if kept is not None:
         return kept
@@ -97,6 +109,15 @@ def kept_figures(build: Path, *, base: str) -> DatasetFigures | None:
     return None
 
 
+def answering_store(settings: Settings) -> dict[str, str]:
+    """Which store answers, as the home page's JSON and the service description say it:
+    its ``kind`` (``embedded`` or ``remote``) and a ``description`` (a remote store's query
+    endpoint, never its credentials; not the embedded store's folder on this machine)."""
+    if is_remote(settings):
+        return {"kind": "remote", "description": describe_store(settings)}
+    return {"kind": "embedded", "description": "the embedded Oxigraph store"}
+
+
 def service_description(
     endpoint: str,
     *,
@@ -104,11 +125,13 @@ def service_description(
     base: str,
     figures: DatasetFigures | None = None,
     update: bool = False,
+    store: str | None = None,
 ) -> bytes:
     """The SPARQL 1.1 Service Description of the endpoint at ``endpoint``, serialised.
 
     ``update`` says that the endpoint also takes SPARQL 1.1 Update (the operator has set a
-    token to write with).
+    token to write with); ``store`` which store answers (:func:`answering_store`), said in
+    the service's ``dcterms:description``.
     """
 
     def n(iri: str) -> ox.NamedNode:
@@ -138,6 +161,14 @@ def service_description(
     ]
     if update:
         triples.append(ox.Triple(service, n(SD + "supportedLanguage"), n(SD + "SPARQL11Update")))
+    if store is not None:
+        triples.append(
+            ox.Triple(
+                service,
+                n("http://purl.org/dc/terms/description"),
+                ox.Literal(f"Queries are answered by {store}.", language="en"),
+            )
+        )
     for written in (*ResultsFormat, *RdfFormat):
         triples.append(ox.Triple(service, n(SD + "resultFormat"), n(FORMATS + written.w3c)))
     if figures is not None:

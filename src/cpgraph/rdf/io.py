@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from xml.parsers import expat
 
@@ -350,15 +350,60 @@ def _strip_position(message: str) -> str:
     return _PARSER_POSITION.sub("", message)
 
 
-def query_syntax_error(exc: SyntaxError, *, source: str | None = None) -> QuerySyntaxError:
-    """An Oxigraph SPARQL parser error as cpgraph's, with its line and column."""
+def query_syntax_error(
+    exc: SyntaxError,
+    *,
+    source: str | None = None,
+    text: str | None = None,
+    prefixes: Mapping[str, str] | None = None,
+) -> QuerySyntaxError:
+    """An Oxigraph SPARQL parser error as cpgraph's, with its line and column.
+
+    Given the query's ``text`` (and the predeclared ``prefixes``), a prefixed name cut short
+    by a ``/`` is explained, with the IRI to write instead: the parser alone lists the
+    characters it expected.
+    """
     message = exc.msg or str(exc)
     line, column = exc.lineno, exc.offset
     match = _QUERY_POSITION.match(message)
     if match:
         message = message[match.end() :]
         line, column = int(match.group(1)), int(match.group(2))
-    return QuerySyntaxError(_readable(message), line=line, column=column, source=source)
+    hint = _slash_hint(text, line, column, prefixes) if text is not None else None
+    return QuerySyntaxError(hint or _readable(message), line=line, column=column, source=source)
+
+
+_PNAME_BEFORE = re.compile(r"(?:^|[\s{}()\[\];,.^/|])([A-Za-z][\w.-]*)?:([\w.:%-]*)$")
+_REST = re.compile(r"[^\s{}()\[\];,<>\"'^|]*")
+_DECLARED = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
+
+
+def _slash_hint(
+    text: str, line: int | None, column: int | None, prefixes: Mapping[str, str] | None
+) -> str | None:
+    """What to say when the parser stopped at a ``/`` inside a prefixed name
+    (``id:instrument/x``), or None.
+
+    >>> _slash_hint("SELECT * { id:instrument/x ?p ?o }", 1, 25, {"id": "https://ex.org/id/"})
+    "a prefixed name cannot hold '/': write id:instrument/x as <https://ex.org/id/instrument/x>"
+    """
+    if not line or not column:
+        return None
+    lines = text.split("\n")
+    if line > len(lines):
+        return None
+    offset = sum(len(row) + 1 for row in lines[: line - 1]) + column - 1
+    if not 0 < offset < len(text) or text[offset] != "/":
+        return None
+    found = _PNAME_BEFORE.search(text[:offset])
+    if found is None:
+        return None
+    prefix, local = found.group(1) or "", found.group(2)
+    written = f"{prefix}:{local}{_REST.match(text, offset).group()}"  # type: ignore[union-attr]
+    namespaces = {**(prefixes or {}), **{p or "": ns for p, ns in _DECLARED.findall(text)}}
+    namespace = namespaces.get(prefix)
+    iri = f" as <{namespace}{written[len(prefix) + 1 :]}>" if namespace else " as a full IRI in <>"
+    return f"a prefixed name cannot hold '/': write {written}{iri}"
 
 
 _MAX_MESSAGE = 240

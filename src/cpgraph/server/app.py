@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, cast
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -28,6 +29,7 @@ from cpgraph.server.board import Board
 from cpgraph.server.deps import follow_current_build
 from cpgraph.server.headers import header_middleware
 from cpgraph.server.problems import install_problem_handlers
+from cpgraph.server.remote import open_remote
 from cpgraph.server.routes import (
     browse,
     contributions,
@@ -41,14 +43,19 @@ from cpgraph.server.routes import (
     sparql,
 )
 from cpgraph.server.runtime import Runtime
-from cpgraph.server.static import mount_static
+from cpgraph.server.static import DOCS_PATH, mount_static
 from cpgraph.server.watchdog import MemoryWatchdog
 from cpgraph.store.builds import BuildWatch, current_build, store_link
+from cpgraph.store.configured import is_remote
 from cpgraph.store.following import serve_memory_copy
 from cpgraph.store.memory import MemoryCopies
 from cpgraph.store.oxigraph import GraphStore
+from cpgraph.store.remote import RemoteStore
 from cpgraph.validation.contributions import ValidationContext
 from cpgraph.validation.contributors import load_contributors
+
+if TYPE_CHECKING:
+    from cpgraph.store.following import Served
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +68,15 @@ def create_app(
     board: Board | None = None,
     memory_ceiling: int | None = None,
 ) -> FastAPI:
-    """The cpgraph web application over the current store in ``settings.store_dir``.
+    """The cpgraph web application over the current store in ``settings.store_dir``, or
+    over the remote store ``settings.store_url`` names (:mod:`cpgraph.server.remote`).
 
-    Startup opens the current build read-only (for the figures and pages) and starts the
-    query worker pool; shutdown stops the workers. Under a supervisor, ``client_counts`` and
-    ``validation_counts`` are this process's rows of the per-client counts, ``board`` its row
-    of the shared board (:mod:`cpgraph.server.board`), and ``memory_ceiling`` the resident
-    size past which it answers 503 and exits (:mod:`cpgraph.server.watchdog`).
+    Startup opens the current build read-only (for the figures and pages), or the remote
+    store, and starts the query worker pool; shutdown stops the workers. Under a supervisor,
+    ``client_counts`` and ``validation_counts`` are this process's rows of the per-client
+    counts, ``board`` its row of the shared board (:mod:`cpgraph.server.board`), and
+    ``memory_ceiling`` the resident size past which it answers 503 and exits
+    (:mod:`cpgraph.server.watchdog`).
     """
 
     runtime = Runtime(
@@ -75,36 +84,25 @@ def create_app(
         library=load_library(library_folder(settings.source_dir)),
         board=board,
         validation_counts=validation_counts,
+        remote=is_remote(settings),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # The stamp, then the link, then the build it points to: a build published between
-        # any two of them is followed at the first request (see follow_current_build).
-        runtime.build_watch = BuildWatch(settings.store_dir)
-        runtime.build_stamp = runtime.build_watch.stamp()
-        runtime.store_link = store_link(settings.store_dir)
-        build = current_build(settings.store_dir)
-        if build is None:
-            raise StoreError(f"no store at {settings.store_dir}: run 'cpgraph build' first")
-        runtime.store_path = str(build)
-        runtime.store = GraphStore(build, read_only=True)
-        runtime.store_lock = threading.Lock()
+        if runtime.remote:
+            await asyncio.to_thread(open_remote, runtime)
+        else:
+            open_embedded(runtime)
         runtime.allocator = allocator_in_use()
-        runtime.memory = MemoryCopies(
-            settings.memory_statements, functools.partial(serve_memory_copy, runtime)
-        )
-        runtime.memory.follow(runtime.store)
-        runtime.figures = build_figures(runtime.store, build, base=settings.base_iri)
         runtime.pool = QueryPool(
             size=settings.query_workers,
             timeout=settings.query_timeout,
             on_stuck=lambda: runtime.drain(),
             tracker=None if board is None else board.in_flight,
+            remote=runtime.remote,
         )
         runtime.limiter = client_limiter(settings, client_counts)
         runtime.write_lock = asyncio.Lock()
-        runtime.context = ValidationContext.from_store(runtime.store, base=settings.base_iri)
         runtime.contributor_tokens = load_contributors(
             settings.contributors_file, operator_token=settings.token
         )
@@ -139,8 +137,12 @@ def create_app(
             if watchdog is not None:
                 watchdog.close()
             await runtime.pool.close()
-            runtime.memory.close(timeout=0)
-            runtime.build_watch.close()
+            if runtime.memory is not None:
+                runtime.memory.close(timeout=0)
+            if runtime.build_watch is not None:
+                runtime.build_watch.close()
+            if isinstance(runtime.store, RemoteStore):
+                runtime.store.close()
             del runtime.store  # the build is let go of with the application
 
     app = FastAPI(
@@ -148,12 +150,15 @@ def create_app(
         version=__version__,
         summary="A knowledge graph of cleaner-production policy in China, over SPARQL.",
         lifespan=lifespan,
+        docs_url=None,  # Swagger UI from the package, not a CDN (cpgraph.server.static)
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(FollowCurrentBuild, runtime=runtime)
-    docs_paths = [p for p in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p]
-    for middleware in header_middleware(docs_paths=docs_paths):  # innermost first
+    for middleware in header_middleware(  # innermost first
+        docs_paths=[p for p in (app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p],
+        api_docs_paths=[DOCS_PATH],
+    ):
         app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     app.include_router(home.router)
     app.include_router(sparql.router)
@@ -165,6 +170,35 @@ def create_app(
     app.include_router(contributions.router)
     app.include_router(dumps.router)
     return app
+
+
+def open_embedded(runtime: Runtime) -> None:
+    """Fill in ``runtime``'s build (served, followed, copied into memory), its figures and
+    the validation context from the embedded store's current build.
+
+    Raises:
+        StoreError: if there is no current build (run ``cpgraph build``).
+    """
+    settings = runtime.settings
+    # The stamp, then the link, then the build it points to: a build published between
+    # any two of them is followed at the first request (see follow_current_build).
+    runtime.build_watch = BuildWatch(settings.store_dir)
+    runtime.build_stamp = runtime.build_watch.stamp()
+    runtime.store_link = store_link(settings.store_dir)
+    build = current_build(settings.store_dir)
+    if build is None:
+        raise StoreError(f"no store at {settings.store_dir}: run 'cpgraph build' first")
+    runtime.store_path = str(build)
+    store = GraphStore(build, read_only=True)
+    runtime.store = store
+    runtime.store_lock = threading.Lock()
+    served = cast("Served", runtime)  # embedded: the store served is a GraphStore
+    runtime.memory = MemoryCopies(
+        settings.memory_statements, functools.partial(serve_memory_copy, served)
+    )
+    runtime.memory.follow(store)
+    runtime.figures = build_figures(store, build, base=settings.base_iri)
+    runtime.context = ValidationContext.from_store(store, base=settings.base_iri)
 
 
 UNLIMITED = 1 << 40  # the per-client limit when the operator sets none (0)
@@ -194,7 +228,7 @@ def client_limiter(settings: Settings, counts: SharedCounts | None) -> ClientLim
 class FollowCurrentBuild:
     """ASGI middleware: before each request, follow a build another process published (a
     write through another server process, a command-line build); a memory read when nothing
-    changed."""
+    changed. Over a remote store: count the figures again when they are old."""
 
     def __init__(self, app: ASGIApp, *, runtime: Runtime) -> None:
         self.app = app

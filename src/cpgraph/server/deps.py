@@ -6,7 +6,7 @@ import hmac
 import logging
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
@@ -14,8 +14,10 @@ from cpgraph.config import Settings
 from cpgraph.errors import CpgraphError, InputError, PayloadTooLargeError, UnauthorizedError
 from cpgraph.publish.service import build_figures, kept_figures
 from cpgraph.rdf.io import ox_iri
+from cpgraph.server import remote
 from cpgraph.server.runtime import Runtime, runtime_of
 from cpgraph.store import Store, following
+from cpgraph.store.configured import is_remote
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +112,18 @@ async def read_body(request: Request, limit: int) -> bytes:
 def follow_current_build(runtime: Runtime) -> None:
     """Follow a build another process published (a write through another server process, a
     command-line build or contribution) before answering; a memory read when nothing changed
-    (:class:`cpgraph.store.builds.BuildWatch`)."""
-    if following.publication_noticed(runtime, runtime.settings.store_dir):
+    (:class:`cpgraph.store.builds.BuildWatch`). Over a remote store there is no build to
+    follow: the figures are counted again when they are old (:mod:`cpgraph.server.remote`)."""
+    if is_remote(runtime.settings):
+        remote.refresh_figures(runtime)
+    elif following.publication_noticed(_served(runtime), runtime.settings.store_dir):
         reload_store(runtime)
+
+
+def _served(runtime: Runtime) -> following.Served:
+    """The runtime of an embedded store, as :mod:`cpgraph.store.following` reads it (its
+    store a :class:`~cpgraph.store.oxigraph.GraphStore`, its build's fields set)."""
+    return cast("following.Served", runtime)
 
 
 def reload_store(runtime: Runtime) -> None:
@@ -124,9 +135,15 @@ def reload_store(runtime: Runtime) -> None:
     their own unless they were kept with it: counting reads every statement (seconds from
     ten million on), and the request that noticed the new build must not wait for that.
     Until they are counted, the previous build's figures are shown.
+
+    Over a remote store, which every request reads as it is, only the figures are counted
+    again.
     """
     settings = runtime.settings
-    followed = following.follow_current(runtime, settings.store_dir)
+    if is_remote(settings):
+        remote.refresh_figures(runtime, now=True)
+        return
+    followed = following.follow_current(_served(runtime), settings.store_dir)
     if followed is None:
         return
     store, build = followed

@@ -50,14 +50,17 @@ CORS_SIMPLE: tuple[tuple[bytes, bytes], ...] = tuple(
 VARY_ORIGIN = "Origin"
 
 
-def header_middleware(*, docs_paths: Collection[str] = ()) -> list[Middleware]:
+def header_middleware(
+    *, docs_paths: Collection[str] = (), api_docs_paths: Collection[str] = ()
+) -> list[Middleware]:
     """The middleware that applies the rules, innermost first: CORS, gzip, then the security
-    headers outermost (on every response; the pages' CSP on documents, ``docs_paths`` being
-    the API documentation's pages)."""
+    headers outermost (on every response; the pages' CSP on documents, ``docs_paths`` and
+    ``api_docs_paths`` being the API documentation's pages: see
+    :class:`~cpgraph.server.security.SecurityHeaders`)."""
     return [
         Middleware(cors),
         Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM),
-        Middleware(SecurityHeaders, docs_paths=docs_paths),
+        Middleware(SecurityHeaders, docs_paths=docs_paths, api_docs_paths=api_docs_paths),
     ]
 
 

@@ -27,9 +27,9 @@ if TYPE_CHECKING:  # the types only: the supervisor imports this module, and sta
     from cpgraph.publish.service import DatasetFigures
     from cpgraph.saved.library import Library
     from cpgraph.server.board import Board
+    from cpgraph.store import Store
     from cpgraph.store.builds import BuildWatch
     from cpgraph.store.memory import MemoryCopies
-    from cpgraph.store.oxigraph import GraphStore
     from cpgraph.validation.contributions import ValidationContext
     from cpgraph.validation.contributors import Contributor
     from cpgraph.validation.jobs import ValidationRunner
@@ -51,7 +51,10 @@ class Runtime:
 
     The fields without a default are set by the app's lifespan, before any request; the
     build's fields (``store`` to ``figures``) change as new builds are followed
-    (:func:`cpgraph.server.deps.reload_store`).
+    (:func:`cpgraph.server.deps.reload_store`). Over a remote store (``remote``) there is no
+    build: ``store`` is the one :class:`~cpgraph.store.remote.RemoteStore` for the process's
+    life, the build's other fields keep their inert defaults, and the figures are counted
+    again now and then (:mod:`cpgraph.server.remote`).
     """
 
     settings: Settings
@@ -62,15 +65,18 @@ class Runtime:
     validations: ValidationRunner | None = None  # made at the first validation
     dump_cache: DumpCache | None = None  # made at the first dump
 
-    # The build served, and how it is followed.
-    store: GraphStore = field(init=False)
-    store_path: str = field(init=False)  # the build's folder, as a string
-    store_link: str | None = field(init=False)  # where the store's link pointed when read
-    store_lock: threading.Lock = field(init=False)  # against a memory copy put in place
-    build_watch: BuildWatch = field(init=False)
-    build_stamp: int | str | None = field(init=False)
-    memory: MemoryCopies = field(init=False)
+    remote: bool = False  # answered by a remote SPARQL 1.1 store (CPGRAPH_STORE_URL)
+
+    # The build served, and how it is followed (the embedded store's; inert over a remote).
+    store: Store = field(init=False)  # a GraphStore, or the RemoteStore
+    store_path: str | None = None  # the build's folder, as a string
+    store_link: str | None = None  # where the store's link pointed when read
+    store_lock: threading.Lock | None = None  # against a memory copy put in place
+    build_watch: BuildWatch | None = None
+    build_stamp: int | str | None = None
+    memory: MemoryCopies | None = None
     figures: DatasetFigures = field(init=False)  # the home page's and service's counts
+    figures_counted: float = 0.0  # when (monotonic) the figures were last counted (remote)
 
     # Made at start-up.
     allocator: str = field(init=False)  # the allocator this process runs with

@@ -6,10 +6,12 @@ a browser renders (HTML, SVG) also carries a Content-Security-Policy: cpgraph's 
 their stylesheet and their one script from ``/static`` and nothing from elsewhere, so
 :data:`PAGE_POLICY` allows only this origin, no inline script or style, no framing.
 
-FastAPI's API documentation (``/docs``, Swagger UI; ``/redoc``, ReDoc) is the exception:
-its pages load their code and styles from the jsDelivr CDN and start it with an inline
-script, so those routes alone get :data:`DOCS_POLICY`, which allows exactly that. They reflect
-nothing from the request.
+The API documentation has policies of its own. Swagger UI (``/docs``) is served from the
+package (:mod:`cpgraph.server.static`) and started by a script of its own, but draws icons as
+``data:`` images and sets inline styles: :data:`API_DOCS_POLICY`. FastAPI's ReDoc page
+(``/redoc``) and OAuth redirect load their code from the jsDelivr CDN and start it with an
+inline script, so those routes alone get :data:`DOCS_POLICY`, which allows exactly that. None
+of them reflects anything from the request.
 
 :class:`SecurityHeaders` adds the headers to what the application sends; the fast protocol
 (:mod:`cpgraph.server.protocol`) writes :data:`HEADER_LINES` itself.
@@ -36,6 +38,10 @@ DOCS_POLICY = (
     "worker-src 'self' blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
     "object-src 'none'"
 )
+API_DOCS_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
+)
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
@@ -47,39 +53,51 @@ DOCUMENT_TYPES = frozenset(media.encode("latin-1") for media in PAGE_TYPES)
 _CSP = b"content-security-policy"
 _PAGE_CSP = (_CSP, PAGE_POLICY.encode("latin-1"))
 _DOCS_CSP = (_CSP, DOCS_POLICY.encode("latin-1"))
+_API_DOCS_CSP = (_CSP, API_DOCS_POLICY.encode("latin-1"))
 
 
-def secured(headers: list[tuple[bytes, bytes]], *, docs: bool = False) -> list[tuple[bytes, bytes]]:
+def secured(
+    headers: list[tuple[bytes, bytes]], *, policy: tuple[bytes, bytes] = _PAGE_CSP
+) -> list[tuple[bytes, bytes]]:
     """``headers`` (a response's, as ASGI sends them) with the security headers added, and
-    the Content-Security-Policy where the response is a document (:data:`DOCS_POLICY` for
-    the API documentation's pages when ``docs``)."""
+    ``policy`` (the pages' Content-Security-Policy unless said) where the response is a
+    document."""
     out = [*headers, *HEADERS]
     for name, value in headers:
         if name.lower() == b"content-type":
             if value.split(b";", 1)[0].strip().lower() in DOCUMENT_TYPES:
-                out.append(_DOCS_CSP if docs else _PAGE_CSP)
+                out.append(policy)
             break
     return out
 
 
 class SecurityHeaders:
     """ASGI middleware: every HTTP response gets :func:`secured` headers; ``docs_paths`` are
-    the API documentation's routes (:data:`DOCS_POLICY`)."""
+    the routes of :data:`DOCS_POLICY`, ``api_docs_paths`` those of :data:`API_DOCS_POLICY`."""
 
-    def __init__(self, app: ASGIApp, *, docs_paths: Collection[str] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        docs_paths: Collection[str] = (),
+        api_docs_paths: Collection[str] = (),
+    ) -> None:
         self.app = app
-        self.docs_paths = frozenset(docs_paths)
+        self.policies = {
+            **dict.fromkeys(docs_paths, _DOCS_CSP),
+            **dict.fromkeys(api_docs_paths, _API_DOCS_CSP),
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope["path"] in self.docs_paths
+        policy = self.policies.get(scope["path"], _PAGE_CSP)
 
         async def send_secured(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
-                message = {**message, "headers": secured(headers, docs=docs)}
+                message = {**message, "headers": secured(headers, policy=policy)}
             await send(message)
 
         await self.app(scope, receive, send_secured)

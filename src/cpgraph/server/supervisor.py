@@ -53,7 +53,8 @@ from cpgraph.server.board import Board
 from cpgraph.server.protocol_check import fast_path_problem
 from cpgraph.server.runtime import runtime_of
 from cpgraph.server.watchdog import EXIT_MEMORY
-from cpgraph.store.builds import announce_publication, open_current
+from cpgraph.store.builds import announce_publication
+from cpgraph.store.configured import is_remote, open_store
 
 if TYPE_CHECKING:
     import uvicorn
@@ -260,8 +261,9 @@ class Supervisor:
             return
         # It may have died between moving the store's link (a write) and counting that it
         # did: the processes still serving would never follow that build.
-        with contextlib.suppress(OSError):
-            announce_publication(self.settings.store_dir)
+        if not is_remote(self.settings):
+            with contextlib.suppress(OSError):
+                announce_publication(self.settings.store_dir)
         held = self._board.held(row)
         if code == EXIT_MEMORY:  # its queries were answered 503; which one grew is unknown
             log.warning("server process %s passed its memory ceiling; replaced", process.pid)
@@ -306,11 +308,15 @@ class Supervisor:
 
 
 def serve(settings: Settings) -> None:
-    """Run the service until interrupted (see the module's description).
+    """Run the service until interrupted (see the module's description): over the embedded
+    store's current build, or over the remote store ``settings.store_url`` names (no build
+    folder is needed then, and the store need not answer yet: it is reached at each request).
 
     Raises:
-        StoreError: if there is no store to serve, the address cannot be bound or the server
-            processes cannot start.
+        StoreError: if there is no embedded store to serve, the address cannot be bound or
+            the server processes cannot start.
+        InputError: if the remote store's settings are incomplete.
     """
-    open_current(settings.store_dir, read_only=True)  # fail early, with a clear message
+    # Fail early, with a clear message: no build, or a remote store's settings incomplete.
+    open_store(settings, read_only=True)
     Supervisor(settings).run()

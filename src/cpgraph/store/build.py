@@ -29,7 +29,12 @@ from cpgraph.rdf.positions import literal_lines
 from cpgraph.saved.examples import saved_query_quads
 from cpgraph.store.builds import discard_build, new_build_dir, publish_build
 from cpgraph.store.oxigraph import GraphStore
-from cpgraph.store.stored_forms import Rewrite, in_stored_form, oxigraph_stored_forms
+from cpgraph.store.stored_forms import (
+    Rewrite,
+    StoredForms,
+    in_stored_form,
+    oxigraph_stored_forms,
+)
 from cpgraph.validation.shacl import ValidationOutcome, validate_graph
 from cpgraph.validation.stored import rewrite_outcome
 
@@ -145,10 +150,13 @@ def _graph(quads: Iterable[ox.Quad]) -> Graph:
     return graph
 
 
-def check_sources(files: SourceFiles) -> tuple[list[ox.Quad], ValidationOutcome]:
+def check_sources(
+    files: SourceFiles, forms: StoredForms = oxigraph_stored_forms
+) -> tuple[list[ox.Quad], ValidationOutcome]:
     """Parse everything and validate the data and ontology against the shapes.
 
-    Returns every quad to load (default base) and the validation outcome.
+    Returns every quad to load (default base) and the validation outcome. ``forms`` says how
+    the store to be written holds literals (the embedded Oxigraph's by default).
 
     Raises:
         RdfSyntaxError: if a file is malformed.
@@ -157,7 +165,7 @@ def check_sources(files: SourceFiles) -> tuple[list[ox.Quad], ValidationOutcome]
             conform; ``outcome`` has the report.
     """
     ontology, shapes, data = read_sources(files)
-    refuse_rewritten_literals(files, [*ontology, *shapes, *data])
+    refuse_rewritten_literals(files, [*ontology, *shapes, *data], forms)
     ontology_graph = _graph(ontology)
     outcome = validate_graph(
         _graph([*data, *ontology]), shapes=_graph(shapes), ontology=ontology_graph
@@ -171,19 +179,22 @@ def check_sources(files: SourceFiles) -> tuple[list[ox.Quad], ValidationOutcome]
     return [*ontology, *shapes, *data], outcome
 
 
-def refuse_rewritten_literals(files: SourceFiles, quads: list[ox.Quad]) -> None:
+def refuse_rewritten_literals(
+    files: SourceFiles, quads: list[ox.Quad], forms: StoredForms = oxigraph_stored_forms
+) -> None:
     """Refuse the sources if the store would hold a literal of theirs in another form than
     written (``"2"^^xsd:positiveInteger`` as ``"2"^^xsd:integer``): what is exported must be
-    what was written. Each such literal is named with its file and line.
+    what was written. Each such literal is named with its file and line. ``forms`` is the
+    store's :meth:`cpgraph.store.Store.stored_forms` (the embedded Oxigraph's by default).
 
     Raises:
         ValidationFailedError: naming each literal (its report has a violation for each).
     """
-    if not in_stored_form(quads, oxigraph_stored_forms)[1]:
+    if not in_stored_form(quads, forms)[1]:
         return
     refused: list[tuple[Rewrite, str]] = []
     for path in (*files.ontology, *files.shapes, *files.data):
-        rewrites = in_stored_form(read_quads(path), oxigraph_stored_forms)[1]
+        rewrites = in_stored_form(read_quads(path), forms)[1]
         if not rewrites:
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -202,6 +213,48 @@ def refuse_rewritten_literals(files: SourceFiles, quads: list[ox.Quad]) -> None:
         "(each named below, with its file and line); the store was not changed",
         outcome=rewrite_outcome(refused),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedSources:
+    """The repository's sources as a build reads them, before anything is written."""
+
+    files: SourceFiles
+    quads: list[ox.Quad]
+    """Every statement of the ontology, shapes and data (default base), if validated; else
+    empty: trusted sources are read by the writer, as it streams them."""
+    outcome: ValidationOutcome | None
+    """The validation's outcome (None for trusted sources)."""
+    examples: list[ox.Quad]
+    """The saved queries as SPARQL examples, under the settings' base, in their own graph."""
+
+
+def read_checked(
+    settings: Settings,
+    *,
+    say: Callable[[str], None],
+    validate: bool = True,
+    forms: StoredForms = oxigraph_stored_forms,
+) -> CheckedSources:
+    """What every build does before it writes: find the sources, parse them and check them
+    (the store keeps every literal as written, by ``forms``; the data conforms; every data
+    statement is in a named graph) unless ``validate`` is false, and read the saved queries.
+
+    Raises:
+        InputError, RdfSyntaxError, ValidationFailedError: as :func:`build_store` says.
+    """
+    files = SourceFiles.discover(settings.source_dir)
+    say(
+        f"reading {len(files.ontology)} ontology, {len(files.shapes)} shapes and "
+        f"{len(files.data)} data files from {settings.source_dir}"
+    )
+    outcome: ValidationOutcome | None = None
+    quads: list[ox.Quad] = []
+    if validate:
+        quads, outcome = check_sources(files, forms)
+        say(f"validated: conforms, {len(outcome.results)} warning(s) or info(s)")
+    examples = saved_query_quads(settings.source_dir, base=settings.base_iri)
+    return CheckedSources(files, quads, outcome, examples)
 
 
 STREAM_BATCH = 100_000
@@ -272,33 +325,24 @@ def build_store(
         StoreError: if the new store cannot be written.
     """
     say = progress or log.info
-    files = SourceFiles.discover(settings.source_dir)
-    say(
-        f"reading {len(files.ontology)} ontology, {len(files.shapes)} shapes and "
-        f"{len(files.data)} data files from {settings.source_dir}"
-    )
-    outcome: ValidationOutcome | None = None
-    quads: list[ox.Quad] = []
-    if validate:
-        quads, outcome = check_sources(files)
-        say(f"validated: conforms, {len(outcome.results)} warning(s) or info(s)")
-    else:
+    sources = read_checked(settings, say=say, validate=validate)
+    if not validate:
         say("not validated (trusted sources): data files are streamed into the store")
-    # The saved queries as SPARQL examples, in a graph of their own (under the settings' base).
-    examples = saved_query_quads(settings.source_dir, base=settings.base_iri)
     build = new_build_dir(settings.store_dir)
     try:
         store = GraphStore(build)
         if validate:
-            store.bulk_load_quads([*rebase_quads(quads, settings.base_iri), *examples])
+            store.bulk_load_quads(
+                [*rebase_quads(sources.quads, settings.base_iri), *sources.examples]
+            )
         else:
-            _stream_trusted(store, files, settings.base_iri)
-            store.bulk_load_quads(examples)
+            _stream_trusted(store, sources.files, settings.base_iri)
+            store.bulk_load_quads(sources.examples)
             # Each bulk load adds its own files to every index; compacted once, a range scan
             # reads one run instead of one per file.
             store.optimize()
         store.flush()
-        report = BuildReport(path=build, validation=outcome)
+        report = BuildReport(path=build, validation=sources.outcome)
         report.graphs.update(store.graph_sizes())
         build_figures(store, build, base=settings.base_iri)  # so servers start without counting
         del store  # close the database before it is published

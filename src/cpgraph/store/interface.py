@@ -10,7 +10,7 @@ pyoxigraph's terms, parsers and serialisers stay the common currency.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -121,6 +121,19 @@ class Store(Protocol):
         obj: Term | None,
     ) -> Iterator[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]]:
         """The distinct statements matching a pattern, over every graph."""
+        ...
+
+    def statements_at(
+        self,
+        nodes: Iterable[Term],
+        *,
+        outgoing: Collection[str] | None,
+        incoming: Collection[str] | None,
+    ) -> Iterator[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]]:
+        """The distinct statements (over every graph) whose subject is one of ``nodes`` with a
+        predicate in ``outgoing``, or whose object is one with a predicate in ``incoming``
+        (None: any predicate; empty: none that way). A validation walks the store a level of
+        nodes at a time through this: a remote store answers each level in a few queries."""
         ...
 
     def default_graph_sample(self) -> ox.Quad | None:

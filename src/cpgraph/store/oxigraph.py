@@ -8,7 +8,7 @@ interface are pyoxigraph terms; results are :class:`~cpgraph.store.results.Query
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -21,6 +21,7 @@ from cpgraph.sparql.joins import Pattern, hash_join_rewrite
 from cpgraph.sparql.outbound import remote_failure
 from cpgraph.store.copies import copy_database
 from cpgraph.store.datasets import names_merge, names_no_dataset, query_options
+from cpgraph.store.lookups import statements_at
 from cpgraph.store.results import (
     BinarySink,
     BoundedSink,
@@ -204,7 +205,7 @@ class GraphStore(MergedDatabase):
         try:
             return store.query(sparql, **options)
         except SyntaxError as exc:
-            raise query_syntax_error(exc) from None
+            raise query_syntax_error(exc, text=sparql, prefixes=options.get("prefixes")) from None
         except ValueError as exc:
             raise QuerySyntaxError(str(exc)) from None
         except (OSError, RuntimeError) as exc:  # RuntimeError: a SERVICE's answer unreadable
@@ -361,6 +362,19 @@ class GraphStore(MergedDatabase):
             if triple not in seen:
                 seen.add(triple)
                 yield triple  # type: ignore[misc]
+
+    def statements_at(
+        self,
+        nodes: Iterable[ox.NamedNode | ox.BlankNode | ox.Literal],
+        *,
+        outgoing: Collection[str] | None,
+        incoming: Collection[str] | None,
+    ) -> Iterator[
+        tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal]
+    ]:
+        """The statements at ``nodes`` (:meth:`cpgraph.store.Store.statements_at`), by index
+        lookups."""
+        return statements_at(self, nodes, outgoing=outgoing, incoming=incoming)
 
     def named_graphs(self) -> list[str]:
         """The IRIs of the store's named graphs, sorted."""

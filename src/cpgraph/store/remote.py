@@ -13,59 +13,79 @@ The dataset users see is laid out in the store as the embedded store lays it out
   empty graph, which most stores cannot hold, still exists;
 - :data:`~cpgraph.store.union.DEFAULT_GRAPH_NAME` keeps what users wrote to the default graph.
 
-Every write is one update request that keeps the three in step. Queries are checked by
+Every write keeps the three in step, in one update request. Queries are checked by
 Oxigraph's parser here first (one syntax error, with its line, whatever the store), then sent
 with the dataset made explicit; results stream from the store through pyoxigraph's parsers.
 A store that cannot be reached or fails is a 502 problem, one that does not answer in time a
 504; credentials never appear in a message or a log line.
+
+Where the embedded store cannot be matched: a blank node read from the store cannot be named
+back to it (a query cannot bind one; ``triples`` with one matches nothing), and quads loaded
+by two calls never share one; a default graph merged from graphs that share statements is
+read here, over a copy of at most :data:`~cpgraph.store.remote_answers.MAX_MERGED`
+statements; updates other than ``INSERT DATA`` and ``DELETE DATA`` are refused, and a write
+of more than :data:`~cpgraph.store.remote_writes.REQUEST` statements is several requests.
+Virtuoso keeps some literals in forms of its own (:meth:`RemoteStore.stored_forms` says
+which), holds booleans as integers, refuses integers beyond 64 bits, transitive paths with
+neither end bound and a ``CONSTRUCT`` that makes a literal a subject (others drop the
+statement), leaves the start out of what ``+`` reaches through a cycle, reads ``STR()`` of a
+blank node, and binds ``GRAPH ?g {}`` to no graph that holds nothing.
 """
 
 from __future__ import annotations
 
-import io
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-import httpx
 import pyoxigraph as ox
 
-from cpgraph.errors import InputError, StoreError, StoreUnreachableError
+from cpgraph.errors import InputError, StoreError
 from cpgraph.rdf import Term
 from cpgraph.rdf.formats import RdfFormat, ResultsFormat
 from cpgraph.rdf.io import in_graph, query_syntax_error
-from cpgraph.rdf.namespaces import SD
 from cpgraph.sparql.text import as_insertions, data_operations
-from cpgraph.store.http import Endpoints, ResponseStream, SparqlClient, cause
-from cpgraph.store.results import BinarySink, QueryKind, QueryResult
+from cpgraph.store.http import Endpoints, SparqlClient
+from cpgraph.store.remote_answers import ACCEPT, ACCEPT_GRAPH, BAG, SET, answer_merged, read_answer
+from cpgraph.store.remote_writes import (
+    CATALOGUE_GRAPH,
+    NAMED_GRAPH,
+    REQUEST,
+    RESERVED,
+    UNION_GRAPH,
+    add_graph_text,
+    dataset_form,
+    drop_graph_text,
+    has_blank,
+    held_quad,
+    held_query,
+    is_reserved,
+    probe_forms,
+    unreserved,
+    write_texts,
+)
+from cpgraph.store.results import BinarySink, QueryResult
 from cpgraph.store.sending import (
+    builds_graph,
     check_syntax,
     check_update_syntax,
-    names_dataset,
     prologue,
+    query_dataset,
     uses_graph,
+    with_separators,
     with_values,
+    without_dataset,
 )
-from cpgraph.store.union import DEFAULT, DEFAULT_GRAPH_NAME, KEPT_DEFAULT
+from cpgraph.store.union import DEFAULT, DEFAULT_GRAPH_NAME
 
 if TYPE_CHECKING:
     from cpgraph.config import Settings
 
-UNION_GRAPH = "urn:x-cpgraph:union"
-CATALOGUE_GRAPH = "urn:x-cpgraph:graphs"
-PROBE_GRAPH = "urn:x-cpgraph:probe"
-EMPTY_GRAPH = "urn:x-cpgraph:empty"  # never written: a dataset's graph that must hold nothing
-RESERVED = frozenset({UNION_GRAPH, CATALOGUE_GRAPH, PROBE_GRAPH, EMPTY_GRAPH, DEFAULT_GRAPH_NAME})
-_NAMED_GRAPH = f"<{SD}NamedGraph>"
-_ACCEPT = (
-    "application/sparql-results+xml, application/n-triples;q=0.9, text/turtle;q=0.8, "
-    "application/sparql-results+json;q=0.7, application/rdf+xml;q=0.6"
-)
-_CATALOGUE_SECONDS = 2.0  # how long the list of named graphs is reused (other writers' graphs)
-_MAX_INSERT = 20_000  # statements in one INSERT DATA request (a load of more is split)
+# How long the list of named graphs is reused: not at all, so that a graph written through
+# another server process or front end is seen by the next query (read your writes).
+_CATALOGUE_SECONDS = 0.0
 
 
 class RemoteStore:
@@ -136,12 +156,25 @@ class RemoteStore:
             StoreUnreachableError, StoreTimeoutError: if the store fails or is too slow.
         """
         check_syntax(sparql, base_iri, prefixes)
-        text = prologue(base_iri, prefixes) + sparql
+        dataset = query_dataset(sparql, default_graphs, named_graphs, base_iri, prefixes)
+        text = prologue(base_iri, prefixes) + with_separators(
+            sparql if dataset is None or dataset == "unread" else without_dataset(sparql)
+        )
         if substitutions:
             text = with_values(text, substitutions)
-        form: list[tuple[str, str]] = [("query", text)]
-        form += self._dataset(sparql, union_default_graph, default_graphs, named_graphs)
-        return self._result(self._client.query(form, accept=_ACCEPT))
+        if dataset == "unread":
+            form: list[tuple[str, str]] = []  # as written: the store reads (or refuses) it
+        elif dataset is None:
+            form = self._dataset(sparql, union_default_graph)
+        else:  # a reserved graph names an empty one, as in the embedded store
+            default = [g for g in dataset[0] if g not in RESERVED]
+            named = [g for g in dataset[1] if g not in RESERVED]
+            if len(default) > 1 and not self._disjoint(default):
+                read = named if uses_graph(sparql) else []  # only GRAPH reads a named graph
+                return answer_merged(text, self._quads_in([*default, *read]), default, read)
+            form = dataset_form(default, named)
+        accept = ACCEPT_GRAPH if builds_graph(sparql) else ACCEPT
+        return read_answer(self._client.query([("query", text), *form], accept=accept))
 
     def answer_within(
         self,
@@ -159,52 +192,19 @@ class RemoteStore:
         (it would hold the server's event loop for a round trip); the pool answers it."""
         return None
 
-    def _dataset(
-        self,
-        sparql: str,
-        union_default_graph: bool,
-        default_graphs: Iterable[str] | None,
-        named_graphs: Iterable[str] | None,
-    ) -> list[tuple[str, str]]:
-        """The protocol's dataset parameters that make the store read cpgraph's dataset."""
-        defaults = None if default_graphs is None else list(default_graphs)
-        named = None if named_graphs is None else list(named_graphs)
-        if defaults is not None or named is not None:  # the protocol's dataset, whole
-            return [("default-graph-uri", _visible(g)) for g in defaults or [EMPTY_GRAPH]] + [
-                ("named-graph-uri", _visible(g)) for g in named or [EMPTY_GRAPH]
-            ]
-        if names_dataset(sparql):
-            return []  # the query's own FROM and FROM NAMED
-        form = [("default-graph-uri", UNION_GRAPH if union_default_graph else DEFAULT_GRAPH_NAME)]
-        if uses_graph(sparql):
-            form += [("named-graph-uri", g) for g in self.named_graphs() or [EMPTY_GRAPH]]
-        else:  # GRAPH appears nowhere: one named graph, so that a store adds none of its own
-            form.append(("named-graph-uri", EMPTY_GRAPH))
-        return form
+    def _dataset(self, sparql: str, union_default_graph: bool) -> list[tuple[str, str]]:
+        """The protocol's dataset parameters that make the store read the dataset users see
+        (for a query that names none)."""
+        named = self.named_graphs() if uses_graph(sparql) else []  # only GRAPH reads them
+        return dataset_form([UNION_GRAPH if union_default_graph else DEFAULT_GRAPH_NAME], named)
 
-    def _result(self, response: httpx.Response) -> QueryResult:
-        media = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        stream = io.BufferedReader(ResponseStream(response), 1 << 16)
-        try:
-            if media in ("application/sparql-results+xml", "application/sparql-results+json"):
-                fmt = (
-                    ox.QueryResultsFormat.XML
-                    if media.endswith("xml")
-                    else ox.QueryResultsFormat.JSON
-                )
-                raw = ox.parse_query_results(stream, fmt)
-                kind = (
-                    QueryKind.BOOLEAN if isinstance(raw, ox.QueryBoolean) else QueryKind.SOLUTIONS
-                )
-                return QueryResult(kind, raw, closer=stream.close)
-            rdf = RdfFormat.from_media_type(media)
-        except (InputError, SyntaxError, ValueError) as exc:
-            stream.close()
-            raise StoreUnreachableError(
-                f"the store answered in a form cpgraph cannot read ({media or 'no type'}): "
-                f"{cause(exc)}"
-            ) from None
-        return QueryResult(QueryKind.GRAPH, ox.parse(stream, rdf.oxigraph), closer=stream.close)
+    def _disjoint(self, graphs: list[str]) -> bool:
+        """Whether no statement is in two of ``graphs`` (a store reads several default graphs
+        one after another, a bag, which is their merge only then)."""
+        bag, merged = (
+            next(self._select(q, default_graphs=graphs), {}).get("n") for q in (BAG, SET)
+        )
+        return bag == merged
 
     def _select(
         self,
@@ -217,11 +217,10 @@ class RemoteStore:
         """The rows of one of cpgraph's own SELECT queries, over the store's graphs as named
         (reserved ones included), else over the dataset users see."""
         if default_graphs is None and named_graphs is None:
-            form = self._dataset(sparql, union_default_graph, None, None)
+            form = self._dataset(sparql, union_default_graph)
         else:
-            form = [("default-graph-uri", g) for g in default_graphs or [EMPTY_GRAPH]]
-            form += [("named-graph-uri", g) for g in named_graphs or [EMPTY_GRAPH]]
-        result = self._result(self._client.query([("query", sparql), *form], accept=_ACCEPT))
+            form = dataset_form(default_graphs or [], named_graphs or [])
+        result = read_answer(self._client.query([("query", sparql), *form], accept=ACCEPT))
         try:
             yield from result.rows()
         finally:
@@ -233,9 +232,8 @@ class RemoteStore:
         """Apply an update of ``INSERT DATA`` and ``DELETE DATA`` operations, all or nothing,
         keeping the union and the catalogue in step.
 
-        The statements it names are looked up in the store in one query; Oxigraph then runs
-        the update on a copy in memory of just those, and what it added and removed is written
-        to the store in one request.
+        The statements it names are read from the store in one query, the update is run on a
+        copy of just those here, and what it changed is written (:meth:`_write`).
 
         Raises:
             QuerySyntaxError: if the update is malformed.
@@ -255,7 +253,7 @@ class RemoteStore:
         mirror = ox.Store()
         try:
             named.update(as_insertions(sparql, operations), base_iri=base_iri)
-            if any(_reserved(q.graph_name) for q in named):
+            if any(is_reserved(q.graph_name) for q in named):
                 raise InputError("the update writes into a graph that cpgraph keeps for itself")
             held = self._held(list(named))
             mirror.extend(held)
@@ -267,7 +265,8 @@ class RemoteStore:
 
     def load_quads(self, quads: Iterable[ox.Quad]) -> None:
         """Add quads (to the default graph, those in it), all or none when they fit in one
-        request (:data:`_MAX_INSERT` statements, or any number holding a blank node).
+        request (:data:`REQUEST` statements); those with blank nodes are held until the end
+        (a later one may share a node), the others sent as they come.
 
         Raises:
             InputError: if a quad is in a reserved graph.
@@ -275,19 +274,15 @@ class RemoteStore:
         """
         self._writable()
         batch: list[ox.Quad] = []
-        blank = False
+        blank: list[ox.Quad] = []
         for q in quads:
-            if _reserved(q.graph_name):
+            if is_reserved(q.graph_name):
                 raise InputError(f"{q.graph_name} is reserved: cpgraph keeps it for itself")
-            batch.append(q)
-            blank = (
-                blank or isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)
-            )
-            if len(batch) >= _MAX_INSERT and not blank:
+            (blank if has_blank(q) else batch).append(q)
+            if len(batch) >= REQUEST:
                 self._write(added=batch)
                 batch = []
-        if batch:
-            self._write(added=batch)
+        self._write(added=batch + blank)
 
     def add_graph(self, graph: str) -> None:
         """Declare an empty named graph (listed in the catalogue).
@@ -296,11 +291,7 @@ class RemoteStore:
             InputError: if ``graph`` is a reserved name.
         """
         self._writable()
-        if graph in RESERVED:
-            raise InputError(f"{graph} is reserved: cpgraph keeps it for itself")
-        self._send_update(
-            f"INSERT DATA {{ GRAPH <{CATALOGUE_GRAPH}> {{ <{graph}> a {_NAMED_GRAPH} }} }}"
-        )
+        self._send_update(add_graph_text(unreserved(graph)))
 
     def drop_graph(self, graph: str | None) -> None:
         """Remove a named graph (``None``: empty the default graph); the statements no other
@@ -310,17 +301,8 @@ class RemoteStore:
             InputError: if ``graph`` is a reserved name.
         """
         self._writable()
-        if graph in RESERVED:
-            raise InputError(f"{graph} is reserved: cpgraph keeps it for itself")
-        name = DEFAULT_GRAPH_NAME if graph is None else str(ox.NamedNode(graph).value)
-        kept = ", ".join(f"<{g}>" for g in (name, UNION_GRAPH, CATALOGUE_GRAPH, PROBE_GRAPH))
-        self._send_update(
-            f"DELETE {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{name}> "
-            f"{{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH ?h {{ ?s ?p ?o }} "
-            f"FILTER (?h NOT IN ({kept})) }} }} ;\n"
-            f"DROP SILENT GRAPH <{name}> ;\n"
-            f"DELETE DATA {{ GRAPH <{CATALOGUE_GRAPH}> {{ <{name}> a {_NAMED_GRAPH} }} }}"
-        )
+        name = DEFAULT_GRAPH_NAME if graph is None else ox.NamedNode(unreserved(graph)).value
+        self._send_update(drop_graph_text(name))
 
     def _writable(self) -> None:
         if self._read_only:
@@ -328,57 +310,17 @@ class RemoteStore:
 
     def _held(self, quads: list[ox.Quad]) -> list[ox.Quad]:
         """Those of ``quads`` (with no blank node: a new one is never held) the store holds."""
-        wanted = [q for q in quads if not _has_blank(q)]
-        if not wanted:
+        asked = held_query(quads)
+        if asked is None:
             return []
-        rows = " ".join(
-            f"({q.subject} {q.predicate} {q.object} <{_physical(q.graph_name)}>)" for q in wanted
-        )
-        found = self._select(
-            "SELECT ?s ?p ?o ?g WHERE { VALUES (?s ?p ?o ?g) { " + rows + " } "
-            "GRAPH ?g { ?s ?p ?o } }",
-            default_graphs=[EMPTY_GRAPH],
-            named_graphs=sorted({_physical(q.graph_name) for q in wanted}),
-        )
-        held = set()
-        for row in found:
-            graph = row["g"]
-            name = DEFAULT if graph == KEPT_DEFAULT else graph
-            held.add(ox.Quad(row["s"], row["p"], row["o"], name))  # type: ignore[arg-type]
-        return [q for q in wanted if q in held]
+        text, graphs = asked
+        held = {held_quad(row) for row in self._select(text, named_graphs=graphs)}
+        return [q for q in quads if q in held]
 
     def _write(self, *, removed: Iterable[ox.Quad] = (), added: Iterable[ox.Quad] = ()) -> None:
-        """One update request: ``removed`` out of their graphs and, where no other graph holds
-        them, out of the union; ``added`` into their graphs, the union and the catalogue."""
-        parts: list[str] = []
-        gone = list(removed)
-        if gone:
-            parts.append("DELETE DATA { " + _quads_text(gone) + " }")
-            rows = " ".join(f"({q.subject} {q.predicate} {q.object})" for q in gone)
-            reserved = ", ".join(f"<{g}>" for g in (UNION_GRAPH, CATALOGUE_GRAPH, PROBE_GRAPH))
-            parts.append(
-                f"DELETE {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{ VALUES (?s ?p ?o) "
-                f"{{ {rows} }} FILTER NOT EXISTS {{ GRAPH ?h {{ ?s ?p ?o }} "
-                f"FILTER (?h NOT IN ({reserved})) }} }}"
-            )
-        new = list(added)
-        if new:
-            graphs = {q.graph_name.value for q in new if isinstance(q.graph_name, ox.NamedNode)}
-            union = [
-                ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(UNION_GRAPH)) for q in new
-            ]
-            catalogue = " ".join(f"<{g}> a {_NAMED_GRAPH} ." for g in sorted(graphs))
-            # Blank nodes go in a template (one instance: a label names one node in every
-            # graph); stores such as Virtuoso refuse them in INSERT DATA.
-            blank = any(_has_blank(q) for q in new)
-            parts.append(
-                ("INSERT { " if blank else "INSERT DATA { ")
-                + _quads_text(new + union)
-                + (f" GRAPH <{CATALOGUE_GRAPH}> {{ {catalogue} }}" if catalogue else "")
-                + (" } WHERE { }" if blank else " }")
-            )
-        if parts:
-            self._send_update(" ;\n".join(parts))
+        """The update requests of :func:`write_texts`, one after another."""
+        for text in write_texts(list(removed), list(added)):
+            self._send_update(text)
 
     def _send_update(self, text: str) -> None:
         self._client.update(text)
@@ -392,14 +334,13 @@ class RemoteStore:
         return graph is None or graph in self.named_graphs()
 
     def named_graphs(self) -> list[str]:
-        """The named graphs of the dataset, sorted (read again after a write, or when
-        :data:`_CATALOGUE_SECONDS` have passed: another front end may have written)."""
+        """The named graphs of the dataset, sorted, as the catalogue lists them now (reused
+        for :data:`_CATALOGUE_SECONDS` at most: another front end may have written)."""
         with self._lock:
             if self._catalogue is not None and time.monotonic() < self._catalogue[0]:
                 return list(self._catalogue[1])
         rows = self._select(
-            f"SELECT DISTINCT ?g WHERE {{ GRAPH <{CATALOGUE_GRAPH}> {{ ?g a {_NAMED_GRAPH} }} }}",
-            default_graphs=[EMPTY_GRAPH],
+            f"SELECT DISTINCT ?g WHERE {{ GRAPH <{CATALOGUE_GRAPH}> {{ ?g a {NAMED_GRAPH} }} }}",
             named_graphs=[CATALOGUE_GRAPH],
         )
         names = sorted(g.value for row in rows if isinstance(g := row.get("g"), ox.NamedNode))
@@ -408,22 +349,11 @@ class RemoteStore:
         return list(names)
 
     def graph_sizes(self) -> dict[str, int]:
-        """The number of statements in each named graph, counted by the store."""
-        sizes = dict.fromkeys(self.named_graphs(), 0)
-        rows = self._select(
-            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
-            default_graphs=[EMPTY_GRAPH],
-            named_graphs=list(sizes) or [EMPTY_GRAPH],
-        )
-        for row in rows:
-            graph, count = row.get("g"), row.get("n")
-            if (
-                isinstance(graph, ox.NamedNode)
-                and graph.value in sizes
-                and isinstance(count, ox.Literal)
-            ):
-                sizes[graph.value] = int(count.value)
-        return sizes
+        """The number of statements in each named graph that holds any, counted by the store
+        (an empty graph is left out, as the embedded store leaves it out)."""
+        text = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        rows = self._select(text, named_graphs=self.named_graphs())
+        return {row["g"].value: int(row["n"].value) for row in rows if row.get("g") is not None}
 
     def __len__(self) -> int:
         """The number of quads of the dataset (named graphs and the default graph)."""
@@ -434,18 +364,17 @@ class RemoteStore:
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
         """Every quad of the dataset (the default graph's first), or those of one named
         graph, in one streamed answer (so that blank nodes keep their identity)."""
-        if graph is not None:
-            return self._graph_quads(graph)
-        return self._all_quads()
+        return self._all_quads() if graph is None else self._graph_quads(graph)
 
     def _graph_quads(self, graph: str) -> Iterator[ox.Quad]:
-        name = ox.NamedNode(_physical_name(graph))
+        return self._quads_in([graph if graph == DEFAULT_GRAPH_NAME else unreserved(graph)])
+
+    def _quads_in(self, graphs: list[str]) -> Iterator[ox.Quad]:
+        """The quads of the store's ``graphs``, in one streamed answer."""
         for row in self._select(
-            "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }",
-            default_graphs=[EMPTY_GRAPH],
-            named_graphs=[name.value],
+            "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }", named_graphs=graphs
         ):
-            yield ox.Quad(row["s"], row["p"], row["o"], name)  # type: ignore[arg-type]
+            yield ox.Quad(row["s"], row["p"], row["o"], row["g"])  # type: ignore[arg-type]
 
     def _all_quads(self) -> Iterator[ox.Quad]:
         named = self.named_graphs()
@@ -453,7 +382,6 @@ class RemoteStore:
             f"SELECT ?s ?p ?o ?g WHERE {{ {{ GRAPH <{DEFAULT_GRAPH_NAME}> {{ ?s ?p ?o }} }} "
             "UNION { GRAPH ?g { ?s ?p ?o } FILTER (?g != "
             f"<{DEFAULT_GRAPH_NAME}>) }} }} ORDER BY ?g",
-            default_graphs=[EMPTY_GRAPH],
             named_graphs=[DEFAULT_GRAPH_NAME, *named],
         ):
             graph = row.get("g")
@@ -474,11 +402,32 @@ class RemoteStore:
             for t, v in ((subject, "s"), (predicate, "p"), (obj, "o"))
         )
         for row in self._select(f"SELECT DISTINCT * WHERE {{ {s} {p} {o} }}"):
-            yield (
-                subject or row["s"],  # type: ignore[misc]
-                predicate or row["p"],
-                obj or row["o"],
-            )
+            yield (subject or row["s"], predicate or row["p"], obj or row["o"])  # type: ignore[misc]
+
+    def statements_at(
+        self,
+        nodes: Iterable[Term],
+        *,
+        outgoing: Collection[str] | None,
+        incoming: Collection[str] | None,
+    ) -> Iterator[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]]:
+        """The statements at ``nodes`` (:meth:`cpgraph.store.Store.statements_at`), in one
+        query per :data:`_NODES_PER_QUERY` nodes. Blank nodes are left out: one from outside
+        the store is never in it, and a store's own cannot be named in a query."""
+        named = [n for n in dict.fromkeys(nodes) if not isinstance(n, ox.BlankNode)]
+        for start in range(0, len(named), _NODES_PER_QUERY):
+            batch = named[start : start + _NODES_PER_QUERY]
+            parts = []
+            subjects = [n for n in batch if not isinstance(n, ox.Literal)]
+            if (outgoing is None or outgoing) and subjects:
+                parts.append(_side("?s", subjects, outgoing))
+            if incoming is None or incoming:
+                parts.append(_side("?o", batch, incoming))
+            if not parts:
+                continue
+            query = "SELECT DISTINCT ?s ?p ?o WHERE { " + " UNION ".join(parts) + " }"
+            for row in self._select(query):
+                yield row["s"], row["p"], row["o"]  # type: ignore[misc]
 
     def default_graph_sample(self) -> ox.Quad | None:
         """One statement written to the default graph, or None if none was."""
@@ -517,62 +466,29 @@ class RemoteStore:
         """What the store holds for each of ``literals``, found by writing each new one once
         to :data:`PROBE_GRAPH` and reading it back (Virtuoso keeps ``"007"^^xsd:integer`` as
         ``"7"``); remembered for the life of this object. A read-only store is taken to keep
-        literals as written: nothing is written to it through cpgraph."""
+        literals as written: nothing is written to it through cpgraph.
+
+        Raises:
+            InputError: naming a literal the store refuses to hold (one it cannot read).
+        """
         wanted = list(dict.fromkeys(literals))
         with self._lock:
             new = [lit for lit in wanted if lit not in self._forms]
         if new and not self._read_only:
-            subjects = [ox.NamedNode(f"{PROBE_GRAPH}#{i}") for i in range(len(new))]
-            value = ox.NamedNode(f"{PROBE_GRAPH}#value")
-            written = " ".join(f"{s} {value} {lit} ." for s, lit in zip(subjects, new, strict=True))
-            graph = f"GRAPH <{PROBE_GRAPH}> {{ {written} }}"
-            self._client.update(f"DROP SILENT GRAPH <{PROBE_GRAPH}> ; INSERT DATA {{ {graph} }}")
-            try:
-                back = {
-                    row["s"]: row["o"]
-                    for row in self._select(
-                        "SELECT ?s ?o WHERE { GRAPH ?g { ?s ?p ?o } }",
-                        default_graphs=[EMPTY_GRAPH],
-                        named_graphs=[PROBE_GRAPH],
-                    )
-                }
-            finally:
-                self._client.update(f"DROP SILENT GRAPH <{PROBE_GRAPH}>")
+            found = probe_forms(self._client, new)
             with self._lock:
-                for s, lit in zip(subjects, new, strict=True):
-                    stored = back.get(s)
-                    self._forms[lit] = stored if isinstance(stored, ox.Literal) else lit
+                self._forms.update(found)
         with self._lock:
             return {lit: self._forms.get(lit, lit) for lit in wanted}
 
 
-def _has_blank(quad: ox.Quad) -> bool:
-    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
+_NODES_PER_QUERY = 200  # nodes named in one query of statements_at
 
 
-def _visible(graph: str) -> str:
-    """A graph a protocol's dataset names, as the store holds it (a reserved name: empty)."""
-    return EMPTY_GRAPH if graph in RESERVED else graph
-
-
-def _reserved(graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph) -> bool:
-    return isinstance(graph, ox.NamedNode) and graph.value in RESERVED
-
-
-def _physical_name(graph: str) -> str:
-    if graph in RESERVED and graph != DEFAULT_GRAPH_NAME:
-        raise InputError(f"{graph} is reserved: cpgraph keeps it for itself")
-    return graph
-
-
-def _physical(graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph) -> str:
-    """The store's graph for a graph of the dataset (its default graph is kept apart)."""
-    return DEFAULT_GRAPH_NAME if isinstance(graph, ox.DefaultGraph) else str(graph.value)
-
-
-def _quads_text(quads: Iterable[ox.Quad]) -> str:
-    """Quads as the ``GRAPH`` blocks of ``INSERT DATA`` or ``DELETE DATA``."""
-    by_graph: dict[str, list[str]] = defaultdict(list)
-    for q in quads:
-        by_graph[_physical(q.graph_name)].append(f"{q.subject} {q.predicate} {q.object} .")
-    return " ".join(f"GRAPH <{g}> {{ {' '.join(lines)} }}" for g, lines in by_graph.items())
+def _side(variable: str, nodes: Sequence[Term], predicates: Collection[str] | None) -> str:
+    """One direction of :meth:`RemoteStore.statements_at`: ``variable`` bound to ``nodes``,
+    the predicate to ``predicates`` (None: any)."""
+    values = f"VALUES {variable} {{ {' '.join(str(n) for n in nodes)} }}"
+    if predicates is not None:
+        values += f" VALUES ?p {{ {' '.join(str(ox.NamedNode(p)) for p in sorted(predicates))} }}"
+    return f"{{ {values} ?s ?p ?o }}"

@@ -8,15 +8,21 @@ here, by Oxigraph's parser, so that it reads the same whatever the store.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Literal
+
 import pyoxigraph as ox
 
-from cpgraph.errors import InputError
+from cpgraph.errors import InputError, QuerySyntaxError
 from cpgraph.rdf import Term
 from cpgraph.rdf.io import query_syntax_error
 from cpgraph.sparql.lexer import tokens
 from cpgraph.sparql.text import dataset_clauses
+from cpgraph.store.datasets import query_options
+from cpgraph.store.union import DEFAULT, Layout
 
 _EMPTY = ox.Store()  # parses queries: it holds nothing, so nothing is evaluated on data
+_LAYOUT = Layout(merged=True, kept=DEFAULT, visible=None)  # only the query's own dataset is read
 
 
 def _words(sparql: str) -> set[str]:
@@ -36,7 +42,9 @@ def check_syntax(sparql: str, base_iri: str | None, prefixes: dict[str, str] | N
         _EMPTY.query(sparql, base_iri=base_iri, prefixes=prefixes)
     except SyntaxError as exc:
         raise query_syntax_error(exc) from None
-    except (OSError, RuntimeError, ValueError, TypeError):
+    except ValueError as exc:  # a malformed base IRI or prefix, as the embedded store says
+        raise QuerySyntaxError(str(exc)) from None
+    except (OSError, RuntimeError, TypeError):
         pass  # an evaluation error on no data: only the syntax counts here
 
 
@@ -102,10 +110,104 @@ def with_values(text: str, substitutions: dict[str, Term]) -> str:
     raise InputError("the query has no WHERE clause to bind its parameters in")
 
 
-def names_dataset(sparql: str) -> bool:
-    """Whether the query names its own dataset (``FROM`` or ``FROM NAMED``)."""
-    clauses = dataset_clauses(sparql)
-    return clauses is not None and bool(clauses[1])
+def query_dataset(
+    sparql: str,
+    default_graphs: Iterable[str] | None,
+    named_graphs: Iterable[str] | None,
+    base_iri: str | None,
+    prefixes: dict[str, str] | None,
+) -> tuple[list[str], list[str]] | Literal["unread"] | None:
+    """The dataset a query reads as the embedded store reads it: the protocol's if it names
+    one (which replaces the query's own whole), else the query's own ``FROM`` and ``FROM
+    NAMED`` (their IRIs resolved by Oxigraph), as its default graphs and its named graphs;
+    None if neither names one, ``"unread"`` if the query's clauses cannot be read for sure
+    (it is then sent as written).
+
+    >>> query_dataset("SELECT * FROM <urn:a> FROM NAMED <urn:b> {}", None, None, None, None)
+    (['urn:a'], ['urn:b'])
+    >>> query_dataset("SELECT * {}", [], None, None, None) is None
+    True
+    """
+    defaults = [] if default_graphs is None else list(default_graphs)
+    if defaults or named_graphs is not None:
+        return list(dict.fromkeys(defaults)), list(dict.fromkeys(named_graphs or ()))
+    if "from" not in sparql.lower():
+        return None
+    options = query_options(sparql, True, None, None, base_iri, None, prefixes, _LAYOUT)
+    if "default_graph" in options:
+        return (
+            [g.value for g in options["default_graph"]],
+            [g.value for g in options["named_graphs"]],
+        )
+    found = dataset_clauses(sparql)
+    return None if found is not None and not found[1] else "unread"
+
+
+def without_dataset(sparql: str) -> str:
+    """``sparql`` without its own ``FROM`` and ``FROM NAMED`` clauses, for a store given the
+    dataset by the protocol (Virtuoso reads both, and ranges ``GRAPH ?g`` over all its graphs
+    when a query has ``FROM`` and no ``FROM NAMED``).
+
+    >>> without_dataset("SELECT * FROM <urn:a> FROM NAMED :b WHERE { ?s ?p ?o }")
+    'SELECT *   WHERE { ?s ?p ?o }'
+    """
+    spans: list[tuple[int, int]] = []
+    depth, start = 0, None
+    for token in tokens(sparql):
+        kind, text = token.lastgroup, token.group()
+        if kind == "open" or kind == "close":
+            depth += (text == "{") - (text == "}")
+        elif depth == 0 and kind == "word" and text.upper() == "FROM":
+            start = token.start()
+        elif start is not None and kind in ("iri", "pname"):
+            spans.append((start, token.end()))
+            start = None
+    for begin, end in reversed(spans):
+        sparql = sparql[:begin] + sparql[end:]
+    return sparql
+
+
+def with_separators(sparql: str) -> str:
+    """``sparql`` with the default ``SEPARATOR=" "`` written into each ``GROUP_CONCAT`` that
+    leaves it out (Virtuoso fails on one without it).
+
+    >>> with_separators('SELECT (GROUP_CONCAT(DISTINCT ?o) AS ?all) { ?s ?p ?o }')
+    'SELECT (GROUP_CONCAT(DISTINCT ?o ; SEPARATOR=" ") AS ?all) { ?s ?p ?o }'
+    """
+    if "GROUP_CONCAT" not in _words(sparql):
+        return sparql
+    ends: list[int] = []
+    opened: list[bool] = []  # for each open bracket: whether it is a GROUP_CONCAT's, unseparated
+    after_call = False
+    for token in tokens(sparql):
+        kind, text = token.lastgroup, token.group()
+        if kind == "open":
+            opened.append(after_call and text == "(")
+        elif kind == "close" and opened:
+            if opened.pop():
+                ends.append(token.start())
+        elif kind == "word" and text.upper() == "SEPARATOR" and opened:
+            opened[-1] = False
+        after_call = kind == "word" and text.upper() == "GROUP_CONCAT"
+    for end in reversed(ends):
+        sparql = sparql[:end] + ' ; SEPARATOR=" "' + sparql[end:]
+    return sparql
+
+
+def builds_graph(sparql: str) -> bool:
+    """Whether a query is a ``CONSTRUCT`` or a ``DESCRIBE`` (its first form keyword).
+
+    >>> builds_graph("PREFIX : <urn:> CONSTRUCT { ?s :p ?o } WHERE { ?s :q ?o }")
+    True
+    """
+    for token in tokens(sparql):
+        if token.lastgroup == "word":
+            word = token.group().upper()
+            if word in ("SELECT", "ASK"):
+                return False
+            if word in ("CONSTRUCT", "DESCRIBE"):
+                return True
+    return False
 
 
 def uses_graph(sparql: str) -> bool:

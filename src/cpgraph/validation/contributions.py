@@ -13,8 +13,10 @@ is committed once), in one copy-on-write transaction.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,6 +60,7 @@ __all__ = [
     "read_contribution",
     "validate_files_in_context",
     "withdraw",
+    "writing",
 ]
 
 _DEFINING = {
@@ -286,6 +289,23 @@ def _metadata(
     return meta
 
 
+@contextlib.contextmanager
+def writing(target: Path | Store) -> Iterator[Store]:
+    """The store to write a change into, all or nothing: a copy-on-write transaction of the
+    embedded store whose folder is ``target`` (published when the block ends without error),
+    or ``target`` itself, a store written straight (a remote store, whose every write is one
+    request: the block writes once).
+
+    Raises:
+        StoreError: as :func:`cpgraph.store.builds.write_transaction` raises it.
+    """
+    if isinstance(target, Path):
+        with write_transaction(target) as store:
+            yield store
+    else:
+        yield target
+
+
 class _AlreadyCommittedError(Exception):
     """Raised inside the write transaction to leave it without writing."""
 
@@ -295,7 +315,7 @@ class _AlreadyCommittedError(Exception):
 
 
 def commit(
-    store_dir: Path,
+    target: Path | Store,
     triples: list[Triple],
     *,
     contributor: Contributor,
@@ -306,7 +326,8 @@ def commit(
     now: datetime | None = None,
 ) -> CommitResult:
     """Validate and commit a contribution into a graph of its own, atomically, in the form
-    the store will hold it (which is what is hashed; :func:`check`).
+    the store will hold it (which is what is hashed; :func:`check`). ``target`` is the
+    embedded store's folder, or a store written straight (:func:`writing`).
 
     Validation runs inside the write lock against the copy being written, so what is
     committed was valid against the store it joined. The same content committed twice is
@@ -325,7 +346,7 @@ def commit(
     ):
         raise ContributionRefusedError(f"the source must be an IRI: {source!r}")
     try:
-        with write_transaction(store_dir) as store:  # the copy being written
+        with writing(target) as store:  # the copy being written, or the remote store
             triples, rewrites = in_store_form(triples, store)
             digest = content_hash(triples)
             identifier = digest.removeprefix("sha256:")[:16]
@@ -358,8 +379,8 @@ def commit(
         return CommitResult(record=already.record, outcome=empty, created=False)
 
 
-def withdraw(store_dir: Path, identifier: str, *, base: str) -> None:
-    """Remove a contribution's graph, atomically.
+def withdraw(target: Path | Store, identifier: str, *, base: str) -> None:
+    """Remove a contribution's graph, atomically (``target`` as :func:`commit` takes it).
 
     Raises:
         NotFoundError: if there is no contribution with that id (nothing changes).
@@ -367,7 +388,7 @@ def withdraw(store_dir: Path, identifier: str, *, base: str) -> None:
     if not SLUG.fullmatch(identifier):
         raise NotFoundError(f"no contribution {identifier!r}")
     graph = graph_iri(f"contribution/{identifier}", base)
-    with write_transaction(store_dir) as store:
+    with writing(target) as store:
         if not store.has_graph(graph):
             raise NotFoundError(f"no contribution {identifier!r}")
         store.drop_graph(graph)

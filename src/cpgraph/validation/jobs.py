@@ -4,7 +4,11 @@ A thread running pySHACL cannot be stopped, so each validation runs in a child p
 forked from a fork server that has already imported cpgraph, and is killed at its time limit
 or when its client disconnects. Its data segment is limited (``RLIMIT_DATA``) and it dies with
 its server process (``PR_SET_PDEATHSIG``); a commit killed this way publishes nothing, being a
-copy-on-write transaction.
+copy-on-write transaction (or, over a remote store, one update request).
+
+The child opens the store itself: the embedded store by its build's folder, a remote store by
+the settings (:data:`StoreRef`), which reach it through the fork server's pipe with the job,
+never on a command line (they hold the remote store's credentials).
 
 Each server process admits at most ``validate_processes`` validations at once, and one client
 at most ``validate_concurrency`` of them, counted across the server processes where a
@@ -35,12 +39,16 @@ from cpgraph.errors import (
     TooManyValidationsError,
     ValidationTimeoutError,
 )
+from cpgraph.store import Store
 from cpgraph.store.oxigraph import GraphStore
+from cpgraph.store.remote import RemoteStore
 from cpgraph.validation import contributions as contrib
 from cpgraph.validation.neighbourhood import Triple
 from cpgraph.validation.shacl import ValidationOutcome
 
 T = TypeVar("T")
+# Where a job's store is: an embedded build's (or store's) folder, a remote store's settings.
+StoreRef = str | Settings
 _POLL_SECONDS = 0.2
 _PR_SET_PDEATHSIG = 1
 _context_lock = threading.Lock()
@@ -58,14 +66,27 @@ def _fork_server() -> Any:
         return _context
 
 
-def check_job(triples: list[Triple], build: str | None, context: bytes) -> ValidationOutcome:
-    """In the child: :func:`~cpgraph.validation.contributions.check` against the build."""
-    store = GraphStore(Path(build), read_only=True) if build is not None else None
+def _remote(settings: Settings) -> RemoteStore:
+    """The remote store the settings name, writable where they give an update endpoint (the
+    stored forms of literals are found by a probe written to it)."""
+    return RemoteStore.from_settings(settings)
+
+
+def check_job(triples: list[Triple], where: StoreRef | None, context: bytes) -> ValidationOutcome:
+    """In the child: :func:`~cpgraph.validation.contributions.check` against the build at
+    ``where``, or the remote store its settings name (None: against no store)."""
+    if isinstance(where, Settings):
+        remote = _remote(where)
+        try:
+            return contrib.check(triples, store=remote, context=pickle.loads(context))
+        finally:
+            remote.close()
+    store = GraphStore(Path(where), read_only=True) if where is not None else None
     return contrib.check(triples, store=store, context=pickle.loads(context))
 
 
 def commit_job(
-    store_dir: str,
+    where: StoreRef,
     triples: list[Triple],
     contributor: contrib.Contributor,
     comment: str,
@@ -73,16 +94,22 @@ def commit_job(
     base: str,
     context: bytes,
 ) -> contrib.CommitResult:
-    """In the child: :func:`cpgraph.validation.contributions.commit` (validation and the write)."""
-    return contrib.commit(
-        Path(store_dir),
-        triples,
-        contributor=contributor,
-        comment=comment,
-        source=source,
-        base=base,
-        context=pickle.loads(context),
-    )
+    """In the child: :func:`cpgraph.validation.contributions.commit` (validation and the write)
+    into the embedded store whose folder is ``where``, or the remote store its settings name."""
+    target: Path | Store = _remote(where) if isinstance(where, Settings) else Path(where)
+    try:
+        return contrib.commit(
+            target,
+            triples,
+            contributor=contributor,
+            comment=comment,
+            source=source,
+            base=base,
+            context=pickle.loads(context),
+        )
+    finally:
+        if isinstance(target, RemoteStore):
+            target.close()
 
 
 def _child(conn: Connection, memory: int, job: Callable[..., Any], args: tuple[Any, ...]) -> None:

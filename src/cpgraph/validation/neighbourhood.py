@@ -14,7 +14,7 @@ results about the affected nodes; no other node's results change. The tests chec
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 
 import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal
@@ -33,8 +33,6 @@ from cpgraph.validation.reach import (
 )
 from cpgraph.validation.shacl import SH, ValidationOutcome, focused_report, outcome_from_report
 
-_LOOKUPS = 4  # above this many predicates, a node's statements are read in one scan
-
 Triple = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]
 
 
@@ -44,7 +42,9 @@ Triple = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]
 
 
 class _Union:
-    """Statements of the store (all graphs) and of a contribution, looked up by node."""
+    """Statements of the store (all graphs) and of a contribution, looked up a level of nodes
+    at a time: one :meth:`cpgraph.store.Store.statements_at` call per level, so that a store
+    on another machine is asked a few queries rather than one per node."""
 
     def __init__(self, store: Store | None, contribution: Iterable[Triple]) -> None:
         self.store = store
@@ -54,42 +54,49 @@ class _Union:
             self.out[triple[0]].append(triple)
             self.into[triple[2]].append(triple)
 
-    def outgoing(self, node: Term, predicate: str | None = None) -> Iterator[Triple]:
-        if isinstance(node, ox.Literal):
-            return iter(())
-        store = self.store
-        stored = store.triples(node, _iri(predicate), None) if store is not None else iter(())
-        return self._with(self.out, node, predicate, stored)
+    def at(
+        self,
+        nodes: set[Term],
+        *,
+        outgoing: Collection[str] | None,
+        incoming: Collection[str] | None,
+    ) -> Iterator[tuple[Triple, Term]]:
+        """The statements at ``nodes`` (the contribution's, then the store's), each with the
+        node at its other end: those leaving a node with a predicate in ``outgoing``, those
+        arriving with one in ``incoming`` (None: any predicate; empty: none that way)."""
+        for node in nodes:
+            for triple in self.out.get(node, ()) if outgoing != () else ():
+                if outgoing is None or triple[1].value in outgoing:
+                    yield triple, triple[2]
+            for triple in self.into.get(node, ()) if incoming != () else ():
+                if incoming is None or triple[1].value in incoming:
+                    yield triple, triple[0]
+        if self.store is None or not nodes:
+            return
+        for triple in self.store.statements_at(nodes, outgoing=outgoing, incoming=incoming):
+            s, p, o = triple
+            if s in nodes and (outgoing is None or p.value in outgoing):
+                yield triple, o
+            if o in nodes and (incoming is None or p.value in incoming):
+                yield triple, s
 
-    def incoming(self, node: Term, predicate: str | None = None) -> Iterator[Triple]:
-        store = self.store
-        stored = store.triples(None, _iri(predicate), node) if store is not None else iter(())
-        return self._with(self.into, node, predicate, stored)
-
-    @staticmethod
-    def _with(
-        index: dict[Term, list[Triple]],
-        node: Term,
-        predicate: str | None,
-        stored: Iterator[Triple],
-    ) -> Iterator[Triple]:
-        """The contribution's statements at ``node`` (with ``predicate``), then the store's."""
-        for triple in index.get(node, ()):
-            if predicate is None or triple[1].value == predicate:
-                yield triple
-        yield from stored
-
-
-def _iri(predicate: str | None) -> ox.NamedNode | None:
-    return ox.NamedNode(predicate) if predicate is not None else None
+    def held(self, triples: list[Triple]) -> set[Triple]:
+        """Those of ``triples`` the store holds, asked for in one level."""
+        if self.store is None:
+            return set()
+        subjects: set[Term] = {t[0] for t in triples}
+        predicates = {t[1].value for t in triples}
+        found = self.store.statements_at(subjects, outgoing=predicates, incoming=())
+        wanted = set(triples)
+        return {t for t in found if t in wanted}
 
 
 def _follow(
-    union: _Union, node: Term, step: Step, *, forward: bool
+    union: _Union, nodes: set[Term], step: Step, *, forward: bool
 ) -> Iterator[tuple[Triple, Term]]:
-    """The statements at ``node`` that ``step`` follows, with the node at their other end.
+    """The statements at ``nodes`` that ``step`` follows, with the node at their other end.
 
-    ``forward`` False walks the step backwards (used to find who reaches ``node``).
+    ``forward`` False walks the step backwards (used to find who reaches ``nodes``).
     """
     out_any, out_set = (
         (step.any_forward, step.forward) if forward else (step.any_inverse, step.inverse)
@@ -97,21 +104,9 @@ def _follow(
     in_any, in_set = (
         (step.any_inverse, step.inverse) if forward else (step.any_forward, step.forward)
     )
-    if out_any or len(out_set) > _LOOKUPS:  # one scan of the node beats many lookups
-        for t in union.outgoing(node):
-            if out_any or t[1].value in out_set:
-                yield t, t[2]
-    else:
-        for predicate in out_set:
-            for t in union.outgoing(node, predicate):
-                yield t, t[2]
-    if in_any:
-        for t in union.incoming(node):
-            yield t, t[0]
-    else:
-        for predicate in in_set:
-            for t in union.incoming(node, predicate):
-                yield t, t[0]
+    outgoing = None if out_any else tuple(out_set)
+    incoming = None if in_any else tuple(in_set)
+    return union.at(nodes, outgoing=outgoing, incoming=incoming)
 
 
 def affected_nodes(contribution: list[Triple], reach: Reach, union: _Union) -> set[Term]:
@@ -152,16 +147,14 @@ def _walk_back(seeds: set[Term], distance: int, reach: Reach, union: _Union) -> 
         # Inside an unbounded path: everything that reaches the seeds at all.
         seen = set(frontier)
         while frontier:
-            nxt = {
-                n for node in frontier for _t, n in _follow(union, node, reach.tail, forward=False)
-            } - seen
+            nxt = {n for _t, n in _follow(union, frontier, reach.tail, forward=False)} - seen
             seen |= nxt
             frontier = nxt
         frontier = seen
         distance = len(reach.steps)
     for i in range(distance - 1, -1, -1):
         step = reach.steps[i]
-        frontier = {n for node in frontier for _t, n in _follow(union, node, step, forward=False)}
+        frontier = {n for _t, n in _follow(union, frontier, step, forward=False)}
     return frontier
 
 
@@ -169,10 +162,10 @@ def _instances_below(cls: Term, union: _Union) -> set[Term]:
     classes: set[Term] = {cls}
     frontier: set[Term] = {cls}
     while frontier:
-        below: set[Term] = {t[0] for c in frontier for t in union.incoming(c, SUBCLASS)}
+        below: set[Term] = {n for _t, n in union.at(frontier, outgoing=(), incoming=(SUBCLASS,))}
         frontier = below - classes
         classes |= frontier
-    return {t[0] for c in classes for t in union.incoming(c, TYPE)}
+    return {n for _t, n in union.at(classes, outgoing=(), incoming=(TYPE,))}
 
 
 def extract(focus: set[Term], reach: Reach, union: _Union) -> set[Triple]:
@@ -190,26 +183,23 @@ def extract(focus: set[Term], reach: Reach, union: _Union) -> set[Triple]:
             frontier -= seen_at_tail
             seen_at_tail |= frontier
         nxt: set[Term] = set()
-        for node in frontier:
-            for triple, other in _follow(union, node, step, forward=True):
-                triples.add(triple)
-                if not isinstance(other, ox.Literal):
-                    nxt.add(other)
+        for triple, other in _follow(union, frontier, step, forward=True):
+            triples.add(triple)
+            if not isinstance(other, ox.Literal):
+                nxt.add(other)
         nodes |= nxt
         frontier = nxt
         index += 1
     classes: set[Term] = set()
-    for node in nodes:
-        for triple in union.outgoing(node, TYPE):
-            triples.add(triple)
-            classes.add(triple[2])
+    for triple, cls in union.at(nodes, outgoing=(TYPE,), incoming=()):
+        triples.add(triple)
+        classes.add(cls)
     frontier = classes
     while frontier:  # the class hierarchy above every type met
         nxt = set()
-        for cls in frontier:
-            for triple in union.outgoing(cls, SUBCLASS):
-                triples.add(triple)
-                nxt.add(triple[2])
+        for triple, above in union.at(frontier, outgoing=(SUBCLASS,), incoming=()):
+            triples.add(triple)
+            nxt.add(above)
         frontier = nxt - classes
         classes |= nxt
     return triples
@@ -248,7 +238,8 @@ def validate_in_context(
     # target whether or not any statement mentions it. Literals are focus nodes where a
     # contributed statement or a shape names them (sh:targetObjectsOf, sh:targetNode).
     # A statement the store already holds changes nothing: only new ones can affect others.
-    new = [t for t in contribution if store is None or next(store.triples(*t), None) is None]
+    held = union.held(contribution)
+    new = [t for t in contribution if t not in held]
     focus = affected_nodes(new, reach, union) | {t[0] for t in contribution} | named
     focus |= {o for _s, _p, o in contribution if isinstance(o, ox.Literal)}
     focus |= {

@@ -95,7 +95,7 @@ async def _check(request: Request, triples: list[Triple]) -> ValidationOutcome:
         client_address(request),
         check_job,
         triples,
-        runtime.store_path,
+        runtime.settings if runtime.remote else runtime.store_path,
         runner.context_bytes(runtime.context),
         gone=request.is_disconnected,
     )
@@ -222,7 +222,7 @@ async def create(
             result = await runner.run(
                 client_address(request),
                 commit_job,
-                str(settings.store_dir),
+                settings if runtime_of(request.app).remote else str(settings.store_dir),
                 triples,
                 contributor,
                 comment,
@@ -294,9 +294,9 @@ async def withdraw(
     record = contrib.get_record(store, identifier, base=settings.base_iri)
     if who != contrib.OPERATOR and record.contributor != who.iri(settings.base_iri):
         raise UnauthorizedError("only its contributor or the operator may withdraw it")
-    async with runtime_of(request.app).write_lock:
-        await run_in_threadpool(
-            contrib.withdraw, settings.store_dir, identifier, base=settings.base_iri
-        )
-        reload_store(runtime_of(request.app))
+    runtime = runtime_of(request.app)
+    target = store if runtime.remote else settings.store_dir  # see contrib.writing
+    async with runtime.write_lock:
+        await run_in_threadpool(contrib.withdraw, target, identifier, base=settings.base_iri)
+        reload_store(runtime)
     return Response(status_code=204)

@@ -23,13 +23,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from cpgraph.engine.negotiation import negotiate
+from cpgraph.engine.negotiation import negotiate, wants_html
 from cpgraph.errors import NotAcceptableError
 from cpgraph.publish.dumps import DumpCache, DumpFile
 from cpgraph.rdf.formats import RdfFormat
 from cpgraph.rdf.jsonld import context_document
 from cpgraph.server.deps import RuntimeDep, SettingsDep, StoreDep
 from cpgraph.store.results import QueryKind
+from cpgraph.web.pages import render_page
 
 router = APIRouter(tags=["Linked data"])
 _lock = threading.Lock()
@@ -124,6 +125,16 @@ async def dumps_index(request: Request, cache: CacheDep) -> Response:
         }
         for f in files
     ]
+    if wants_html(request.headers.get("accept")):
+        page = render_page(
+            "dumps.html",
+            "Dumps",
+            dumps=listing,
+            void=str(request.url_for("void_description")),
+        )
+        return _bytes_response(
+            request, page.encode(), "text/html; charset=utf-8", cache.build.created
+        )
     content = json.dumps({"build": cache.build.id, "dumps": listing}, indent=2).encode()
     return _bytes_response(request, content, "application/json", cache.build.created)
 

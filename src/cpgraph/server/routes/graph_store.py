@@ -20,6 +20,7 @@ from cpgraph.config import Settings
 from cpgraph.engine.negotiation import negotiate
 from cpgraph.errors import InputError, NotFoundError, UnsupportedFormatError
 from cpgraph.rdf.formats import RdfFormat
+from cpgraph.server import remote
 from cpgraph.server.deps import (
     SettingsDep,
     absolute_iri,
@@ -132,13 +133,19 @@ async def _write(request: Request, settings: Settings, target: _Target, method: 
     require_token(request, settings)
     headers: dict[str, str] = {}
     store_dir = settings.store_dir
+    # Over a remote store a write goes to it straight (cpgraph.server.remote), else it is a
+    # copy-on-write transaction on the embedded store's folder.
+    store = _store(request) if runtime_of(request.app).remote else None
     if method == "DELETE":
         if target.collection:
             raise InputError("DELETE a graph: /store?graph=IRI or /store?default")
         graph = target.iri
 
         def operation() -> graphstore.GraphWrite:
-            graphstore.delete_graph(store_dir, graph)
+            if store is not None:
+                remote.delete_graph(store, graph)
+            else:
+                graphstore.delete_graph(store_dir, graph)
             return graphstore.GraphWrite(created=False)
 
     else:
@@ -155,6 +162,10 @@ async def _write(request: Request, settings: Settings, target: _Target, method: 
         graph = target.iri
 
         def operation() -> graphstore.GraphWrite:
+            if store is not None:
+                if method == "PUT":
+                    return remote.replace_graph(store, graph, *documents[0])
+                return remote.merge_documents_into_graph(store, graph, documents)
             if method == "PUT":
                 return graphstore.replace_graph(store_dir, graph, *documents[0])
             return graphstore.merge_documents_into_graph(store_dir, graph, documents)

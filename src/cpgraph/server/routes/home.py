@@ -14,10 +14,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from cpgraph import __version__
 from cpgraph.engine.negotiation import wants_html
 from cpgraph.publish.linked import best_labels
+from cpgraph.publish.service import answering_store
 from cpgraph.publish.stats import class_counts, source_counts
 from cpgraph.server.deps import SettingsDep, StoreDep
 from cpgraph.server.runtime import runtime_of
-from cpgraph.store.memory import MemoryState
+from cpgraph.store.memory import MemoryCopies
 from cpgraph.web.pages import home_page
 
 router = APIRouter(tags=["Service"])
@@ -52,11 +53,13 @@ def home(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
         },
         "dataset": {
             "triples": figures.triples,
+            "quads": figures.quads,
             "graphs": figures.graphs,
             "sourceExtracts": figures.source_extracts,
             "entities": figures.entities,
         },
-        "serving": _serving(runtime.memory.state, runtime.allocator),
+        "store": answering_store(settings),
+        "serving": _serving(runtime.memory, runtime.allocator),
     }
     headers = {"Vary": "Accept"}
     if not wants_html(request.headers.get("accept")):
@@ -68,6 +71,7 @@ def home(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
         description=DESCRIPTION,
         figures={
             "Statements": figures.triples,
+            "Statements counted per source graph": figures.quads,
             "Entities": figures.entities,
             "Source extracts": figures.source_extracts,
             "Named graphs": figures.graphs,
@@ -82,10 +86,14 @@ def home(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
     return HTMLResponse(page, headers=headers)
 
 
-def _serving(state: MemoryState, allocator: str) -> dict[str, str]:
+def _serving(memory: MemoryCopies | None, allocator: str) -> dict[str, str]:
     """Where this server process answers from: ``memory``, ``disk`` or ``copying`` (from
-    disk until its copy in memory is whole), the build, and why when from disk; and the
-    memory allocator it runs with (``mimalloc`` or ``system``, :mod:`cpgraph.server.allocator`)."""
+    disk until its copy in memory is whole), the build, and why when from disk, or
+    ``remote`` (a remote store, no build); and the memory allocator it runs with
+    (``mimalloc`` or ``system``, :mod:`cpgraph.server.allocator`)."""
+    if memory is None:
+        return {"from": "remote", "allocator": allocator}
+    state = memory.state
     serving = {"from": state.serving, "allocator": allocator}
     if state.build is not None:
         serving["build"] = state.build

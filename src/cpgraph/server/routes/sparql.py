@@ -11,16 +11,18 @@ from typing import ParamSpec, TypeVar
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from cpgraph.config import Settings
 from cpgraph.engine.at_once import answer_or_admit
-from cpgraph.engine.negotiation import negotiate
+from cpgraph.engine.negotiation import negotiate, wants_html
 from cpgraph.engine.requests import WholeBody
 from cpgraph.errors import InputError, PayloadTooLargeError, UnsupportedFormatError
-from cpgraph.publish.service import service_description
+from cpgraph.publish.service import answering_store, service_description
 from cpgraph.rdf.formats import CORE_RDF_FORMATS, RdfFormat, ResultsFormat
 from cpgraph.rdf.namespaces import prefix_pairs
+from cpgraph.server import remote
 from cpgraph.server.board import Board
 from cpgraph.server.deps import (
     RuntimeDep,
@@ -38,6 +40,7 @@ from cpgraph.sparql.text import check_complexity
 from cpgraph.store.results import QueryKind
 from cpgraph.store.update import apply_update
 
+SERVICE_TYPES = tuple(f.media_type for f in RdfFormat)  # the service description's
 router = APIRouter(tags=["SPARQL"])
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -57,12 +60,17 @@ RESULT_TYPES: dict[str, dict[str, object]] = {
     responses={200: {"content": RESULT_TYPES}},
 )
 async def sparql_get(request: Request, runtime: RuntimeDep) -> Response:
-    """SPARQL 1.1 Protocol query via GET; with no ``query``, the Service Description."""
+    """SPARQL 1.1 Protocol query via GET; with no ``query``, the Service Description (or, to
+    a browser asking for a page and naming no RDF type, the query page: what a person
+    opening the endpoint wants)."""
     settings = runtime.settings
     params = multi_params(request.query_params.multi_items())
     if "update" in params:
         raise InputError("an update is sent by POST, never by GET")
     if "query" not in params:
+        accept = request.headers.get("accept")
+        if wants_html(accept, SERVICE_TYPES) and not _names_rdf(accept):
+            return RedirectResponse("/query", status_code=303, headers={"Vary": "Accept"})
         return _describe_service(request, settings)
     return await _answer(request, runtime, params)
 
@@ -166,15 +174,26 @@ async def _update(request: Request, runtime: Runtime, params: dict[str, list[str
     check_update(
         text, settings.service_allow, prefixes=prefix_pairs(settings.base_iri), base_iri=base_iri
     )
+    using, using_named = params.get("using-graph-uri", ()), params.get("using-named-graph-uri", ())
     async with runtime.write_lock:
-        rewritten = await run_in_threadpool(
-            _tracked(board, text, apply_update),
-            settings.store_dir,
-            text,
-            using=params.get("using-graph-uri", ()),
-            using_named=params.get("using-named-graph-uri", ()),
-            base_iri=base_iri,
-        )
+        if runtime.remote:  # one request to the store (see cpgraph.server.remote)
+            rewritten = await run_in_threadpool(
+                _tracked(board, text, remote.apply_update),
+                runtime.store,
+                text,
+                using=using,
+                using_named=using_named,
+                base_iri=base_iri,
+            )
+        else:
+            rewritten = await run_in_threadpool(
+                _tracked(board, text, apply_update),
+                settings.store_dir,
+                text,
+                using=using,
+                using_named=using_named,
+                base_iri=base_iri,
+            )
         reload_store(runtime)
     return Response(status_code=204, headers=write_headers(rewritten))
 
@@ -229,6 +248,13 @@ async def _answer(request: Request, runtime: Runtime, params: dict[str, list[str
     return result_response(head, chunks, settings, done=lambda: limiter.release(client))
 
 
+def _names_rdf(accept: str | None) -> bool:
+    """Whether ``accept`` names one of the service description's types itself (not through
+    a wildcard): a client that does gets RDF, whatever else it prefers."""
+    named = {part.split(";")[0].strip().lower() for part in (accept or "").split(",")}
+    return not named.isdisjoint(SERVICE_TYPES)
+
+
 def _nothing() -> None:
     """No place under the client's limit to give back (an answer given at once took none)."""
 
@@ -244,5 +270,6 @@ def _describe_service(request: Request, settings: Settings) -> Response:
         base=settings.base_iri,
         figures=figures,
         update=settings.token is not None,
+        store=answering_store(settings)["description"],
     )
     return Response(content, media_type=with_charset(fmt.media_type), headers={"Vary": "Accept"})
