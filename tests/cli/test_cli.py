@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from tests.conftest import FIXTURES, run_cli
+from tests.conftest import FIXTURES, cli_env, run_cli
 
 from cpgraph.config import Settings
 from cpgraph.store.build import build_store
@@ -158,3 +160,32 @@ def test_validate_exits_2_on_an_unreadable_file(mini_source: Settings, tmp_path:
     result = run_cli("validate", str(tmp_path / "missing.ttl"), settings=mini_source)
     assert result.returncode == 2
     assert "missing.ttl" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "read"),
+    [
+        (("stats",), 0),  # the reader is gone before the first line
+        (("export", "--format", "nq"), 64),  # ... or after the first bytes of a long export
+    ],
+    ids=["stats", "export"],
+)
+def test_a_reader_closing_the_pipe_ends_the_command_quietly(
+    shipped: Settings, args: tuple[str, ...], read: int
+) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cpgraph.cli.main", *args],
+        env=cli_env(shipped),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    if read:
+        assert len(process.stdout.read(read)) == read
+    process.stdout.close()  # as `| head` does once it has what it wants
+    errors = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=120) == 141  # 128 + SIGPIPE, as a shell reports it
+    assert "Traceback" not in errors
+    assert "Broken pipe" not in errors

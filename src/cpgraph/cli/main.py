@@ -11,9 +11,11 @@ endpoint (``http(s)://...``, as ``CPGRAPH_STORE_URL``) or the embedded store's f
 from __future__ import annotations
 
 import argparse
+import errno
 import io
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -122,10 +124,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cpgraph: {exc.message}{where}", file=sys.stderr)
         return exc.exit_code
     except CpgraphError as exc:
+        if _closed_pipe(exc.__cause__):  # an export into a pipe its reader closed
+            _quiet_stdout()
+            return 141
         print(f"cpgraph: {exc.message}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (cpgraph stats | head): not an error
+        _quiet_stdout()
+        return 141  # 128 + SIGPIPE, as a shell reports a command ended by a closed pipe
+
+
+def _closed_pipe(error: BaseException | None) -> bool:
+    """Whether ``error`` is a write into a pipe whose reader went away (raised as an OSError
+    with EPIPE when the write happened inside pyoxigraph)."""
+    return isinstance(error, OSError) and error.errno == errno.EPIPE
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at the null device, so that the interpreter's last flush of
+    what was left for the closed pipe does not fail (and print a traceback) at exit."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
