@@ -26,6 +26,7 @@ from tests.servers import (
     virtuoso_server,
 )
 
+from cpgraph.config import Settings
 from cpgraph.errors import (
     InputError,
     QuerySyntaxError,
@@ -34,6 +35,7 @@ from cpgraph.errors import (
     StoreUnreachableError,
 )
 from cpgraph.rdf.formats import RdfFormat
+from cpgraph.store.configured import describe_store
 from cpgraph.store.http import Endpoints, SparqlClient
 from cpgraph.store.interface import Store
 from cpgraph.store.oxigraph import GraphStore
@@ -518,7 +520,8 @@ def test_a_stopped_store_is_unreachable(tmp_path: Path, caplog: pytest.LogCaptur
                 call()
             assert failed.value.status == 502
             assert SECRET not in str(failed.value)
-        assert SECRET not in store.describe()
+        described = Settings(store_url=running.query, store_user="someone", store_password=SECRET)
+        assert SECRET not in describe_store(described)
     assert SECRET not in caplog.text
     assert SECRET not in repr(endpoints)
 

@@ -126,6 +126,13 @@ def _served(runtime: Runtime) -> following.Served:
     return cast("following.Served", runtime)
 
 
+def write_target(runtime: Runtime) -> Path | Store:
+    """Where this process's writes go (:func:`cpgraph.store.builds.writing`): the remote
+    store itself, written straight, or the embedded store's folder, written by copy-on-write
+    transactions."""
+    return runtime.store if runtime.remote else runtime.settings.store_dir
+
+
 def reload_store(runtime: Runtime) -> None:
     """Point the runtime at the store's current build after a write, by this server process or
     another (queries follow by path): on disk at once, from a copy in memory once it is

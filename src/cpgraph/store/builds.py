@@ -232,6 +232,23 @@ def write_transaction(store_dir: Path) -> Iterator[GraphStore]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def writing(target: Path | Store) -> Iterator[Store]:
+    """The store to write a change into, all or nothing: a copy-on-write transaction of the
+    embedded store whose folder is ``target`` (published when the block ends without error),
+    or ``target`` itself, a store written straight (a remote store, whose every write is one
+    request: the block writes once).
+
+    Raises:
+        StoreError: as :func:`cpgraph.store.builds.write_transaction` raises it.
+    """
+    if isinstance(target, Path):
+        with write_transaction(target) as store:
+            yield store
+    else:
+        yield target
+
+
 def discard_build(build: Path) -> None:
     """Remove a build that failed; the current store is untouched."""
     shutil.rmtree(build, ignore_errors=True)

@@ -1,7 +1,9 @@
 """The SPARQL 1.1 Graph Store HTTP Protocol's operations, as library functions.
 
 A graph is named by its IRI, or ``None`` for the store's default graph. Reads use the
-current build; every write is one copy-on-write transaction (all or nothing).
+current build; a write goes to a store's folder, as one copy-on-write transaction of the
+embedded store (all or nothing), or to a store written straight (a remote store, each change
+one request: :func:`cpgraph.store.builds.writing`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING
 from cpgraph.errors import InputError, NotFoundError
 from cpgraph.rdf.formats import RdfFormat
 from cpgraph.rdf.io import parse_quads
-from cpgraph.store.builds import write_transaction
+from cpgraph.store.builds import writing
 from cpgraph.store.interface import Store
 from cpgraph.store.results import BinarySink
 from cpgraph.store.stored_forms import in_stored_form
@@ -54,7 +56,12 @@ class GraphWrite:
 
 
 def replace_graph(
-    store_dir: Path, graph: str | None, body: bytes, fmt: RdfFormat, *, base_iri: str | None = None
+    target: Path | Store,
+    graph: str | None,
+    body: bytes,
+    fmt: RdfFormat,
+    *,
+    base_iri: str | None = None,
 ) -> GraphWrite:
     """PUT: make ``graph`` hold exactly the triples in ``body``; say whether it is new and
     how many literals the store rewrote.
@@ -65,7 +72,7 @@ def replace_graph(
         StoreError: if the write fails (nothing changes).
     """
     quads = _parse(body, fmt, graph, base_iri)
-    with write_transaction(store_dir) as store:
+    with writing(target) as store:
         created = not store.has_graph(graph)
         store.drop_graph(graph)
         if graph is not None:
@@ -81,7 +88,7 @@ def _load(store: Store, quads: list[Quad], *, created: bool) -> GraphWrite:
 
 
 def merge_documents_into_graph(
-    store_dir: Path,
+    target: Path | Store,
     graph: str | None,
     documents: Sequence[tuple[bytes, RdfFormat]],
     *,
@@ -98,21 +105,21 @@ def merge_documents_into_graph(
         RdfSyntaxError, InputError, StoreError: as :func:`replace_graph`; nothing changes.
     """
     quads = [q for body, fmt in documents for q in _parse(body, fmt, graph, base_iri)]
-    with write_transaction(store_dir) as store:
+    with writing(target) as store:
         created = not store.has_graph(graph)
-        if graph is not None:
+        if graph is not None and created:
             store.add_graph(graph)
         return _load(store, quads, created=created)
 
 
-def delete_graph(store_dir: Path, graph: str | None) -> None:
+def delete_graph(target: Path | Store, graph: str | None) -> None:
     """DELETE: remove ``graph`` (the default graph is emptied).
 
     Raises:
         NotFoundError: if the named graph does not exist (nothing changes).
         StoreError: if the write fails (nothing changes).
     """
-    with write_transaction(store_dir) as store:
+    with writing(target) as store:
         if not store.has_graph(graph):
             raise NotFoundError(f"no graph <{graph}> in this store")
         store.drop_graph(graph)

@@ -70,7 +70,6 @@ from cpgraph.store.results import BinarySink, QueryResult
 from cpgraph.store.sending import (
     builds_graph,
     check_syntax,
-    check_update_syntax,
     prologue,
     query_dataset,
     uses_graph,
@@ -78,7 +77,7 @@ from cpgraph.store.sending import (
     with_values,
     without_dataset,
 )
-from cpgraph.store.union import DEFAULT, DEFAULT_GRAPH_NAME
+from cpgraph.store.union import DEFAULT, DEFAULT_GRAPH_NAME, check_update_syntax
 
 if TYPE_CHECKING:
     from cpgraph.config import Settings
@@ -92,8 +91,8 @@ class RemoteStore:
     """A dataset held by a SPARQL 1.1 store on another machine (see the module).
 
     >>> store = RemoteStore(Endpoints("http://127.0.0.1:1/query"), timeout=1.0)
-    >>> store.path is None, store.describe()
-    (True, 'a SPARQL 1.1 store at http://127.0.0.1:1/query')
+    >>> store.path is None, store.read_only  # no update endpoint given: read only
+    (True, True)
     """
 
     def __init__(
@@ -126,10 +125,6 @@ class RemoteStore:
     def read_only(self) -> bool:
         """Whether writes are refused (opened so, or no update endpoint)."""
         return self._read_only
-
-    def describe(self) -> str:
-        """Which store answers, for people: its query endpoint (never its credentials)."""
-        return f"a SPARQL 1.1 store at {self.endpoints.query}"
 
     def close(self) -> None:
         """Close the connections to the store."""

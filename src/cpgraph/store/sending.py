@@ -48,23 +48,6 @@ def check_syntax(sparql: str, base_iri: str | None, prefixes: dict[str, str] | N
         pass  # an evaluation error on no data: only the syntax counts here
 
 
-def check_update_syntax(sparql: str, base_iri: str | None) -> None:
-    """Refuse a malformed update with its line and column (run on an empty store: an update
-    calling LOAD or SERVICE is left to the store).
-
-    Raises:
-        QuerySyntaxError: if the update is malformed.
-    """
-    if {"LOAD", "SERVICE"} & _words(sparql):
-        return
-    try:
-        ox.Store().update(sparql, base_iri=base_iri)
-    except SyntaxError as exc:
-        raise query_syntax_error(exc) from None
-    except (OSError, RuntimeError, ValueError):
-        pass
-
-
 def prologue(base_iri: str | None, prefixes: dict[str, str] | None) -> str:
     """``BASE`` and ``PREFIX`` lines to put before a query (its own declarations come after
     them, and win).

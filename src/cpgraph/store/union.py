@@ -22,6 +22,7 @@ import pyoxigraph as ox
 from cpgraph.errors import InputError, StoreError
 from cpgraph.rdf.formats import RdfFormat
 from cpgraph.rdf.io import check_rdf_file, in_graph, query_syntax_error, rdf_errors
+from cpgraph.sparql.lexer import tokens
 from cpgraph.sparql.outbound import remote_failure
 from cpgraph.sparql.text import as_insertions, data_operations
 
@@ -197,16 +198,9 @@ class MergedDatabase:
             self._settle()
             self._update_data(sparql, operations, base_iri)
             return
-        upper = sparql.upper()
-        if "LOAD" not in upper and "SERVICE" not in upper:
-            # Parsed first on an empty store (which nothing else can reach), so that a
-            # malformed update is refused before the merge is taken apart for nothing.
-            try:
-                ox.Store().update(sparql, base_iri=base_iri)
-            except SyntaxError as exc:
-                raise query_syntax_error(exc) from None
-            except (OSError, RuntimeError, ValueError):  # on no data: only the syntax counts
-                pass
+        # Parsed first on an empty store (which nothing else can reach), so that a malformed
+        # update is refused before the merge is taken apart for nothing.
+        check_update_syntax(sparql, base_iri)
         self._settle()
         self._swap(KEPT_DEFAULT, DEFAULT)
         try:
@@ -418,3 +412,22 @@ class MergedDatabase:
             merge = self._store.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
             total -= int(next(iter(merge))[0].value)  # type: ignore[arg-type]
         return total
+
+
+def check_update_syntax(sparql: str, base_iri: str | None) -> None:
+    """Refuse a malformed update with its line and column (run on an empty store: an update
+    calling LOAD or SERVICE is left to the store).
+
+    Raises:
+        QuerySyntaxError: if the update is malformed.
+    """
+    if any(
+        t.lastgroup == "word" and t.group().upper() in ("LOAD", "SERVICE") for t in tokens(sparql)
+    ):
+        return
+    try:
+        ox.Store().update(sparql, base_iri=base_iri)
+    except SyntaxError as exc:
+        raise query_syntax_error(exc) from None
+    except (OSError, RuntimeError, ValueError):
+        pass

@@ -21,7 +21,8 @@ from cpgraph.errors import InputError
 from cpgraph.sparql.calls import declarations
 from cpgraph.sparql.lexer import tokens
 from cpgraph.sparql.text import top_level_words
-from cpgraph.store.builds import write_transaction
+from cpgraph.store.builds import writing
+from cpgraph.store.interface import Store
 
 
 def with_protocol_dataset(
@@ -59,14 +60,15 @@ def with_protocol_dataset(
 
 
 def apply_update(
-    store_dir: Path,
+    target: Path | Store,
     update: str,
     *,
     using: Sequence[str] = (),
     using_named: Sequence[str] = (),
     base_iri: str | None = None,
 ) -> int:
-    """Run a SPARQL update against the store in ``store_dir``, all or nothing; return how
+    """Run a SPARQL update against the store ``target`` names (its folder, or a store written
+    straight: :func:`cpgraph.store.builds.writing`), all or nothing; return how
     many of the literals it writes the store holds in another form than written
     (:func:`written_literals`).
 
@@ -76,7 +78,7 @@ def apply_update(
         StoreError: if the store cannot be written; the store is then unchanged.
     """
     text = with_protocol_dataset(update, using, using_named)
-    with write_transaction(store_dir) as store:
+    with writing(target) as store:
         store.update(text, base_iri=base_iri)
         written = written_literals(update, base_iri=base_iri)
         forms = store.stored_forms(written)

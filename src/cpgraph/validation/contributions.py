@@ -13,10 +13,8 @@ is committed once), in one copy-on-write transaction.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +33,7 @@ from cpgraph.rdf.io import parse_quads, to_rdflib_triples
 from cpgraph.rdf.literals import ill_typed_reason
 from cpgraph.rdf.namespaces import DCTERMS, OWL, PROV, RDF, RDFS, SH, SLUG, XSD, graph_iri
 from cpgraph.store import Store
-from cpgraph.store.builds import write_transaction
+from cpgraph.store.builds import writing
 from cpgraph.store.stored_forms import Rewrite, in_stored_form, oxigraph_stored_forms
 from cpgraph.validation.contributors import OPERATOR, Contributor
 from cpgraph.validation.neighbourhood import Triple, validate_in_context
@@ -287,23 +285,6 @@ def _metadata(
     if source:
         meta.append((g, ox.NamedNode(DCTERMS + "source"), ox.NamedNode(source)))
     return meta
-
-
-@contextlib.contextmanager
-def writing(target: Path | Store) -> Iterator[Store]:
-    """The store to write a change into, all or nothing: a copy-on-write transaction of the
-    embedded store whose folder is ``target`` (published when the block ends without error),
-    or ``target`` itself, a store written straight (a remote store, whose every write is one
-    request: the block writes once).
-
-    Raises:
-        StoreError: as :func:`cpgraph.store.builds.write_transaction` raises it.
-    """
-    if isinstance(target, Path):
-        with write_transaction(target) as store:
-            yield store
-    else:
-        yield target
 
 
 class _AlreadyCommittedError(Exception):

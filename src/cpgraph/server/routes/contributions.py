@@ -27,6 +27,7 @@ from cpgraph.server.deps import (
     is_authorised,
     read_body,
     reload_store,
+    write_target,
 )
 from cpgraph.server.responses import with_charset
 from cpgraph.server.runtime import runtime_of
@@ -295,8 +296,9 @@ async def withdraw(
     if who != contrib.OPERATOR and record.contributor != who.iri(settings.base_iri):
         raise UnauthorizedError("only its contributor or the operator may withdraw it")
     runtime = runtime_of(request.app)
-    target = store if runtime.remote else settings.store_dir  # see contrib.writing
     async with runtime.write_lock:
-        await run_in_threadpool(contrib.withdraw, target, identifier, base=settings.base_iri)
+        await run_in_threadpool(
+            contrib.withdraw, write_target(runtime), identifier, base=settings.base_iri
+        )
         reload_store(runtime)
     return Response(status_code=204)

@@ -20,13 +20,13 @@ from cpgraph.config import Settings
 from cpgraph.engine.negotiation import negotiate
 from cpgraph.errors import InputError, NotFoundError, UnsupportedFormatError
 from cpgraph.rdf.formats import RdfFormat
-from cpgraph.server import remote
 from cpgraph.server.deps import (
     SettingsDep,
     absolute_iri,
     read_body,
     reload_store,
     require_token,
+    write_target,
 )
 from cpgraph.server.responses import with_charset, write_headers
 from cpgraph.server.runtime import runtime_of
@@ -132,20 +132,14 @@ def _documents(request: Request, body: bytes) -> list[tuple[bytes, RdfFormat]]:
 async def _write(request: Request, settings: Settings, target: _Target, method: str) -> Response:
     require_token(request, settings)
     headers: dict[str, str] = {}
-    store_dir = settings.store_dir
-    # Over a remote store a write goes to it straight (cpgraph.server.remote), else it is a
-    # copy-on-write transaction on the embedded store's folder.
-    store = _store(request) if runtime_of(request.app).remote else None
+    written_to = write_target(runtime_of(request.app))
     if method == "DELETE":
         if target.collection:
             raise InputError("DELETE a graph: /store?graph=IRI or /store?default")
         graph = target.iri
 
         def operation() -> graphstore.GraphWrite:
-            if store is not None:
-                remote.delete_graph(store, graph)
-            else:
-                graphstore.delete_graph(store_dir, graph)
+            graphstore.delete_graph(written_to, graph)
             return graphstore.GraphWrite(created=False)
 
     else:
@@ -162,13 +156,9 @@ async def _write(request: Request, settings: Settings, target: _Target, method: 
         graph = target.iri
 
         def operation() -> graphstore.GraphWrite:
-            if store is not None:
-                if method == "PUT":
-                    return remote.replace_graph(store, graph, *documents[0])
-                return remote.merge_documents_into_graph(store, graph, documents)
             if method == "PUT":
-                return graphstore.replace_graph(store_dir, graph, *documents[0])
-            return graphstore.merge_documents_into_graph(store_dir, graph, documents)
+                return graphstore.replace_graph(written_to, graph, *documents[0])
+            return graphstore.merge_documents_into_graph(written_to, graph, documents)
 
     async with runtime_of(request.app).write_lock:
         written = await run_in_threadpool(operation)

@@ -22,7 +22,6 @@ from cpgraph.errors import InputError, PayloadTooLargeError, UnsupportedFormatEr
 from cpgraph.publish.service import answering_store, service_description
 from cpgraph.rdf.formats import CORE_RDF_FORMATS, RdfFormat, ResultsFormat
 from cpgraph.rdf.namespaces import prefix_pairs
-from cpgraph.server import remote
 from cpgraph.server.board import Board
 from cpgraph.server.deps import (
     RuntimeDep,
@@ -31,6 +30,7 @@ from cpgraph.server.deps import (
     read_body,
     reload_store,
     require_token,
+    write_target,
 )
 from cpgraph.server.query_requests import endpoint_base, query_request
 from cpgraph.server.responses import result_response, with_charset, write_headers
@@ -176,24 +176,14 @@ async def _update(request: Request, runtime: Runtime, params: dict[str, list[str
     )
     using, using_named = params.get("using-graph-uri", ()), params.get("using-named-graph-uri", ())
     async with runtime.write_lock:
-        if runtime.remote:  # one request to the store (see cpgraph.server.remote)
-            rewritten = await run_in_threadpool(
-                _tracked(board, text, remote.apply_update),
-                runtime.store,
-                text,
-                using=using,
-                using_named=using_named,
-                base_iri=base_iri,
-            )
-        else:
-            rewritten = await run_in_threadpool(
-                _tracked(board, text, apply_update),
-                settings.store_dir,
-                text,
-                using=using,
-                using_named=using_named,
-                base_iri=base_iri,
-            )
+        rewritten = await run_in_threadpool(
+            _tracked(board, text, apply_update),
+            write_target(runtime),
+            text,
+            using=using,
+            using_named=using_named,
+            base_iri=base_iri,
+        )
         reload_store(runtime)
     return Response(status_code=204, headers=write_headers(rewritten))
 
