@@ -461,10 +461,13 @@ def test_a_clients_validation_limit_holds_across_server_processes(
         CPGRAPH_PROCESSES="2",
         CPGRAPH_VALIDATE_TIMEOUT="4",
         CPGRAPH_VALIDATE_CONCURRENCY="1",
-        CPGRAPH_MAX_VALIDATE_BYTES="600000",
+        CPGRAPH_MAX_VALIDATE_BYTES="2000000",
     ) as url:
         first: list[httpx.Response] = []
-        running = threading.Thread(target=lambda: first.append(validate(url, slow_body())))
+        # Long enough to outlast the refusals below on a fast machine; its own outcome (done
+        # or stopped at the deadline) is not what this test is about.
+        body = slow_body(6000)
+        running = threading.Thread(target=lambda: first.append(validate(url, body)))
         running.start()
         try:
             deadline = time.monotonic() + 5
@@ -476,5 +479,5 @@ def test_a_clients_validation_limit_holds_across_server_processes(
                 assert refused.json()["type"].endswith("/too-many-validations")
         finally:
             running.join(timeout=30)
-        assert first[0].status_code == 503
+        assert first[0].status_code in {200, 503}
         assert validate(url, NOTICE).status_code == 200  # its place is free again
