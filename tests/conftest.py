@@ -21,6 +21,7 @@ import pytest
 import rdflib
 
 from cpgraph.config import Settings
+from cpgraph.progress import SILENT
 from cpgraph.store.build import build_store
 from cpgraph.store.builds import new_build_dir, open_current, publish_build
 from cpgraph.store.oxigraph import GraphStore
@@ -55,7 +56,7 @@ def construct_everything(url: str) -> rdflib.Graph:
 def shipped(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings of a store built from the repository's own ontology, shapes and data."""
     settings = Settings(source_dir=ROOT, store_dir=tmp_path_factory.mktemp("shipped-store"))
-    build_store(settings, progress=lambda _message: None)
+    build_store(settings, progress=SILENT)
     return settings
 
 

@@ -10,6 +10,7 @@ import pyoxigraph as ox
 from tests.conftest import FIXTURES, ROOT
 
 from cpgraph.config import Settings
+from cpgraph.progress import SILENT
 from cpgraph.rdf.io import RdfFormat
 from cpgraph.store.build import build_store
 from cpgraph.store.oxigraph import GraphStore
@@ -57,7 +58,7 @@ def build_mini(folder: Path) -> Settings:
         (source / name).symlink_to(ROOT / name)
     (source / "data" / "mini.trig").write_bytes((FIXTURES / "mini.trig").read_bytes())
     settings = Settings(source_dir=source, store_dir=folder / "store")
-    build_store(settings, progress=lambda _message: None)
+    build_store(settings, progress=SILENT)
     return settings
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from tests.conftest import FIXTURES, ROOT, running_server
 
 from cpgraph.config import Settings
+from cpgraph.progress import SILENT
 from cpgraph.store.build import build_store
 
 BASE = "https://w3id.org/cpgraph/"
@@ -47,7 +48,7 @@ def build_pages_store(folder: Path) -> Settings:
     (source / "data" / "mini.trig").write_bytes((FIXTURES / "mini.trig").read_bytes())
     (source / "data" / "extra.trig").write_text(EXTRA_TRIG, encoding="utf-8")
     settings = Settings(source_dir=source, store_dir=folder / "store")
-    build_store(settings, progress=lambda _message: None)
+    build_store(settings, progress=SILENT)
     return settings
 
 

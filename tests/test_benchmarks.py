@@ -25,6 +25,7 @@ from rdflib import Graph
 
 from cpgraph.config import Settings as CpgraphSettings
 from cpgraph.errors import ValidationFailedError
+from cpgraph.progress import SILENT
 from cpgraph.rdf.io import parse_file
 from cpgraph.server.allocator import mimalloc_library
 from cpgraph.store.build import build_store
@@ -180,9 +181,9 @@ def test_a_trusted_build_loads_data_the_default_build_refuses(tmp_path: Path) ->
     )
     settings = CpgraphSettings(source_dir=tree, store_dir=tmp_path / "store")
     with pytest.raises(ValidationFailedError):
-        build_store(settings, progress=lambda _: None)
+        build_store(settings, progress=SILENT)
     assert not (tmp_path / "store" / "current").exists()
-    report = build_store(settings, progress=lambda _: None, validate=False)
+    report = build_store(settings, progress=SILENT, validate=False)
     assert report.validation is None
     assert report.triples > 1
 

@@ -28,6 +28,7 @@ from tests.servers import (
 
 from cpgraph.config import Settings
 from cpgraph.errors import PushVerificationError, RemoteStoreError
+from cpgraph.progress import Lines
 from cpgraph.publish.describe import build_info, describe, description_graph, dump_distributions
 from cpgraph.publish.push import push
 from cpgraph.publish.remote import Protocol, Target
@@ -186,7 +187,7 @@ def test_an_interrupted_push_resumes_where_it_stopped(
             build="b1",
             description=description,
             state_file=state,
-            progress=stop_after_two_graphs,
+            progress=Lines(stop_after_two_graphs),
             batch_size=300,
         )
     assert state.exists()

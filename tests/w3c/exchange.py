@@ -28,6 +28,7 @@ from tests.conftest import ROOT, running_server
 from tests.w3c.manifest import ExpectedResponse, GraphData, HttpRequest, W3CTest
 
 from cpgraph.config import Settings
+from cpgraph.progress import SILENT
 from cpgraph.store.build import build_store
 
 TOKEN = "w3c-conformance-operator-token"
@@ -61,7 +62,7 @@ def w3c_server(folder: Path) -> Iterator[str]:
         "# Empty on purpose: each W3C test loads the graphs it names.\n", encoding="utf-8"
     )
     settings = Settings(source_dir=source, store_dir=folder / "store")
-    build_store(settings, progress=lambda _message: None)
+    build_store(settings, progress=SILENT)
     with running_server(settings, CPGRAPH_TOKEN=TOKEN) as url:
         yield url
 

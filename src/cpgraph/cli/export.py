@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from cpgraph.cli.progress import progress_for
 from cpgraph.config import Settings
 from cpgraph.errors import InputError, PushVerificationError
 from cpgraph.publish.bundle import make_bundle
@@ -135,28 +136,30 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         "union": args.union,
         "description": description,
     }
+    progress = progress_for(args)
     if args.output is not None:
-        export_file(store, args.output, **options)
-        print(f"wrote {args.output} ({args.output.stat().st_size} bytes)", file=sys.stderr)
+        export_file(store, args.output, progress=progress, **options)
+        progress.say(f"wrote {args.output} ({args.output.stat().st_size} bytes)")
         return 0
     out: IO[bytes] = sys.stdout.buffer
-    export(store, out, **options)
+    export(store, out, progress=progress, **options)
     out.flush()
     return 0
 
 
 def _bundle(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings, read_only=True)
+    progress = progress_for(args)
     if is_remote(settings):  # no build folder to keep the dumps beside: made for this bundle
         with tempfile.TemporaryDirectory(prefix="cpgraph-dumps-") as scratch:
             cache = DumpCache(store, base=settings.base_iri, root=Path(scratch))
-            bundle = make_bundle(cache, args.folder, overwrite=args.force)
+            bundle = make_bundle(cache, args.folder, overwrite=args.force, progress=progress)
     else:
         cache = DumpCache.for_store_dir(store, base=settings.base_iri, store_dir=settings.store_dir)
-        bundle = make_bundle(cache, args.folder, overwrite=args.force)
+        bundle = make_bundle(cache, args.folder, overwrite=args.force, progress=progress)
     for f in bundle.files:
         print(f"{f.sha256}  {f.size:>10}  {f.path}")
-    print(f"bundle of build {cache.build.id} in {bundle.folder}", file=sys.stderr)
+    progress.say(f"bundle of build {cache.build.id} in {bundle.folder}")
     return 0
 
 
@@ -184,7 +187,7 @@ def _push(args: argparse.Namespace, settings: Settings) -> int:
         "graphs": args.graph,
         "isomorphism_limit": args.isomorphism_limit,
         "timeout": args.timeout,
-        "progress": lambda m: print(m, file=sys.stderr),
+        "progress": progress_for(args),
     }
     try:
         if args.verify_only:

@@ -25,6 +25,7 @@ from typing import IO
 from cpgraph import __version__
 from cpgraph.cli.contrib import add_contribution_commands
 from cpgraph.cli.export import add_commands
+from cpgraph.cli.progress import PROGRESS_COMMANDS, add_progress_options, progress_for
 from cpgraph.cli.queries import add_commands as add_query_commands
 from cpgraph.cli.queries import add_query_options, run_saved_query
 from cpgraph.cli.results import format_table, run_query, shorten
@@ -38,6 +39,7 @@ from cpgraph.errors import (
     StoreUnreachableError,
     ValidationFailedError,
 )
+from cpgraph.progress import Progress
 from cpgraph.publish.stats import class_counts, source_counts
 from cpgraph.rdf.io import ox_iri
 from cpgraph.store.build import build_store
@@ -58,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cpgraph {__version__}")
     add_store_option(parser, default=None)
+    add_progress_options(parser, default=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = sub.add_parser("build", help="validate ontology, shapes and data, then build the store")
@@ -102,6 +105,8 @@ def _parser() -> argparse.ArgumentParser:
     for name, command in sub.choices.items():
         if name in STORE_COMMANDS:
             add_store_option(command, default=argparse.SUPPRESS)
+        if name in PROGRESS_COMMANDS:
+            add_progress_options(command, default=argparse.SUPPRESS)
     return parser
 
 
@@ -151,21 +156,17 @@ def _quiet_stdout() -> None:
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
-    _build_into(settings, validate=not args.trusted)
+    _build_into(settings, progress_for(args), validate=not args.trusted)
     return 0
 
 
-def _build_into(settings: Settings, *, validate: bool = True) -> None:
+def _build_into(settings: Settings, progress: Progress, *, validate: bool = True) -> None:
     """Build the store the settings name: a new embedded build, or the remote store's graphs."""
     if is_remote(settings):
-        report = build_remote(settings, open_store(settings), progress=_say, validate=validate)
+        report = build_remote(settings, open_store(settings), progress=progress, validate=validate)
     else:
-        report = build_store(settings, progress=_say, validate=validate)
+        report = build_store(settings, progress=progress, validate=validate)
     print(f"{report.triples} statements in {len(report.graphs)} graphs")
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -177,12 +178,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.with_(port=args.port)
     if is_remote(settings):  # built by 'cpgraph build --store URL'; served even while it is down
         if args.rebuild:
-            _build_into(settings)
+            _build_into(settings, progress_for(args))
         serve(settings)
         return 0
     build = current_build(settings.store_dir)
     if args.rebuild or build is None:
-        build_store(settings, progress=_say)
+        build_store(settings, progress=progress_for(args))
     elif not is_merged(build):
         print(
             f"the store at {build} was built by an older cpgraph: its default graph is "
@@ -223,10 +224,14 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
     else:
         build = current_build(settings.store_dir)
         store = None if build is None else GraphStore(build, read_only=True)
-    if store is None:
-        outcome = validate_files(args.files, source_dir=settings.source_dir)
-    else:  # as part of the store: references to what it holds are checked
-        outcome = validate_files_in_context(args.files, store=store, source_dir=settings.source_dir)
+    # pySHACL says nothing while it runs: the task shows that it runs, and for how long.
+    with progress_for(args).task(f"validating {len(args.files)} file(s)", unit="files"):
+        if store is None:
+            outcome = validate_files(args.files, source_dir=settings.source_dir)
+        else:  # as part of the store: references to what it holds are checked
+            outcome = validate_files_in_context(
+                args.files, store=store, source_dir=settings.source_dir
+            )
     if args.format == "json":
         print(json.dumps(outcome.summary(), indent=2))
     elif args.format == "ttl":

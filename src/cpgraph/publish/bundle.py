@@ -29,6 +29,7 @@ import pyoxigraph as ox
 from cpgraph import __version__
 from cpgraph.errors import InputError, StoreError
 from cpgraph.parts import make_part_folder
+from cpgraph.progress import SILENT, Progress
 from cpgraph.publish.describe import (
     DESCRIPTION,
     KEYWORDS,
@@ -69,8 +70,11 @@ class Bundle:
     files: tuple[BundleFile, ...]
 
 
-def make_bundle(cache: DumpCache, folder: Path, *, overwrite: bool = False) -> Bundle:
-    """Write a release bundle of the build ``cache`` serves into ``folder``.
+def make_bundle(
+    cache: DumpCache, folder: Path, *, overwrite: bool = False, progress: Progress = SILENT
+) -> Bundle:
+    """Write a release bundle of the build ``cache`` serves into ``folder`` (the dumps, made
+    where the cache has none yet, counted as a task of ``progress``).
 
     Raises:
         InputError: if ``folder`` exists and ``overwrite`` is false.
@@ -83,7 +87,7 @@ def make_bundle(cache: DumpCache, folder: Path, *, overwrite: bool = False) -> B
     except OSError as exc:
         raise StoreError(f"cannot write the bundle at {folder}: {exc}") from exc
     try:
-        files = _write_payload(cache, tmp)
+        files = _write_payload(cache, tmp, progress)
         checksums = "".join(f"{f.sha256}  {f.path}\n" for f in files)
         (tmp / CHECKSUMS).write_text(checksums, encoding="utf-8")
         files.append(_entry(tmp, CHECKSUMS, "text/plain", "SHA-256 checksums of the files"))
@@ -104,15 +108,18 @@ def _entry(root: Path, rel: str, media_type: str, title: str) -> BundleFile:
     return BundleFile(rel, path.stat().st_size, sha256_of(path), media_type, title)
 
 
-def _write_payload(cache: DumpCache, root: Path) -> list[BundleFile]:
+def _write_payload(cache: DumpCache, root: Path, progress: Progress) -> list[BundleFile]:
     (root / "dumps").mkdir()
     files: list[BundleFile] = []
-    for dump in cache.all():
-        if not dump.distribution.gzip:
-            continue
-        rel = f"dumps/{dump.name}"
-        shutil.copyfile(dump.path, root / rel)
-        files.append(_entry(root, rel, dump.distribution.media_type, dump.distribution.title))
+    with progress.task("writing the dumps", total=len(cache.names), unit="files") as advance:
+        for name in cache.names:
+            dump = cache.get(name)
+            advance(1)
+            if not dump.distribution.gzip:
+                continue
+            rel = f"dumps/{dump.name}"
+            shutil.copyfile(dump.path, root / rel)
+            files.append(_entry(root, rel, dump.distribution.media_type, dump.distribution.title))
     graphs = set(cache.store.named_graphs())
     for name, title in (("ontology", "The cpgraph ontology"), ("shapes", "The SHACL shapes")):
         iri = graph_iri(name, cache.base)

@@ -32,6 +32,7 @@ import pyoxigraph as ox
 
 from cpgraph.errors import InputError, NotFoundError, StoreError, UnsupportedFormatError
 from cpgraph.parts import open_part
+from cpgraph.progress import SILENT, Progress, counting_writer
 from cpgraph.publish.describe import DESCRIPTION_PREFIXES, description_graph
 from cpgraph.rdf.formats import RdfFormat
 from cpgraph.rdf.io import in_graph
@@ -71,8 +72,10 @@ def export(
     union: bool = False,
     description: Sequence[ox.Quad] = (),
     gzip: bool = False,
+    progress: Progress = SILENT,
 ) -> None:
-    """Write the dataset, one graph, or the union of the graphs to ``output`` in ``fmt``.
+    """Write the dataset, one graph, or the union of the graphs to ``output`` in ``fmt``
+    (the bytes of RDF written counted as a task of ``progress``).
 
     ``description`` (the quads of :func:`cpgraph.publish.describe.describe`) is added to
     whole-dataset
@@ -97,7 +100,11 @@ def export(
         raise NotFoundError(f"no graph {graph} in the store")
     names = {**prefixes(base), **DESCRIPTION_PREFIXES, "graph": f"{base}graph/"}
     try:
-        with maybe_gzip(output, gzip) as out:
+        with (
+            progress.task("exporting", unit="bytes") as advance,
+            maybe_gzip(output, gzip) as packed,
+        ):
+            out = counting_writer(packed, advance) if progress.counting else packed
             if graph == void:
                 write_quads(description, out, fmt, names, base, as_triples=not fmt.holds_graphs)
             elif graph is not None:
@@ -174,6 +181,7 @@ def export_file(
     graph: str | None = None,
     union: bool = False,
     description: Sequence[ox.Quad] = (),
+    progress: Progress = SILENT,
 ) -> Path:
     """Export to ``path`` atomically (a partial file never takes its place).
 
@@ -197,6 +205,7 @@ def export_file(
             union=union,
             description=description,
             gzip=gzip,
+            progress=progress,
         )
     return path
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from cpgraph.errors import InputError
+from cpgraph.progress import LOGGED, Progress, counted
 from cpgraph.publish.export import replacing
 from cpgraph.publish.remote import Protocol, Remote, Target, has_blank, warn_plain_http
 from cpgraph.publish.verify import (
@@ -30,8 +30,6 @@ from cpgraph.publish.verify import (
     verify_graphs,
 )
 from cpgraph.store import Store
-
-log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 50_000
 DEFAULT_UPDATE_BATCH = 2_000
@@ -53,7 +51,7 @@ def push(
     verify: bool = True,
     isomorphism_limit: int = DEFAULT_ISOMORPHISM_LIMIT,
     timeout: float = 120.0,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress = LOGGED,
 ) -> PushReport:
     """Copy the store's named graphs (and the description graph) into ``target``.
 
@@ -67,7 +65,6 @@ def push(
         PushVerificationError: if ``verify`` and a graph's copy differs (``report`` says how).
         StoreError: if the store fails or the state file cannot be written.
     """
-    say = progress or log.info
     if protocol is Protocol.GSP and not target.gsp:
         raise InputError("the Graph Store Protocol needs the target's GSP endpoint")
     if protocol is Protocol.UPDATE and not target.update:
@@ -78,16 +75,19 @@ def push(
     jobs = graphs_to_copy(store, description, graphs)
     state = _State.load(state_file, target.key, f"{build} batch={batch_size or 'default'}")
     report = PushReport(target.key, build, resumed=state.resumed)
+    sizes = store.graph_sizes()
+    total = sum(sizes.get(name, 0) if held is None else len(held) for name, held in jobs)
     with target.client(timeout) as client:
         remote = Remote(client, target, protocol)
-        for name, held in jobs:
-            quads = store.quads(name) if held is None else iter(held)
-            graph_report = GraphReport(name)
-            report.graphs.append(graph_report)
-            _copy_graph(remote, name, quads, graph_report, state, batch_size)
-            say(f"{name}: {graph_report.sent} of {graph_report.triples} triples sent")
+        with progress.task("pushing", total=total) as advance:
+            for name, held in jobs:
+                quads = store.quads(name) if held is None else iter(held)
+                graph_report = GraphReport(name)
+                report.graphs.append(graph_report)
+                _copy_graph(remote, name, counted(quads, advance), graph_report, state, batch_size)
+                progress.say(f"{name}: {graph_report.sent} of {graph_report.triples} triples sent")
         if verify:
-            verify_graphs(remote, store, report, jobs, isomorphism_limit, say)
+            verify_graphs(remote, store, report, jobs, isomorphism_limit, progress)
     state.clear()
     return report
 

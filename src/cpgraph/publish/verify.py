@@ -9,9 +9,8 @@ sides, and the report says so.
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,11 +18,10 @@ from typing import Any
 import pyoxigraph as ox
 
 from cpgraph.errors import InputError, PushVerificationError
+from cpgraph.progress import LOGGED, Progress
 from cpgraph.publish.remote import Remote, Target, warn_plain_http
 from cpgraph.rdf.namespaces import XSD
 from cpgraph.store import Store
-
-log = logging.getLogger(__name__)
 
 DEFAULT_ISOMORPHISM_LIMIT = 20_000
 
@@ -84,7 +82,7 @@ def verify_copy(
     graphs: Sequence[str] | None = None,
     isomorphism_limit: int = DEFAULT_ISOMORPHISM_LIMIT,
     timeout: float = 120.0,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress = LOGGED,
 ) -> PushReport:
     """Check that ``target`` holds a copy of the store's graphs (and the description graph).
 
@@ -103,9 +101,7 @@ def verify_copy(
         quads = store.quads(name) if held is None else held
         report.graphs.append(GraphReport(name, triples=sum(1 for _ in quads)))
     with target.client(timeout) as client:
-        verify_graphs(
-            Remote(client, target), store, report, jobs, isomorphism_limit, progress or log.info
-        )
+        verify_graphs(Remote(client, target), store, report, jobs, isomorphism_limit, progress)
     return report
 
 
@@ -115,7 +111,7 @@ def verify_graphs(
     report: PushReport,
     jobs: Jobs,
     limit: int,
-    say: Callable[[str], None],
+    progress: Progress,
 ) -> None:
     """Check each graph of ``report`` on ``remote``, filling in what the target holds.
 
@@ -125,12 +121,14 @@ def verify_graphs(
     """
     held = dict(jobs)
     marks = {True: ", isomorphic", False: ", NOT isomorphic", None: ""}
-    for graph_report in report.graphs:
-        _check_graph(remote, store, graph_report, held.get(graph_report.graph), limit)
-        say(
-            f"{graph_report.graph}: {graph_report.target_triples} of "
-            f"{graph_report.triples} triples there{marks[graph_report.isomorphic]}"
-        )
+    with progress.task("verifying", total=len(report.graphs), unit="graphs") as advance:
+        for graph_report in report.graphs:
+            _check_graph(remote, store, graph_report, held.get(graph_report.graph), limit)
+            advance(1)
+            progress.say(
+                f"{graph_report.graph}: {graph_report.target_triples} of "
+                f"{graph_report.triples} triples there{marks[graph_report.isomorphic]}"
+            )
     if not report.verified:
         bad = [g.graph for g in report.graphs if not g.verified]
         raise PushVerificationError(

@@ -10,8 +10,8 @@ beside the current one, and published with an atomic switch
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable
+import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -21,6 +21,7 @@ from rdflib import Graph
 
 from cpgraph.config import Settings
 from cpgraph.errors import InputError, ValidationFailedError
+from cpgraph.progress import LOGGED, SILENT, CountingReader, Progress, counted
 from cpgraph.publish.service import build_figures
 from cpgraph.rdf.formats import RdfFormat
 from cpgraph.rdf.io import iter_quads, read_quads, to_rdflib_triples
@@ -38,7 +39,6 @@ from cpgraph.store.stored_forms import (
 from cpgraph.validation.shacl import ValidationOutcome, validate_graph
 from cpgraph.validation.stored import rewrite_outcome
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ONTOLOGY_GRAPH = "ontology"
@@ -77,6 +77,10 @@ class SourceFiles:
             data=rdf_files("data", DATA_SUFFIXES),
         )
 
+    def size(self) -> int:
+        """The bytes of all the files, for a count of how far reading them has gone."""
+        return sum(p.stat().st_size for p in (*self.ontology, *self.shapes, *self.data))
+
 
 @dataclass(slots=True)
 class BuildReport:
@@ -112,22 +116,32 @@ def rebase_quads(quads: Iterable[ox.Quad], base: str) -> Iterable[ox.Quad]:
         yield ox.Quad(move(q.subject), move(q.predicate), move(q.object), move(q.graph_name))
 
 
-def read_sources(files: SourceFiles) -> tuple[list[ox.Quad], list[ox.Quad], list[ox.Quad]]:
-    """Parse every file, ontology and shapes into their graphs, data as written.
+def read_sources(
+    files: SourceFiles, progress: Progress = SILENT
+) -> tuple[list[ox.Quad], list[ox.Quad], list[ox.Quad]]:
+    """Parse every file, ontology and shapes into their graphs, data as written (the bytes
+    read counted as a task of ``progress``).
 
     Raises:
         RdfSyntaxError: naming the file, line and column of the first malformed file.
         InputError: if a data file has a statement outside a named graph.
     """
-    ontology = [_in_graph(q, ONTOLOGY_GRAPH) for p in files.ontology for q in read_quads(p)]
-    shapes = [_in_graph(q, SHAPES_GRAPH) for p in files.shapes for q in read_quads(p)]
-    data: list[ox.Quad] = []
-    for path in files.data:
-        quads = read_quads(path)
-        stray = next((q for q in quads if isinstance(q.graph_name, ox.DefaultGraph)), None)
-        if stray is not None:
-            raise _outside_named_graphs(path, stray)
-        data.extend(quads)
+    with progress.task("parsing", total=files.size(), unit="bytes") as advance:
+
+        def read(path: Path) -> list[ox.Quad]:
+            quads = read_quads(path)
+            advance(path.stat().st_size)
+            return quads
+
+        ontology = [_in_graph(q, ONTOLOGY_GRAPH) for p in files.ontology for q in read(p)]
+        shapes = [_in_graph(q, SHAPES_GRAPH) for p in files.shapes for q in read(p)]
+        data: list[ox.Quad] = []
+        for path in files.data:
+            quads = read(path)
+            stray = next((q for q in quads if isinstance(q.graph_name, ox.DefaultGraph)), None)
+            if stray is not None:
+                raise _outside_named_graphs(path, stray)
+            data.extend(quads)
     return ontology, shapes, data
 
 
@@ -151,7 +165,9 @@ def _graph(quads: Iterable[ox.Quad]) -> Graph:
 
 
 def check_sources(
-    files: SourceFiles, forms: StoredForms = oxigraph_stored_forms
+    files: SourceFiles,
+    forms: StoredForms = oxigraph_stored_forms,
+    progress: Progress = SILENT,
 ) -> tuple[list[ox.Quad], ValidationOutcome]:
     """Parse everything and validate the data and ontology against the shapes.
 
@@ -164,12 +180,14 @@ def check_sources(
         ValidationFailedError: if the store would rewrite a literal, or the data does not
             conform; ``outcome`` has the report.
     """
-    ontology, shapes, data = read_sources(files)
+    ontology, shapes, data = read_sources(files, progress)
     refuse_rewritten_literals(files, [*ontology, *shapes, *data], forms)
     ontology_graph = _graph(ontology)
-    outcome = validate_graph(
-        _graph([*data, *ontology]), shapes=_graph(shapes), ontology=ontology_graph
-    )
+    # pySHACL says nothing while it runs: the task shows that it runs, and for how long.
+    with progress.task(f"validating {len(data) + len(ontology)} statements"):
+        outcome = validate_graph(
+            _graph([*data, *ontology]), shapes=_graph(shapes), ontology=ontology_graph
+        )
     if not outcome.conforms:
         raise ValidationFailedError(
             f"the data does not conform to the shapes ({len(outcome.violations)} violations); "
@@ -232,7 +250,7 @@ class CheckedSources:
 def read_checked(
     settings: Settings,
     *,
-    say: Callable[[str], None],
+    progress: Progress,
     validate: bool = True,
     forms: StoredForms = oxigraph_stored_forms,
 ) -> CheckedSources:
@@ -244,29 +262,31 @@ def read_checked(
         InputError, RdfSyntaxError, ValidationFailedError: as :func:`build_store` says.
     """
     files = SourceFiles.discover(settings.source_dir)
-    say(
+    progress.say(
         f"reading {len(files.ontology)} ontology, {len(files.shapes)} shapes and "
         f"{len(files.data)} data files from {settings.source_dir}"
     )
     outcome: ValidationOutcome | None = None
     quads: list[ox.Quad] = []
     if validate:
-        quads, outcome = check_sources(files, forms)
-        say(f"validated: conforms, {len(outcome.results)} warning(s) or info(s)")
+        quads, outcome = check_sources(files, forms, progress)
+        progress.say(f"validated: conforms, {len(outcome.results)} warning(s) or info(s)")
     examples = saved_query_quads(settings.source_dir, base=settings.base_iri)
     return CheckedSources(files, quads, outcome, examples)
 
 
 STREAM_BATCH = 100_000
+READ_BLOCK = 1 << 20
 
 
-def _stream_trusted(store: GraphStore, files: SourceFiles, base: str) -> None:
+def _stream_trusted(store: GraphStore, files: SourceFiles, base: str, progress: Progress) -> None:
     """Load trusted sources without holding them in memory.
 
     Ontology and shapes (small) are parsed here and moved into their graphs. Data files go
     straight from disk into the store by Oxigraph's bulk loader when nothing needs rebasing,
     else through a streamed parse in batches. The named-graph rule is checked after each file:
-    the build is discarded by the caller if it fails.
+    the build is discarded by the caller if it fails. The bytes read are counted when
+    ``progress`` draws counts (the file is then read through Python, in large blocks).
 
     Raises:
         RdfSyntaxError: if a file is malformed (file, line and column in the message).
@@ -283,27 +303,34 @@ def _stream_trusted(store: GraphStore, files: SourceFiles, base: str) -> None:
             ),
         ]
     )
-    for path in files.data:
-        fmt = RdfFormat.from_path(path)
-        if base == DEFAULT_BASE:
-            store.bulk_load_file(path, format=fmt)
-        else:
-            batch: list[ox.Quad] = []
-            for quad in rebase_quads(iter_quads(path, format=fmt), base):
-                batch.append(quad)
-                if len(batch) >= STREAM_BATCH:
-                    store.bulk_load_quads(batch)
-                    batch = []
-            store.bulk_load_quads(batch)
-        stray = store.default_graph_sample()
-        if stray is not None:
-            raise _outside_named_graphs(path, stray)
+    data_bytes = sum(p.stat().st_size for p in files.data)
+    with progress.task("loading data", total=data_bytes, unit="bytes") as advance:
+        for path in files.data:
+            fmt = RdfFormat.from_path(path)
+            if base == DEFAULT_BASE and not progress.counting:
+                store.bulk_load_file(path, format=fmt)
+            elif base == DEFAULT_BASE:
+                with path.open("rb") as raw:
+                    reader = io.BufferedReader(CountingReader(raw, advance), READ_BLOCK)
+                    store.bulk_load_file(path, format=fmt, reader=reader)
+            else:
+                batch: list[ox.Quad] = []
+                for quad in rebase_quads(iter_quads(path, format=fmt), base):
+                    batch.append(quad)
+                    if len(batch) >= STREAM_BATCH:
+                        store.bulk_load_quads(batch)
+                        batch = []
+                store.bulk_load_quads(batch)
+                advance(path.stat().st_size)
+            stray = store.default_graph_sample()
+            if stray is not None:
+                raise _outside_named_graphs(path, stray)
 
 
 def build_store(
     settings: Settings,
     *,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress = LOGGED,
     validate: bool = True,
 ) -> BuildReport:
     """Build a new store from ``settings.source_dir`` and make it current, atomically.
@@ -324,24 +351,25 @@ def build_store(
             conform (the report is attached).
         StoreError: if the new store cannot be written.
     """
-    say = progress or log.info
-    sources = read_checked(settings, say=say, validate=validate)
+    sources = read_checked(settings, progress=progress, validate=validate)
     if not validate:
-        say("not validated (trusted sources): data files are streamed into the store")
+        progress.say("not validated (trusted sources): data files are streamed into the store")
     build = new_build_dir(settings.store_dir)
     try:
         store = GraphStore(build)
         if validate:
-            store.bulk_load_quads(
-                [*rebase_quads(sources.quads, settings.base_iri), *sources.examples]
-            )
+            quads = [*rebase_quads(sources.quads, settings.base_iri), *sources.examples]
+            with progress.task("loading", total=len(quads)) as advance:
+                store.bulk_load_quads(counted(quads, advance))
         else:
-            _stream_trusted(store, sources.files, settings.base_iri)
+            _stream_trusted(store, sources.files, settings.base_iri, progress)
             store.bulk_load_quads(sources.examples)
             # Each bulk load adds its own files to every index; compacted once, a range scan
             # reads one run instead of one per file.
-            store.optimize()
-        store.flush()
+            with progress.task("compacting the store", unit="steps"):
+                store.optimize()
+        with progress.task("merging the union and writing to disk", unit="steps"):
+            store.flush()
         report = BuildReport(path=build, validation=sources.outcome)
         report.graphs.update(store.graph_sizes())
         build_figures(store, build, base=settings.base_iri)  # so servers start without counting
@@ -350,5 +378,5 @@ def build_store(
         discard_build(build)
         raise
     publish_build(settings.store_dir, build)
-    say(f"built {report.triples} statements in {len(report.graphs)} graphs at {build}")
+    progress.say(f"built {report.triples} statements in {len(report.graphs)} graphs at {build}")
     return report

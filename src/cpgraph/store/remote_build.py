@@ -14,27 +14,25 @@ with what was loaded.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import pyoxigraph as ox
 
 from cpgraph.config import Settings
 from cpgraph.errors import RemoteStoreError, StoreError
+from cpgraph.progress import LOGGED, Progress
 from cpgraph.store.build import BuildReport, read_checked, read_sources, rebase_quads
 from cpgraph.store.configured import describe_store
 from cpgraph.store.interface import Store
 from cpgraph.store.stored_forms import in_stored_form
-
-log = logging.getLogger(__name__)
 
 
 def build_remote(
     settings: Settings,
     store: Store,
     *,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress = LOGGED,
     validate: bool = True,
 ) -> BuildReport:
     """Load the repository's ontology, shapes, data and saved-query examples into ``store``
@@ -56,15 +54,15 @@ def build_remote(
             graph being written).
         StoreError: if a graph does not hold, afterwards, the statements loaded into it.
     """
-    say = progress or log.info
+    say = progress.say
     store.named_graphs()  # a store that cannot be reached fails here, before the checks
     say(f"building into {describe_store(settings)}")
-    sources = read_checked(settings, say=say, validate=validate)
+    sources = read_checked(settings, progress=progress, validate=validate)
     if validate:
         quads = sources.quads
     else:
         say("not validated (trusted sources)")
-        ontology, shapes, data = read_sources(sources.files)
+        ontology, shapes, data = read_sources(sources.files, progress)
         quads = [*ontology, *shapes, *data]
     kept, rewrites = in_stored_form(
         [*rebase_quads(quads, settings.base_iri), *sources.examples], store.stored_forms
@@ -80,19 +78,23 @@ def build_remote(
     wanted = by_graph(kept)
     before = store.graph_sizes()
     written = 0
-    for graph, statements in sorted(wanted.items()):
-        if before.get(graph) == len(statements) and _holds(store, graph, statements):
-            continue
-        try:
-            if graph in before:
-                store.drop_graph(graph)
-            store.load_quads(statements)
-        except RemoteStoreError as exc:
-            raise type(exc)(
-                f"{exc.message} (while writing <{graph}>, after {written} of {len(wanted)} "
-                "graphs: run the build again)"
-            ) from None
-        written += 1
+    total = sum(len(s) for s in wanted.values())
+    with progress.task("writing graphs", total=total) as advance:
+        for graph, statements in sorted(wanted.items()):
+            if before.get(graph) == len(statements) and _holds(store, graph, statements):
+                advance(len(statements))
+                continue
+            try:
+                if graph in before:
+                    store.drop_graph(graph)
+                store.load_quads(statements)
+            except RemoteStoreError as exc:
+                raise type(exc)(
+                    f"{exc.message} (while writing <{graph}>, after {written} of {len(wanted)} "
+                    "graphs: run the build again)"
+                ) from None
+            written += 1
+            advance(len(statements))
     after = store.graph_sizes()
     wrong = {g: len(s) for g, s in wanted.items() if after.get(g, 0) != len(s)}
     if wrong:

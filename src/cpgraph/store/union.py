@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyoxigraph as ox
 
@@ -319,12 +319,15 @@ class MergedDatabase:
         except OSError as exc:
             raise StoreError(f"writing to the store failed: {exc}") from exc
 
-    def bulk_load_file(self, path: Path, *, format: RdfFormat) -> None:
+    def bulk_load_file(
+        self, path: Path, *, format: RdfFormat, reader: IO[bytes] | None = None
+    ) -> None:
         """Load an RDF file straight from disk, streamed by Oxigraph (never whole in memory).
 
         For builds of large trusted data: the parse and the write both run in Rust, so a file
         of tens of millions of statements needs no more memory than the loader's buffers. The
-        merge is made once, as for :meth:`bulk_load_quads`.
+        merge is made once, as for :meth:`bulk_load_quads`. ``reader``, an open binary file
+        of ``path``, is read instead of the path (one that counts what is read, for progress).
 
         Raises:
             RdfSyntaxError: if the file is malformed (file, line and column in the message).
@@ -336,9 +339,14 @@ class MergedDatabase:
         self._unsettle()
         try:
             with rdf_errors(str(path)):
-                self._store.bulk_load(
-                    path=str(path), format=format.oxigraph, base_iri=path.resolve().as_uri()
-                )
+                if reader is None:
+                    self._store.bulk_load(
+                        path=str(path), format=format.oxigraph, base_iri=path.resolve().as_uri()
+                    )
+                else:
+                    self._store.bulk_load(
+                        reader, format=format.oxigraph, base_iri=path.resolve().as_uri()
+                    )
         except OSError as exc:
             raise StoreError(f"writing to the store failed: {exc}") from exc
 
