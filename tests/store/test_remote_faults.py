@@ -31,15 +31,20 @@ STATEMENTS = 400  # in the contribution committed while its connection is cut
 
 class CuttingProxy:
     """A TCP proxy on 127.0.0.1 that forwards to ``target`` and, when ``cut_after`` is set,
-    closes both sides once that many bytes of a request have gone through; with
-    ``drop_answers``, it forwards requests whole and closes the connection instead of
-    forwarding the answer."""
+    closes both sides once that many bytes of requests (over all its connections) have gone
+    through; with ``drop_answers``, it forwards requests whole and closes the connection
+    instead of forwarding an answer (with ``drop_answer_at``, only the answer of that number,
+    counted from 1, over all connections)."""
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
         self.cut_after: int | None = None
         self.drop_answers = False
+        self.drop_answer_at: int | None = None
+        self.sent = 0  # bytes of requests forwarded, over all connections
+        self.answers = 0  # answers begun, over all connections
         self.cuts = 0
+        self._lock = threading.Lock()
         self._server = socket.create_server(("127.0.0.1", 0))
         self.port = self._server.getsockname()[1]
         self._stopped = False
@@ -59,9 +64,11 @@ class CuttingProxy:
             with upstream:
                 back = threading.Thread(target=self._pipe, args=(upstream, client), daemon=True)
                 back.start()
-                sent = 0
                 while data := client.recv(4096):
                     limit = self.cut_after
+                    with self._lock:
+                        sent = self.sent
+                        self.sent += len(data)
                     if limit is not None and sent + len(data) >= limit:
                         upstream.sendall(data[: max(0, limit - sent)])
                         self.cuts += 1
@@ -69,16 +76,19 @@ class CuttingProxy:
                         upstream.shutdown(socket.SHUT_RDWR)
                         return
                     upstream.sendall(data)
-                    sent += len(data)
                 back.join(timeout=5)
 
     def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         with contextlib.suppress(OSError):
             while data := source.recv(65536):
-                if self.drop_answers:
-                    self.cuts += 1
-                    sink.shutdown(socket.SHUT_RDWR)
-                    return
+                if data.startswith(b"HTTP/"):  # an answer begins (each fits one read here)
+                    with self._lock:
+                        self.answers += 1
+                        number = self.answers
+                    if self.drop_answers or self.drop_answer_at == number:
+                        self.cuts += 1
+                        sink.shutdown(socket.SHUT_RDWR)
+                        return
                 sink.sendall(data)
             sink.shutdown(socket.SHUT_WR)
 
@@ -147,6 +157,117 @@ def test_a_commit_cut_mid_request_leaves_all_of_it_or_none(
         assert _counts(direct, graph) == (0, 0, False)
     finally:
         direct.close()
+
+
+LARGE = 2_600  # statements of a write that takes several requests (REQUEST is 1,000)
+
+
+def _large_contribution(graph: str) -> list[ox.Quad]:
+    """:data:`LARGE` statements: plain ones, and a few that share blank nodes."""
+    g = ox.NamedNode(graph)
+    p = ox.NamedNode("urn:x-test:value")
+    plain = [
+        ox.Quad(ox.NamedNode(f"urn:x-test:s{i}"), p, ox.Literal(str(i)), g)
+        for i in range(LARGE - 10)
+    ]
+    nodes = [ox.BlankNode() for _ in range(5)]
+    linked = [
+        ox.Quad(nodes[i % 5], p, nodes[(i + 1) % 5] if i % 2 else ox.Literal(f"b{i}"), g)
+        for i in range(10)
+    ]
+    return plain + linked
+
+
+def _staging_graphs(store: RemoteStore) -> int:
+    """How many staging graphs the store holds (read past cpgraph's own dataset)."""
+    result = store.query(
+        "SELECT (COUNT(DISTINCT ?g) AS ?n) { GRAPH ?g { ?s ?p ?o } "
+        'FILTER STRSTARTS(STR(?g), "urn:x-cpgraph:staging/") }',
+        named_graphs=[],
+    )
+    try:
+        return int(next(result.rows())["n"].value)
+    finally:
+        result.close()
+
+
+@pytest.mark.parametrize("cut", ["early", "middle", "last request", "last answer"])
+def test_a_write_of_several_requests_cut_anywhere_leaves_all_of_it_or_none(
+    oxigraph: RunningStore, cut: str
+) -> None:
+    # A write too large for one request is staged, then applied by one last request: cut
+    # while staging, it shows nothing; cut in the last request, all or nothing; its answer
+    # lost, all of it.
+    direct = RemoteStore(Endpoints.derived(oxigraph.query, oxigraph.update), timeout=30)
+    rehearsal = CuttingProxy(_port(oxigraph.query))
+    base = f"http://127.0.0.1:{rehearsal.port}"
+    whole = RemoteStore(Endpoints.derived(f"{base}/query", f"{base}/update"), timeout=30)
+    try:  # the same write, uncut, to learn its bytes and requests
+        whole.load_quads(_large_contribution("urn:x-test:rehearsal"))
+        assert _counts(direct, "urn:x-test:rehearsal") == (LARGE, LARGE, True)
+        total, requests = rehearsal.sent, rehearsal.answers
+        assert requests >= 3  # staged in several, applied by one
+    finally:
+        rehearsal.close()
+        whole.close()
+        direct.drop_graph("urn:x-test:rehearsal")
+    graph = f"urn:x-test:large-{cut.replace(' ', '-')}"
+    proxy = CuttingProxy(_port(oxigraph.query))
+    base = f"http://127.0.0.1:{proxy.port}"
+    store = RemoteStore(Endpoints.derived(f"{base}/query", f"{base}/update"), timeout=30)
+    try:
+        if cut == "last answer":
+            proxy.drop_answer_at = requests
+        else:
+            proxy.cut_after = {
+                "early": total // 10,
+                "middle": total // 2,
+                "last request": total - 40,
+            }[cut]
+        with pytest.raises(StoreUnreachableError):
+            store.load_quads(_large_contribution(graph))
+        assert proxy.cuts >= 1
+    finally:
+        proxy.close()
+        store.close()
+    try:
+        in_graph, in_union, listed = _counts(direct, graph)
+        if cut == "last answer":  # the last request arrived whole: it was applied whole
+            assert (in_graph, in_union, listed) == (LARGE, LARGE, True)
+        else:
+            assert (in_graph, in_union, listed) == (0, 0, False)
+        direct.drop_graph(graph)
+        assert _counts(direct, graph) == (0, 0, False)
+    finally:
+        direct.close()
+
+
+def test_a_large_write_leaves_no_staging_graph_and_a_withdrawal_is_whole(
+    oxigraph: RunningStore,
+) -> None:
+    store = RemoteStore(Endpoints.derived(oxigraph.query, oxigraph.update), timeout=30)
+    graph = "urn:x-test:large-whole"
+    quads = _large_contribution(graph)
+    try:
+        before = _staging_graphs(store)
+        store.load_quads(quads)
+        assert _counts(store, graph) == (LARGE, LARGE, True)
+        assert _staging_graphs(store) == before
+        # Taking most of it out again is one change of several requests, staged too.
+        plain = [q for q in quads if not isinstance(q.subject, ox.BlankNode)]
+        store.update(
+            "DELETE DATA { GRAPH <"
+            + graph
+            + "> { "
+            + " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in plain[:1500])
+            + " } }"
+        )
+        assert _counts(store, graph) == (LARGE - 1500, LARGE - 1500, True)
+        assert _staging_graphs(store) == before
+        store.drop_graph(graph)
+        assert _counts(store, graph) == (0, 0, False)
+    finally:
+        store.close()
 
 
 def test_a_store_that_never_answers_is_a_timeout_naming_no_credential() -> None:

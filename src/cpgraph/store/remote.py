@@ -24,7 +24,8 @@ back to it (a query cannot bind one; ``triples`` with one matches nothing), and 
 by two calls never share one; a default graph merged from graphs that share statements is
 read here, over a copy of at most :data:`~cpgraph.store.remote_answers.MAX_MERGED`
 statements; updates other than ``INSERT DATA`` and ``DELETE DATA`` are refused, and a write
-of more than :data:`~cpgraph.store.remote_writes.REQUEST` statements is several requests.
+of more than :data:`~cpgraph.store.remote_writes.REQUEST` statements is staged in several
+requests, then applied by one (:class:`~cpgraph.store.remote_writes.StagedWrite`).
 Virtuoso keeps some literals in forms of its own (:meth:`RemoteStore.stored_forms` says
 which), holds booleans as integers, refuses integers beyond 64 bits, transitive paths with
 neither end bound and a ``CONSTRUCT`` that makes a literal a subject (others drop the
@@ -52,19 +53,18 @@ from cpgraph.store.remote_answers import ACCEPT, ACCEPT_GRAPH, BAG, SET, answer_
 from cpgraph.store.remote_writes import (
     CATALOGUE_GRAPH,
     NAMED_GRAPH,
-    REQUEST,
     RESERVED,
     UNION_GRAPH,
     add_graph_text,
     dataset_form,
     drop_graph_text,
-    has_blank,
     held_quad,
     held_query,
     is_reserved,
     probe_forms,
+    send_stream,
+    send_write,
     unreserved,
-    write_texts,
 )
 from cpgraph.store.results import BinarySink, QueryResult
 from cpgraph.store.sending import (
@@ -259,25 +259,17 @@ class RemoteStore:
         self._write(removed=before - after, added=after - before)
 
     def load_quads(self, quads: Iterable[ox.Quad]) -> None:
-        """Add quads (to the default graph, those in it), all or none when they fit in one
-        request (:data:`REQUEST` statements); those with blank nodes are held until the end
-        (a later one may share a node), the others sent as they come.
+        """Add quads (to the default graph, those in it), all or none: in one request when
+        they fit (:data:`REQUEST` statements), else staged as they come and applied by one
+        last request (:class:`StagedWrite`); those with blank nodes are held until the end
+        (a later one may share a node).
 
         Raises:
             InputError: if a quad is in a reserved graph.
             StoreError: if the store is read-only; StoreUnreachableError if it fails.
         """
         self._writable()
-        batch: list[ox.Quad] = []
-        blank: list[ox.Quad] = []
-        for q in quads:
-            if is_reserved(q.graph_name):
-                raise InputError(f"{q.graph_name} is reserved: cpgraph keeps it for itself")
-            (blank if has_blank(q) else batch).append(q)
-            if len(batch) >= REQUEST:
-                self._write(added=batch)
-                batch = []
-        self._write(added=batch + blank)
+        send_stream(self._send_update, quads)
 
     def add_graph(self, graph: str) -> None:
         """Declare an empty named graph (listed in the catalogue).
@@ -313,9 +305,8 @@ class RemoteStore:
         return [q for q in quads if q in held]
 
     def _write(self, *, removed: Iterable[ox.Quad] = (), added: Iterable[ox.Quad] = ()) -> None:
-        """The update requests of :func:`write_texts`, one after another."""
-        for text in write_texts(list(removed), list(added)):
-            self._send_update(text)
+        """Write a change all or nothing (:func:`send_write`)."""
+        send_write(self._send_update, list(removed), list(added))
 
     def _send_update(self, text: str) -> None:
         self._client.update(text)

@@ -9,9 +9,10 @@ SPARQL form), never spliced from text.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
@@ -28,12 +29,20 @@ EMPTY_GRAPH = "urn:x-cpgraph:empty"  # never written: a dataset's graph that mus
 RESERVED = frozenset({UNION_GRAPH, CATALOGUE_GRAPH, PROBE_GRAPH, EMPTY_GRAPH, DEFAULT_GRAPH_NAME})
 NAMED_GRAPH = f"<{SD}NamedGraph>"
 REQUEST = 1_000  # statements written in one update request (see write_texts)
+STAGING = "urn:x-cpgraph:staging/"  # the graphs a larger write is staged in (see StagedWrite)
 _OPERATION = 250  # in one of its operations (each also written to the union)
 # A statement with no blank node, in every INSERT template: Virtuoso fails on a template whose
 # statements all hold blank nodes, in more than one graph.
 _GROUND = f"GRAPH <{CATALOGUE_GRAPH}> {{ <{CATALOGUE_GRAPH}> a <{SD}Graph> }}"
 # The graphs that are not part of the dataset: a statement only they hold is in no graph.
 _NOT_DATA = (UNION_GRAPH, CATALOGUE_GRAPH, PROBE_GRAPH)
+
+
+def _in_data_graph(graphs: Iterable[str]) -> str:
+    """The filter on ``?h`` of a graph of the dataset: none of ``graphs`` (with those of
+    :data:`_NOT_DATA`), and no staging graph."""
+    kept = ", ".join(f"<{g}>" for g in (*graphs, *_NOT_DATA))
+    return f'FILTER (?h NOT IN ({kept}) && !STRSTARTS(STR(?h), "{STAGING}"))'
 
 
 def unreserved(graph: str) -> str:
@@ -94,28 +103,48 @@ def write_texts(removed: list[ox.Quad], added: list[ox.Quad]) -> list[str]:
     for start in range(0, len(removed), _OPERATION):
         gone = removed[start : start + _OPERATION]
         rows = " ".join(f"({q.subject} {q.predicate} {q.object})" for q in gone)
-        kept = ", ".join(f"<{g}>" for g in _NOT_DATA)
         operations.append((len(gone), f"DELETE DATA {{ {quads_text(gone)} }}"))
         operations.append(
             (
                 len(gone),
                 f"DELETE {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{ VALUES (?s ?p ?o) "
                 f"{{ {rows} }} FILTER NOT EXISTS {{ GRAPH ?h {{ ?s ?p ?o }} "
-                f"FILTER (?h NOT IN ({kept})) }} }}",
+                f"{_in_data_graph(())} }} }}",
             )
         )
+    catalogue = _catalogue_text(added)
+    if catalogue:
+        operations.append((0, catalogue))
+    operations += _insertions(added, with_union=True)
+    return _requests(operations)
+
+
+def _catalogue_text(added: Iterable[ox.Quad]) -> str:
+    """The operation that lists the named graphs of ``added`` in the catalogue ("" if none)."""
     graphs = sorted({q.graph_name.value for q in added if isinstance(q.graph_name, ox.NamedNode)})
-    if graphs:
-        catalogue = " ".join(f"<{g}> a {NAMED_GRAPH} ." for g in graphs)
-        operations.append((0, f"INSERT DATA {{ GRAPH <{CATALOGUE_GRAPH}> {{ {catalogue} }} }}"))
-    plain = [q for q in added if not has_blank(q)]
+    catalogue = " ".join(f"<{g}> a {NAMED_GRAPH} ." for g in graphs)
+    return f"INSERT DATA {{ GRAPH <{CATALOGUE_GRAPH}> {{ {catalogue} }} }}" if graphs else ""
+
+
+def _insertions(quads: list[ox.Quad], *, with_union: bool) -> list[tuple[int, str]]:
+    """The operations that insert ``quads`` (each also into the union, ``with_union``), with
+    the statements of ``quads`` each holds."""
+
+    def written(part: list[ox.Quad]) -> str:
+        return quads_text(_with_union(part) if with_union else part)
+
+    operations: list[tuple[int, str]] = []
+    plain = [q for q in quads if not has_blank(q)]
     for start in range(0, len(plain), _OPERATION):
         part = plain[start : start + _OPERATION]
-        operations.append((len(part), f"INSERT DATA {{ {quads_text(_with_union(part))} }}"))
-    for group in _templates([q for q in added if has_blank(q)]):
-        operations.append(
-            (len(group), f"INSERT {{ {quads_text(_with_union(group))} {_GROUND} }} WHERE {{ }}")
-        )
+        operations.append((len(part), f"INSERT DATA {{ {written(part)} }}"))
+    for group in _templates([q for q in quads if has_blank(q)]):
+        operations.append((len(group), f"INSERT {{ {written(group)} {_GROUND} }} WHERE {{ }}"))
+    return operations
+
+
+def _requests(operations: list[tuple[int, str]]) -> list[str]:
+    """Operations joined into requests of at most :data:`REQUEST` statements each."""
     requests: list[list[str]] = [[]]
     held = 0
     for size, text in operations:
@@ -125,6 +154,136 @@ def write_texts(removed: list[ox.Quad], added: list[ox.Quad]) -> list[str]:
         requests[-1].append(text)
         held += size
     return [" ;\n".join(texts) for texts in requests if texts]
+
+
+class StagedWrite:
+    """A write too large for one request, made all or nothing all the same: its statements
+    are first written, in as many requests as they need, into staging graphs of their own
+    (named under :data:`STAGING`: in no catalogue, no union, no answer), then one request
+    moves them into their graphs, the union and the catalogue and drops the staging graphs.
+    Cut before that request, the write left nothing the dataset shows; its staging graphs
+    are dropped by :meth:`discard_text` where the store can still be reached."""
+
+    def __init__(self) -> None:
+        self._key = uuid.uuid4().hex
+        self._added: dict[str, str] = {}  # a graph of the store -> its staging graph
+        self._removed: dict[str, str] = {}
+        self._catalogue: set[ox.Quad] = set()
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing was staged yet."""
+        return not self._added and not self._removed
+
+    def _staged(self, quads: list[ox.Quad], table: dict[str, str]) -> list[ox.Quad]:
+        staged = []
+        for q in quads:
+            graph = physical(q.graph_name)
+            name = table.setdefault(
+                graph, f"{STAGING}{self._key}/{len(self._added) + len(self._removed)}"
+            )
+            staged.append(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(name)))
+        return staged
+
+    def texts(self, removed: list[ox.Quad], added: list[ox.Quad]) -> list[str]:
+        """The requests that stage ``removed`` and ``added`` (any number of calls)."""
+        self._catalogue.update(q for q in added if isinstance(q.graph_name, ox.NamedNode))
+        return _requests(
+            _insertions(self._staged(removed, self._removed), with_union=False)
+            + _insertions(self._staged(added, self._added), with_union=False)
+        )
+
+    def publish_text(self) -> str:
+        """The one request that applies what was staged: removals first, as in
+        :func:`write_texts`, then additions, and the staging graphs dropped."""
+        operations = []
+        for graph, staged in sorted(self._removed.items()):
+            operations += [
+                f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staged}> "
+                "{ ?s ?p ?o } }",
+                f"DELETE {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staged}> "
+                f"{{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH ?h {{ ?s ?p ?o }} "
+                f"{_in_data_graph(())} }} }}",
+            ]
+        catalogue = _catalogue_text(self._catalogue)
+        if catalogue:
+            operations.append(catalogue)
+        for graph, staged in sorted(self._added.items()):
+            # One graph a template: Virtuoso fails on a template of variables in two graphs.
+            operations += [
+                f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staged}> "
+                "{ ?s ?p ?o } }"
+                for target in (graph, UNION_GRAPH)
+            ]
+        return " ;\n".join([*operations, self.discard_text()])
+
+    def discard_text(self) -> str:
+        """The request that drops the staging graphs."""
+        staged = sorted({*self._added.values(), *self._removed.values()})
+        return " ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in staged)
+
+
+def send_write(send: Callable[[str], None], removed: list[ox.Quad], added: list[ox.Quad]) -> None:
+    """Send a change by ``send``, all or nothing: the request of :func:`write_texts`, or, for
+    a change too large for one, the requests of a :class:`StagedWrite`.
+
+    Raises:
+        StoreUnreachableError, StoreTimeoutError: if the store fails (the staging graphs of a
+            failed write are dropped where the store can still be reached).
+    """
+    texts = write_texts(removed, added)
+    if len(texts) <= 1:
+        for text in texts:
+            send(text)
+        return
+    staged = StagedWrite()
+    with _discarded_on_failure(send, staged):
+        for text in staged.texts(removed, added):
+            send(text)
+        send(staged.publish_text())
+
+
+def send_stream(send: Callable[[str], None], quads: Iterable[ox.Quad]) -> None:
+    """Send the addition of ``quads`` by ``send``, all or nothing, without holding them all:
+    one request when they fit, else staged in batches of :data:`REQUEST` as they come and
+    applied by one last request. Those with blank nodes are held until the end (a later one
+    may share a node).
+
+    Raises:
+        InputError: if a quad is in a reserved graph (nothing of the write is shown).
+        StoreUnreachableError, StoreTimeoutError: if the store fails.
+    """
+    batch: list[ox.Quad] = []
+    blank: list[ox.Quad] = []
+    staged = StagedWrite()
+    with _discarded_on_failure(send, staged):
+        for q in quads:
+            if is_reserved(q.graph_name):
+                raise InputError(f"{q.graph_name} is reserved: cpgraph keeps it for itself")
+            (blank if has_blank(q) else batch).append(q)
+            if len(batch) >= REQUEST:
+                for text in staged.texts([], batch):
+                    send(text)
+                batch = []
+        if staged.empty:
+            send_write(send, [], batch + blank)
+            return
+        for text in staged.texts([], batch + blank):
+            send(text)
+        send(staged.publish_text())
+
+
+@contextlib.contextmanager
+def _discarded_on_failure(send: Callable[[str], None], staged: StagedWrite) -> Iterator[None]:
+    """Drop ``staged``'s graphs if the block fails, where the store can still be reached
+    (else they stay, in no answer, until a later write drops them)."""
+    try:
+        yield
+    except BaseException:
+        if not staged.empty:
+            with contextlib.suppress(StoreUnreachableError, StoreTimeoutError):
+                send(staged.discard_text())
+        raise
 
 
 def _with_union(quads: list[ox.Quad]) -> list[ox.Quad]:
@@ -167,11 +326,10 @@ def add_graph_text(graph: str) -> str:
 def drop_graph_text(name: str) -> str:
     """The update that empties the store's graph ``name``, takes out of the union what no
     other graph holds, and takes ``name`` out of the catalogue."""
-    kept = ", ".join(f"<{g}>" for g in (name, *_NOT_DATA))
     return (
         f"DELETE {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{name}> "
         f"{{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH ?h {{ ?s ?p ?o }} "
-        f"FILTER (?h NOT IN ({kept})) }} }} ;\n"
+        f"{_in_data_graph([name])} }} }} ;\n"
         f"DROP SILENT GRAPH <{name}> ;\n"
         f"DELETE DATA {{ GRAPH <{CATALOGUE_GRAPH}> {{ <{name}> a {NAMED_GRAPH} }} }}"
     )
