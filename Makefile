@@ -44,6 +44,15 @@ test-deps::
 			virtuoso-opensource >/dev/null; \
 	fi
 
+# A Java runtime (Debian's default-jre-headless) for HermiT, the OWL reasoner that owlready2
+# (test extra) bundles: the OWL tests run it over the ontology and the data.
+test-deps::
+	@if ! command -v java >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's default-jre-headless for the OWL reasoner tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			default-jre-headless >/dev/null; \
+	fi
+
 lint: $(BIN)/cpgraph
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
