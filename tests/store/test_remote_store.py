@@ -200,6 +200,21 @@ def test_drop_graph_takes_out_of_the_union_only_what_no_other_graph_holds(store:
     assert len(store) == 0
 
 
+def test_graph_naming_a_graph_outside_the_dataset_has_no_solution(store: Store) -> None:
+    # Virtuoso answers GRAPH <a graph not in the dataset> with one empty solution: cpgraph
+    # makes every store read it as no graph, as the embedded store does.
+    with_shared(store)
+    store.drop_graph(G2.value)
+    assert values(store, f"SELECT ?o {{ GRAPH {G1} {{ ?s ?p ?o }} }}") == [(SHARED[2].value,)]
+    for gone in (f"{G2}", "<urn:test:never>", "t:never", "<urn:x-cpgraph:union>"):
+        text = f"PREFIX t: <urn:test:> SELECT * {{ GRAPH {gone} {{ ?s ?p ?o }} }}"
+        assert values(store, text) == [], gone
+        ask = f"PREFIX t: <urn:test:> ASK {{ GRAPH {gone} {{ ?s ?p ?o }} }}"
+        assert store.query(ask).boolean is False, gone
+    assert count(store, f"SELECT (COUNT(*) AS ?n) {{ GRAPH {G2} {{ ?s ?p ?o }} }}") == 0
+    assert values(store, "SELECT ?g { GRAPH ?g { ?s ?p ?o } }") == [(G1.value,)]
+
+
 def test_add_graph_makes_an_empty_graph_that_is_reported(store: Store) -> None:
     assert not store.has_graph(G3.value)
     store.add_graph(G3.value)

@@ -52,6 +52,7 @@ from cpgraph.store.http import Endpoints, SparqlClient
 from cpgraph.store.remote_answers import ACCEPT, ACCEPT_GRAPH, BAG, SET, answer_merged, read_answer
 from cpgraph.store.remote_writes import (
     CATALOGUE_GRAPH,
+    EMPTY_GRAPH,
     NAMED_GRAPH,
     RESERVED,
     UNION_GRAPH,
@@ -70,6 +71,7 @@ from cpgraph.store.results import BinarySink, QueryResult
 from cpgraph.store.sending import (
     builds_graph,
     check_syntax,
+    graphs_kept_to,
     prologue,
     query_dataset,
     uses_graph,
@@ -159,15 +161,17 @@ class RemoteStore:
             text = with_values(text, substitutions)
         if dataset == "unread":
             form: list[tuple[str, str]] = []  # as written: the store reads (or refuses) it
-        elif dataset is None:
-            form = self._dataset(sparql, union_default_graph)
-        else:  # a reserved graph names an empty one, as in the embedded store
-            default = [g for g in dataset[0] if g not in RESERVED]
-            named = [g for g in dataset[1] if g not in RESERVED]
-            if len(default) > 1 and not self._disjoint(default):
-                read = named if uses_graph(sparql) else []  # only GRAPH reads a named graph
-                return answer_merged(text, self._quads_in([*default, *read]), default, read)
-            form = dataset_form(default, named)
+        else:
+            if dataset is None:
+                default, named = self._visible(sparql, union_default_graph)
+            else:  # a reserved graph names an empty one, as in the embedded store
+                default = [g for g in dataset[0] if g not in RESERVED]
+                named = [g for g in dataset[1] if g not in RESERVED]
+                if len(default) > 1 and not self._disjoint(default):
+                    read = named if uses_graph(sparql) else []  # only GRAPH reads a named graph
+                    return answer_merged(text, self._quads_in([*default, *read]), default, read)
+            text, outside = graphs_kept_to(text, set(named), EMPTY_GRAPH)
+            form = dataset_form(default, [*named, EMPTY_GRAPH] if outside else named)
         accept = ACCEPT_GRAPH if builds_graph(sparql) else ACCEPT
         return read_answer(self._client.query([("query", text), *form], accept=accept))
 
@@ -187,11 +191,11 @@ class RemoteStore:
         (it would hold the server's event loop for a round trip); the pool answers it."""
         return None
 
-    def _dataset(self, sparql: str, union_default_graph: bool) -> list[tuple[str, str]]:
-        """The protocol's dataset parameters that make the store read the dataset users see
-        (for a query that names none)."""
+    def _visible(self, sparql: str, union_default_graph: bool) -> tuple[list[str], list[str]]:
+        """The default and named graphs that make the store read the dataset users see (for a
+        query that names none)."""
         named = self.named_graphs() if uses_graph(sparql) else []  # only GRAPH reads them
-        return dataset_form([UNION_GRAPH if union_default_graph else DEFAULT_GRAPH_NAME], named)
+        return [UNION_GRAPH if union_default_graph else DEFAULT_GRAPH_NAME], named
 
     def _disjoint(self, graphs: list[str]) -> bool:
         """Whether no statement is in two of ``graphs`` (a store reads several default graphs
@@ -212,7 +216,7 @@ class RemoteStore:
         """The rows of one of cpgraph's own SELECT queries, over the store's graphs as named
         (reserved ones included), else over the dataset users see."""
         if default_graphs is None and named_graphs is None:
-            form = self._dataset(sparql, union_default_graph)
+            form = dataset_form(*self._visible(sparql, union_default_graph))
         else:
             form = dataset_form(default_graphs or [], named_graphs or [])
         result = read_answer(self._client.query([("query", sparql), *form], accept=ACCEPT))

@@ -8,15 +8,16 @@ here, by Oxigraph's parser, so that it reads the same whatever the store.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Literal
+from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
 from cpgraph.errors import InputError, QuerySyntaxError
 from cpgraph.rdf import Term
 from cpgraph.rdf.io import query_syntax_error
-from cpgraph.sparql.lexer import tokens
+from cpgraph.sparql.lexer import tokens, unescape_iri
 from cpgraph.sparql.text import dataset_clauses
 from cpgraph.store.datasets import query_options
 from cpgraph.store.union import DEFAULT, Layout
@@ -196,3 +197,43 @@ def builds_graph(sparql: str) -> bool:
 def uses_graph(sparql: str) -> bool:
     """Whether ``GRAPH`` appears in the query (outside strings, IRIs and comments)."""
     return "GRAPH" in _words(sparql)
+
+
+def graphs_kept_to(text: str, named: Collection[str], empty: str) -> tuple[str, bool]:
+    """``text`` with each ``GRAPH <iri>`` (or prefixed name) whose graph is not one of
+    ``named`` reading the graph ``empty`` instead, and whether any did.
+
+    Why: such a pattern has no solution, as the dataset has no such graph, but Virtuoso
+    answers it with one empty solution; ``empty`` is a graph named in the dataset that holds
+    nothing, which every store reads as no solution. Prefixes and the base are read from
+    ``text``'s own prologue (the predeclared ones are written there before it is sent).
+
+    >>> graphs_kept_to("PREFIX g: <urn:g:> ASK { GRAPH g:a { ?s ?p ?o } GRAPH <urn:g:b> {} }",
+    ...                ["urn:g:b"], "urn:empty")
+    ('PREFIX g: <urn:g:> ASK { GRAPH <urn:empty> { ?s ?p ?o } GRAPH <urn:g:b> {} }', True)
+    """
+    if "GRAPH" not in _words(text):
+        return text, False
+    declared: dict[str, str] = {}
+    base = ""
+    found: list[tuple[int, int]] = []
+    previous: list[str] = ["", ""]  # the two tokens before, upper-cased
+    for token in tokens(text):
+        kind, value = token.lastgroup, token.group()
+        iri: str | None = None
+        if kind == "iri":
+            iri = urljoin(base, unescape_iri(value[1:-1])) if base else unescape_iri(value[1:-1])
+            if previous[-1] == "BASE":
+                base = iri
+            elif previous[-2] == "PREFIX":
+                declared[previous[-1].removesuffix(":")] = iri
+        elif kind == "pname" and previous[-1] == "GRAPH":
+            prefix, _, local = value.partition(":")
+            if prefix in declared:
+                iri = declared[prefix] + local.replace("\\", "")
+        if iri is not None and previous[-1] == "GRAPH" and iri not in named:
+            found.append((token.start(), token.end()))
+        previous = [previous[-1], value.upper() if kind == "word" else value]
+    for start, end in reversed(found):
+        text = text[:start] + f"<{empty}>" + text[end:]
+    return text, bool(found)
