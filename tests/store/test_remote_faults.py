@@ -242,6 +242,60 @@ def test_a_write_of_several_requests_cut_anywhere_leaves_all_of_it_or_none(
         direct.close()
 
 
+@pytest.mark.parametrize("size", [10, LARGE])
+@pytest.mark.parametrize("cut", ["middle", "last answer"])
+def test_a_graph_replaced_and_cut_holds_its_old_statements_or_its_new_ones(
+    oxigraph: RunningStore, size: int, cut: str
+) -> None:
+    # A Graph Store PUT over a remote store: the drop and the new statements go in one
+    # request (or a staged write whose last request drops): never an empty graph in between.
+    direct = RemoteStore(Endpoints.derived(oxigraph.query, oxigraph.update), timeout=30)
+    graph = f"urn:x-test:replaced-{size}-{cut.replace(' ', '-')}"
+    old = _contribution(graph)[:50]
+    new = [
+        ox.Quad(q.subject, ox.NamedNode("urn:x-test:new"), q.object, q.graph_name)
+        for q in _large_contribution(graph)[:size]
+    ]
+    direct.load_quads(old)
+    rehearsal = CuttingProxy(_port(oxigraph.query))
+    base = f"http://127.0.0.1:{rehearsal.port}"
+    whole = RemoteStore(Endpoints.derived(f"{base}/query", f"{base}/update"), timeout=30)
+    try:  # learn the bytes and requests of the same replacement of another graph
+        other = ox.NamedNode(graph + "-rehearsal")
+        whole.replace_graph(
+            other.value, [ox.Quad(q.subject, q.predicate, q.object, other) for q in new]
+        )
+        total, requests = rehearsal.sent, rehearsal.answers
+    finally:
+        rehearsal.close()
+        whole.close()
+        direct.drop_graph(graph + "-rehearsal")
+    proxy = CuttingProxy(_port(oxigraph.query))
+    base = f"http://127.0.0.1:{proxy.port}"
+    store = RemoteStore(Endpoints.derived(f"{base}/query", f"{base}/update"), timeout=30)
+    try:
+        if cut == "last answer":
+            proxy.drop_answer_at = requests
+        else:
+            proxy.cut_after = total // 2
+        with pytest.raises(StoreUnreachableError):
+            store.replace_graph(graph, new)
+    finally:
+        proxy.close()
+        store.close()
+    try:
+        held = {str(q) for q in direct.quads(graph)}
+        if cut == "last answer":
+            assert len(held) == size
+            assert all("urn:x-test:new" in q for q in held)
+        else:
+            assert held == {str(q) for q in old}
+        assert graph in direct.named_graphs()
+    finally:
+        direct.drop_graph(graph)
+        direct.close()
+
+
 def test_a_large_write_leaves_no_staging_graph_and_a_withdrawal_is_whole(
     oxigraph: RunningStore,
 ) -> None:

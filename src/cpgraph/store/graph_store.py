@@ -74,10 +74,9 @@ def replace_graph(
     quads = _parse(body, fmt, graph, base_iri)
     with writing(target) as store:
         created = not store.has_graph(graph)
-        store.drop_graph(graph)
-        if graph is not None:
-            store.add_graph(graph)
-        return _load(store, quads, created=created)
+        stored, rewrites = in_stored_form(quads, store.stored_forms)
+        store.replace_graph(graph, stored)
+        return GraphWrite(created, len(rewrites))
 
 
 def _load(store: Store, quads: list[Quad], *, created: bool) -> GraphWrite:

@@ -99,6 +99,11 @@ class Store(Protocol):
         """Remove a named graph (``None``: empty the default graph)."""
         ...
 
+    def replace_graph(self, graph: str | None, quads: Iterable[ox.Quad]) -> None:
+        """Make a graph (``None``: the default graph) hold exactly ``quads``, all or none; a
+        named graph exists afterwards, even with no statement."""
+        ...
+
     def dump(
         self,
         output: IO[bytes],

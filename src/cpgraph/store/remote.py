@@ -63,6 +63,7 @@ from cpgraph.store.remote_writes import (
     held_query,
     is_reserved,
     probe_forms,
+    send_replace,
     send_stream,
     send_write,
     unreserved,
@@ -294,6 +295,17 @@ class RemoteStore:
         self._writable()
         name = DEFAULT_GRAPH_NAME if graph is None else ox.NamedNode(unreserved(graph)).value
         self._send_update(drop_graph_text(name))
+
+    def replace_graph(self, graph: str | None, quads: Iterable[ox.Quad]) -> None:
+        """Make a graph hold exactly ``quads``, all or nothing (:func:`send_replace`).
+
+        Raises:
+            InputError: if ``graph`` is a reserved name, or a quad is in a reserved graph.
+            StoreError: if the store is read-only; StoreUnreachableError if it fails.
+        """
+        self._writable()
+        name = DEFAULT_GRAPH_NAME if graph is None else ox.NamedNode(unreserved(graph)).value
+        send_replace(self._send_update, name, list(quads), listed=graph is not None)
 
     def _writable(self) -> None:
         if self._read_only:

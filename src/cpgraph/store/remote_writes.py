@@ -164,7 +164,10 @@ class StagedWrite:
     Cut before that request, the write left nothing the dataset shows; its staging graphs
     are dropped by :meth:`discard_text` where the store can still be reached."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, first: Iterable[str] = ()) -> None:
+        """``first``: operations the last request makes before it applies the write (the
+        drop of a graph the write replaces)."""
+        self._first = list(first)
         self._key = uuid.uuid4().hex
         self._added: dict[str, str] = {}  # a graph of the store -> its staging graph
         self._removed: dict[str, str] = {}
@@ -196,7 +199,7 @@ class StagedWrite:
     def publish_text(self) -> str:
         """The one request that applies what was staged: removals first, as in
         :func:`write_texts`, then additions, and the staging graphs dropped."""
-        operations = []
+        operations = list(self._first)
         for graph, staged in sorted(self._removed.items()):
             operations += [
                 f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staged}> "
@@ -239,6 +242,32 @@ def send_write(send: Callable[[str], None], removed: list[ox.Quad], added: list[
     staged = StagedWrite()
     with _discarded_on_failure(send, staged):
         for text in staged.texts(removed, added):
+            send(text)
+        send(staged.publish_text())
+
+
+def send_replace(
+    send: Callable[[str], None], graph: str, quads: list[ox.Quad], *, listed: bool
+) -> None:
+    """Send, by ``send``, that the store's graph ``graph`` holds exactly ``quads`` (and is in
+    the catalogue, ``listed``), all or nothing: the drop of :func:`drop_graph_text` and the
+    insertions in one request when they fit, else the insertions staged and the drop made
+    by the last request.
+
+    Raises:
+        InputError: if a quad is in a reserved graph.
+        StoreUnreachableError, StoreTimeoutError: if the store fails.
+    """
+    if any(is_reserved(q.graph_name) for q in quads):
+        raise InputError("the write goes into a graph that cpgraph keeps for itself")
+    first = [drop_graph_text(graph), *([add_graph_text(graph)] if listed else [])]
+    texts = write_texts([], quads)
+    if len(texts) <= 1:
+        send(" ;\n".join([*first, *texts]))
+        return
+    staged = StagedWrite(first=first)
+    with _discarded_on_failure(send, staged):
+        for text in staged.texts([], quads):
             send(text)
         send(staged.publish_text())
 

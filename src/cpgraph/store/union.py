@@ -374,6 +374,19 @@ class MergedDatabase:
         except OSError as exc:
             raise StoreError(f"writing to the store failed: {exc}") from exc
 
+    def replace_graph(self, graph: str | None, quads: Iterable[ox.Quad]) -> None:
+        """Make a graph hold exactly ``quads`` (a drop, a declaration and a load: all or none
+        where the caller writes a copy, as :func:`cpgraph.store.builds.writing` does).
+
+        Raises:
+            InputError: if ``graph`` is the reserved name :data:`DEFAULT_GRAPH_NAME`.
+            StoreError: if the store is read-only or the write fails.
+        """
+        self.drop_graph(graph)
+        if graph is not None:
+            self.add_graph(graph)
+        self.load_quads(quads)
+
     def add_graph(self, graph: str) -> None:
         """Declare an empty named graph (it then exists even with no statements).
 
