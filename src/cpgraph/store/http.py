@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
 
 import httpx
@@ -123,29 +123,58 @@ class Endpoints:
         )
 
 
-class ResponseStream(io.RawIOBase):
-    """An HTTP response's body as a binary file, read as it arrives (never held whole); a
-    failure on the way is a :class:`StoreTimeoutError` or :class:`StoreUnreachableError`.
+class Rewrite(Protocol):
+    """A change made to an answer's bytes on the way, wherever chunks split what it changes."""
 
-    ``replace`` rewrites one byte string as another on the way, wherever chunks split it
-    (Virtuoso names blank nodes ``nodeID://b1``, which no results parser reads as a label).
+    def feed(self, chunk: bytes) -> bytes:
+        """What of the bytes so far (held ones and ``chunk``) can go on, rewritten."""
+        ...
+
+    def end(self) -> bytes:
+        """The bytes still held when the answer ends."""
+        ...
+
+
+class Replacement:
+    """Rewrites one byte string as another (Virtuoso names blank nodes ``nodeID://b1``, which
+    no results parser reads as a label).
 
     >>> class Body:
     ...     def iter_bytes(self):
     ...         yield from (b"<bnode>node", b"ID://b1</bnode><bnode>nodeID:", b"//b2</bnode>")
-    >>> ResponseStream(Body(), replace=(b"<bnode>nodeID://", b"<bnode>")).read()
+    >>> ResponseStream(Body(), rewrites=[Replacement(b"<bnode>nodeID://", b"<bnode>")]).read()
     b'<bnode>b1</bnode><bnode>b2</bnode>'
     """
 
-    def __init__(
-        self, response: httpx.Response, *, replace: tuple[bytes, bytes] | None = None
-    ) -> None:
+    def __init__(self, old: bytes, new: bytes) -> None:
+        self._old, self._new = old, new
+        self._held = b""  # the end of what arrived, which may begin what is replaced
+
+    def feed(self, chunk: bytes) -> bytes:
+        """The bytes so far with the string replaced, less an end that may begin it."""
+        old = self._old
+        data = (self._held + chunk).replace(old, self._new)
+        kept = next((k for k in range(len(old) - 1, 0, -1) if data.endswith(old[:k])), 0)
+        self._held = data[len(data) - kept :] if kept else b""
+        return data[: len(data) - kept]
+
+    def end(self) -> bytes:
+        """The held end (it did not begin the string after all)."""
+        held, self._held = self._held, b""
+        return held
+
+
+class ResponseStream(io.RawIOBase):
+    """An HTTP response's body as a binary file, read as it arrives (never held whole), each
+    of ``rewrites`` applied in turn; a failure on the way is a :class:`StoreTimeoutError` or
+    :class:`StoreUnreachableError`."""
+
+    def __init__(self, response: httpx.Response, *, rewrites: Sequence[Rewrite] = ()) -> None:
         """Read ``response``'s body (decoded from gzip or deflate)."""
         self._response = response
         self._chunks = response.iter_bytes()
         self._pending = b""
-        self._held = b""  # the end of what arrived, which may begin what ``replace`` replaces
-        self._replace = replace
+        self._rewrites = list(rewrites)
 
     def readable(self) -> bool:
         """True: it is read."""
@@ -157,7 +186,7 @@ class ResponseStream(io.RawIOBase):
             try:
                 chunk = next(self._chunks)
             except StopIteration:
-                self._pending, self._held = self._held, b""
+                self._pending = self._ended()
                 if not self._pending:
                     return 0
                 break
@@ -172,13 +201,16 @@ class ResponseStream(io.RawIOBase):
         return size
 
     def _replaced(self, chunk: bytes) -> bytes:
-        if self._replace is None:
-            return chunk
-        old, new = self._replace
-        data = (self._held + chunk).replace(old, new)
-        kept = next((k for k in range(len(old) - 1, 0, -1) if data.endswith(old[:k])), 0)
-        self._held = data[len(data) - kept :] if kept else b""
-        return data[: len(data) - kept]
+        for rewrite in self._rewrites:
+            chunk = rewrite.feed(chunk)
+        return chunk
+
+    def _ended(self) -> bytes:
+        """What the rewrites still hold, each one's end fed through those after it."""
+        data = b""
+        for rewrite in self._rewrites:
+            data = rewrite.feed(data) + rewrite.end()
+        return data
 
     def close(self) -> None:
         """Close the response: a request not read to its end is abandoned with its connection."""
