@@ -472,9 +472,12 @@ def shape_literals() -> list[ox.Literal]:
     datatypes = set()
     for path in sorted((ROOT / "shapes").glob("*.ttl")):
         for quad in ox.parse(path=path, format=ox.RdfFormat.TURTLE):
-            if quad.predicate == SH_DATATYPE and isinstance(quad.object, ox.NamedNode):
-                if quad.object.value.startswith(XSD):  # rdf:langString: tagged, kept as is
-                    datatypes.add(quad.object.value.removeprefix(XSD))
+            if (
+                quad.predicate == SH_DATATYPE
+                and isinstance(quad.object, ox.NamedNode)
+                and quad.object.value.startswith(XSD)  # rdf:langString: tagged, kept as is
+            ):
+                datatypes.add(quad.object.value.removeprefix(XSD))
     assert datatypes <= lexical.keys(), datatypes - lexical.keys()
     return [
         ox.Literal(value, datatype=ox.NamedNode(XSD + name))
