@@ -53,6 +53,15 @@ test-deps::
 			default-jre-headless >/dev/null; \
 	fi
 
+# Apache Jena (Debian's libapache-jena-java, with a Java runtime if there is none) for the
+# real-client tests: Jena's HTTP client POSTs queries and forms to a cpgraph server.
+test-deps::
+	@if [ ! -e /usr/share/java/jena-arq.jar ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's libapache-jena-java for the real-client tests"; \
+		packages=libapache-jena-java; command -v java >/dev/null || packages="$$packages default-jre-headless"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$packages >/dev/null; \
+	fi
+
 lint: $(BIN)/cpgraph
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests

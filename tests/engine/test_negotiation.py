@@ -14,9 +14,10 @@ from cpgraph.engine.negotiation import (
     representation,
     wants_html,
     wants_page,
+    with_format_parameters,
 )
 from cpgraph.errors import NotAcceptableError, UnsupportedFormatError
-from cpgraph.rdf.formats import LINKED_DATA_FORMATS, RdfFormat, ResultsFormat
+from cpgraph.rdf.formats import LINKED_DATA_FORMATS, RdfFormat, ResultsFormat, formats_named
 from cpgraph.store.results import QueryKind
 
 
@@ -119,3 +120,75 @@ def test_the_table_agrees_with_pyoxigraph_and_itself() -> None:
     assert RdfFormat.N_QUADS.oxigraph is ox.RdfFormat.N_QUADS
     with pytest.raises(UnsupportedFormatError):
         RdfFormat.from_path("notes.txt")
+
+
+# -- the format parameters (format, output, results) --------------------------------------------
+
+GRAPH, TABLE = QueryKind.GRAPH, QueryKind.SOLUTIONS
+
+
+@pytest.mark.parametrize(
+    ("names", "accept", "kind", "expected"),
+    [
+        # SPARQLWrapper's names, Fuseki's, and media types
+        (["turtle"], None, GRAPH, RdfFormat.TURTLE),
+        (["n3"], None, GRAPH, RdfFormat.TURTLE),
+        (["json-ld"], None, GRAPH, RdfFormat.JSON_LD),
+        (["rdf+xml"], None, GRAPH, RdfFormat.RDF_XML),
+        (["xml"], None, GRAPH, RdfFormat.RDF_XML),
+        (["xml"], None, TABLE, ResultsFormat.XML),
+        (["json"], None, GRAPH, RdfFormat.JSON_LD),
+        (["json"], None, TABLE, ResultsFormat.JSON),
+        (["text"], None, GRAPH, RdfFormat.TURTLE),
+        (["sparql"], None, TABLE, ResultsFormat.XML),
+        (["n-triples"], None, GRAPH, RdfFormat.N_TRIPLES),
+        (["N-Quads"], None, GRAPH, RdfFormat.N_QUADS),
+        (["text/tab-separated-values"], None, TABLE, ResultsFormat.TSV),
+        (["application/json; charset=utf-8"], None, GRAPH, RdfFormat.JSON_LD),
+        # the short names, as before
+        *(([f.value], None, TABLE, f) for f in ResultsFormat),
+        *(([f.value], None, GRAPH, f) for f in RdfFormat),
+        # over the Accept header; the first that fits, of every value and every list
+        (["csv"], "application/sparql-results+json", TABLE, ResultsFormat.CSV),
+        (["turtle", "tsv", "csv"], None, TABLE, ResultsFormat.TSV),
+        (["csv, json-ld", "ttl"], None, GRAPH, RdfFormat.JSON_LD),
+        # naming nothing for this kind of result: the Accept header decides
+        (["turtle"], "text/csv", TABLE, ResultsFormat.CSV),
+        (["csv"], None, GRAPH, RdfFormat.TURTLE),
+        (["table"], None, TABLE, ResultsFormat.JSON),
+        (["<script>", "", "x" * 10_000], "application/n-triples", GRAPH, RdfFormat.N_TRIPLES),
+        (["*/*;q=1, text/csv"], "application/sparql-results+xml", TABLE, ResultsFormat.CSV),
+    ],
+)
+def test_format_parameters_name_a_format_for_the_result_else_accept_decides(
+    names: list[str], accept: str | None, kind: QueryKind, expected: object
+) -> None:
+    assert negotiate(with_format_parameters(names, accept), kind) is expected
+
+
+def test_format_parameters_that_name_nothing_leave_accept_as_it_is() -> None:
+    for accept in (None, "image/png", "text/csv;q=0.5, */*;q=0.1"):
+        assert with_format_parameters(["<script>", "turtles", "x" * 100_000], accept) == accept
+    with pytest.raises(NotAcceptableError):
+        negotiate(with_format_parameters(["csv"], "image/png"), GRAPH)
+
+
+def test_every_name_of_the_table_names_at_most_one_format_of_each_kind() -> None:
+    for fmt in (*ResultsFormat, *RdfFormat):
+        for name in (fmt.value, fmt.media_type, *fmt.spec.aliases, *fmt.spec.names):
+            named = formats_named(name.upper())
+            assert named, name
+            assert len({type(f) for f in named}) == len(named), name
+        for name in (fmt.value, fmt.media_type):  # never another format's of its kind
+            assert [f for f in formats_named(name) if type(f) is type(fmt)] == [fmt]
+    assert formats_named("json") == (ResultsFormat.JSON, RdfFormat.JSON_LD)
+
+
+def test_the_names_clients_send_work_wherever_one_format_is_named() -> None:
+    assert QueryFormat("turtle") is QueryFormat.TURTLE
+    assert QueryFormat("application/ld+json") is QueryFormat.JSON_LD
+    assert QueryFormat("json") is QueryFormat.JSON  # a short name stays its own
+    with pytest.raises(ValueError, match="is not a valid QueryFormat"):
+        QueryFormat("application/json")  # names a format of each kind
+    assert representation("text/html", "turtle") is RdfFormat.TURTLE
+    assert representation(None, "json") is RdfFormat.JSON_LD

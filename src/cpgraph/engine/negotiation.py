@@ -6,6 +6,13 @@ specific, then the header's order), and the first range that matches an offered 
 a wildcard takes the offered types in the server's order of preference. A wildcard never
 chooses a page (HTML, SVG), nor a type a route gives only to a client that names it: a client
 that wants a page says so, as browsers do. ``?format=`` names a format outright and wins.
+
+A query's format parameters (:data:`FORMAT_PARAMETERS`: ``format``, and ``output`` and
+``results`` as other servers call it) take any name :func:`~cpgraph.rdf.formats.formats_named`
+knows, Fuseki's and SPARQLWrapper's among them; a name may stand for a format of each kind
+(``json``: SPARQL JSON for a SELECT, JSON-LD for a CONSTRUCT). What they name goes before the
+Accept header (:func:`with_format_parameters`), so where they name nothing for the kind of
+result, the Accept header decides: the answer a client gets from Fuseki, not a 406.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
 from cpgraph.errors import InputError, NotAcceptableError
-from cpgraph.rdf.formats import LINKED_DATA_FORMATS, RdfFormat, ResultsFormat
+from cpgraph.rdf.formats import LINKED_DATA_FORMATS, RdfFormat, ResultsFormat, formats_named
 from cpgraph.store.results import QueryKind
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -23,6 +30,9 @@ SVG = "image/svg+xml"
 PAGE_TYPES = frozenset({*HTML_TYPES, SVG})
 JSON = "application/json"
 FORMAT_PARAMETER = "format"
+# The parameters that name a query result's format: Virtuoso's, Fuseki's, and Rasqal's;
+# SPARQLWrapper sends all three.
+FORMAT_PARAMETERS = (FORMAT_PARAMETER, "output", "results")
 
 
 def parse_accept(header: str | None) -> list[tuple[str, float]]:
@@ -122,6 +132,27 @@ def negotiate(accept: str | None, kind: QueryKind) -> ResultsFormat | RdfFormat:
     return offer.formats[chosen]
 
 
+def with_format_parameters(names: Sequence[str], accept: str | None) -> str | None:
+    """The Accept header that a query's format parameters (``names``, their values in order)
+    and its Accept header (``accept``) add up to: the media types of the formats they name,
+    then ``accept`` (any type, without one). A value may list names separated by commas;
+    ``accept`` is returned as it is when they name nothing.
+
+    >>> with_format_parameters(["turtle"], None)
+    'text/turtle, */*'
+    >>> with_format_parameters(["xml", "<script>"], "application/json")
+    'application/sparql-results+xml, application/rdf+xml, application/json'
+    """
+    types: dict[str, None] = {}  # in order, once each
+    for value in names:
+        for name in value.split(","):
+            for fmt in formats_named(name):
+                types[fmt.media_type] = None
+    if not types:
+        return accept
+    return ", ".join((*types, accept or "*/*"))
+
+
 def wants_page(accept: str | None, kind: QueryKind, pages: Sequence[str]) -> str | None:
     """The page type of ``pages`` that the client ranks above every result format of
     ``kind``; None when it would rather have a result (or accepts nothing offered)."""
@@ -134,8 +165,9 @@ def representation(accept: str | None, override: str | None = None) -> RdfFormat
     """Which representation of a resource to send: an RDF format, or None for the HTML page.
 
     ``override`` is the ``?format=`` parameter (``html``, ``ttl``, ``jsonld``, ``nt``,
-    ``rdf``, ``trig``, ``nq``) and wins over the Accept header. Without either, and for
-    ``*/*``, the answer is Turtle; browsers ask for ``text/html`` first and get the page.
+    ``rdf``, ``trig``, ``nq``, or another name or media type of one of them) and wins over
+    the Accept header. Without either, and for ``*/*``, the answer is Turtle; browsers ask
+    for ``text/html`` first and get the page.
 
     >>> representation("text/html,application/xhtml+xml,*/*;q=0.8") is None
     True
@@ -151,11 +183,11 @@ def representation(accept: str | None, override: str | None = None) -> RdfFormat
     if override is not None:
         if override == "html":
             return None
-        try:
-            return RdfFormat(override)
-        except ValueError:
-            names = ", ".join(["html", *(f.value for f in RdfFormat)])
-            raise InputError(f"unknown format {override!r}: use one of {names}") from None
+        for named in formats_named(override):
+            if isinstance(named, RdfFormat):
+                return named
+        names = ", ".join(["html", *(f.value for f in RdfFormat)])
+        raise InputError(f"unknown format {override!r}: use one of {names}")
     chosen = choose(accept, (*_LINKED.types, *HTML_TYPES), named=_LINKED.named)
     if chosen is None:
         offered = ", ".join(["text/html", *(f.media_type for f in RdfFormat)])
@@ -175,6 +207,13 @@ class QueryFormat(enum.Enum):
     TABLE = "table"
     for fmt in (*ResultsFormat, *RdfFormat):
         vars()[fmt.name] = fmt.value
+
+    @classmethod
+    def _missing_(cls, value: object) -> QueryFormat | None:
+        """The member for a name of exactly one format (``turtle``, ``json-ld``, a media
+        type): see :func:`~cpgraph.rdf.formats.formats_named`."""
+        named = formats_named(value) if isinstance(value, str) else ()
+        return cls(named[0].value) if len(named) == 1 else None
 
     def concrete(self, kind: QueryKind) -> ResultsFormat | RdfFormat | None:
         """The serialisation this name stands for, given the kind of result (None: a table).

@@ -1,10 +1,11 @@
 """Every format cpgraph reads and writes, in one table: the RDF serialisations and the SPARQL
 results formats, each with its media types, names and the parsers' own format.
 
-A format's short name (``ttl``, ``json``) is what the ``format`` parameter and the CLI's
-``--format`` take, and for RDF also the file extension. :class:`RdfFormat` and
-:class:`ResultsFormat` are the table's two halves as enums; what to offer a client, and in which
-order, is decided in :mod:`cpgraph.engine.negotiation`.
+A format's short name (``ttl``, ``json``) is what the CLI's ``--format`` takes, and for RDF
+also the file extension; the endpoint's format parameters take it, the other names clients send
+(Fuseki's, SPARQLWrapper's: ``turtle``, ``json-ld``) and media types (:func:`formats_named`).
+:class:`RdfFormat` and :class:`ResultsFormat` are the table's two halves as enums; what to offer
+a client, and in which order, is decided in :mod:`cpgraph.engine.negotiation`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class FormatSpec(Generic[_Ox]):
     media_type: str  # its registered media type, the one cpgraph answers with
     oxigraph: _Ox
     aliases: tuple[str, ...] = ()  # other media types for it, in Accept and Content-Type
+    names: tuple[str, ...] = ()  # other names for it in a format parameter (Fuseki's, ...)
     read_also: tuple[str, ...] = ()  # media types for it in Content-Type only
     suffixes: tuple[str, ...] = ()  # other file extensions that name it
     rdflib: str = ""  # rdflib's name for it (RDF only)
@@ -44,6 +46,7 @@ _RDF: dict[str, FormatSpec[ox.RdfFormat]] = {
         "text/turtle",
         ox.RdfFormat.TURTLE,
         aliases=("application/x-turtle",),
+        names=("turtle", "n3", "text"),
         suffixes=("n3",),
         rdflib="turtle",
     ),
@@ -53,6 +56,7 @@ _RDF: dict[str, FormatSpec[ox.RdfFormat]] = {
         "application/n-triples",
         ox.RdfFormat.N_TRIPLES,
         aliases=("text/plain",),
+        names=("n-triples", "ntriples"),
         rdflib="nt",
     ),
     "nq": FormatSpec(
@@ -60,6 +64,7 @@ _RDF: dict[str, FormatSpec[ox.RdfFormat]] = {
         "N-Quads",
         "application/n-quads",
         ox.RdfFormat.N_QUADS,
+        names=("n-quads", "nquads"),
         rdflib="nquads",
         graphs=True,
     ),
@@ -72,6 +77,7 @@ _RDF: dict[str, FormatSpec[ox.RdfFormat]] = {
         "application/ld+json",
         ox.RdfFormat.JSON_LD,
         aliases=("application/json",),
+        names=("json-ld", "json"),
         suffixes=("json",),
         rdflib="json-ld",
         graphs=True,
@@ -82,6 +88,7 @@ _RDF: dict[str, FormatSpec[ox.RdfFormat]] = {
         "application/rdf+xml",
         ox.RdfFormat.RDF_XML,
         aliases=("application/xml",),
+        names=("rdf+xml", "rdfxml", "xml"),
         read_also=("text/xml",),
         suffixes=("owl", "xml"),
         rdflib="xml",
@@ -101,6 +108,7 @@ _RESULTS: dict[str, FormatSpec[ox.QueryResultsFormat]] = {
         "application/sparql-results+xml",
         ox.QueryResultsFormat.XML,
         aliases=("application/xml", "text/xml"),
+        names=("sparql",),
     ),
     "csv": FormatSpec("CSV", "SPARQL_Results_CSV", "text/csv", ox.QueryResultsFormat.CSV),
     "tsv": FormatSpec(
@@ -209,6 +217,44 @@ class ResultsFormat(_Tabled):
     def oxigraph(self) -> ox.QueryResultsFormat:
         """The matching pyoxigraph format."""
         return _RESULTS[self._value_].oxigraph
+
+
+def _named() -> dict[str, tuple[ResultsFormat | RdfFormat, ...]]:
+    """Every name a format parameter may give, with the formats it names (at most one of each
+    half): short names and media types first, so that the other names never shadow them."""
+    formats: tuple[ResultsFormat | RdfFormat, ...] = (*ResultsFormat, *RdfFormat)
+    ranked = [
+        *((fmt, (fmt.value, fmt.media_type)) for fmt in formats),
+        *((fmt, fmt.spec.aliases) for fmt in formats),
+        *((fmt, fmt.spec.names) for fmt in formats),
+    ]
+    named: dict[str, list[ResultsFormat | RdfFormat]] = {}
+    for fmt, names in ranked:
+        for name in names:
+            taken = named.setdefault(name, [])
+            if not any(type(other) is type(fmt) for other in taken):
+                taken.append(fmt)
+    return {name: tuple(taken) for name, taken in named.items()}
+
+
+_NAMED = _named()
+
+
+def formats_named(name: str) -> tuple[ResultsFormat | RdfFormat, ...]:
+    """The formats a format parameter's value names, at most one of each half (a results
+    format, an RDF format): by short name, by another name clients send, or by media type
+    (its parameters ignored), in any case; none for a name it does not know.
+
+    >>> formats_named("json")
+    (<ResultsFormat.JSON: 'json'>, <RdfFormat.JSON_LD: 'jsonld'>)
+    >>> formats_named("Turtle")
+    (<RdfFormat.TURTLE: 'ttl'>,)
+    >>> formats_named("text/csv; charset=utf-8")
+    (<ResultsFormat.CSV: 'csv'>,)
+    >>> formats_named("<script>")
+    ()
+    """
+    return _NAMED.get(name.split(";", 1)[0].strip().lower(), ())
 
 
 # The RDF formats in the order linked-data answers offer them: the ``Link`` alternates, the

@@ -8,7 +8,9 @@ lookup is evaluated on the spot, with the others of its turn of the event loop
 piece is written straight to the connection, one that streams chunk by chunk; an answer to
 compress, and an error, go through an ASGI cycle of their own and the application's header
 middleware. Everything else takes uvicorn's usual way. A request line over
-:data:`MAX_URL_BYTES` is a 413 problem, any other request that is not HTTP a 400 problem.
+:data:`MAX_URL_BYTES` is a 413 problem, any other request that is not HTTP a 400 problem. A
+request offering an upgrade (Java's ``Upgrade: h2c``) is read as plain HTTP/1.1, body and all
+(:mod:`cpgraph.server.upgrades`).
 
 This leans on uvicorn's internals: :mod:`cpgraph.server.protocol_check` checks them at
 start-up, and without them the server answers through ASGI alone.
@@ -24,11 +26,7 @@ from typing import Any
 import httptools
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
-from uvicorn.protocols.http.httptools_impl import (
-    STATUS_LINE,
-    HttpToolsProtocol,
-    RequestResponseCycle,
-)
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, RequestResponseCycle
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 from cpgraph.config import Settings
@@ -47,6 +45,7 @@ from cpgraph.server.responses import head_lines, result_response
 from cpgraph.server.runtime import Runtime
 from cpgraph.server.security import HEADER_LINES
 from cpgraph.server.turns import Outcome, Turn
+from cpgraph.server.upgrades import UpgradeIgnoringProtocol
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +87,7 @@ class _InFlight:
         self.disconnected = False
 
 
-class SparqlHttpProtocol(HttpToolsProtocol):
+class SparqlHttpProtocol(UpgradeIgnoringProtocol):
     """See the module's description; made for an app by :func:`sparql_protocol`."""
 
     cpgraph_runtime: Runtime

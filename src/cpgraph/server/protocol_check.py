@@ -2,11 +2,13 @@
 installed.
 
 The fast path subclasses uvicorn's private HTTP protocol (``httptools_impl``): it overrides
-its parser callbacks, reads the attributes its ``__init__`` sets, makes request cycles
-(``RequestResponseCycle``) and starts them (``_start_asgi_task``). ``pyproject.toml`` pins
-uvicorn to the releases this was tested with; :func:`fast_path_problem` checks, at start-up,
-that those internals are there with the shape used, so that a uvicorn that differs serves
-every request through the standard ASGI path instead of failing under load.
+its parser callbacks and ``data_received``, reads the attributes its ``__init__`` sets, makes
+request cycles (``RequestResponseCycle``) and starts them (``_start_asgi_task``); it reads a
+request offering an upgrade again when httptools stops at the end of its head
+(:mod:`cpgraph.server.upgrades`). ``pyproject.toml`` pins uvicorn to the releases this was
+tested with; :func:`fast_path_problem` checks, at start-up, that those internals are there
+with the shape used, so that a uvicorn that differs serves every request through the standard
+ASGI path instead of failing under load.
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ PROTOCOL_METHODS: dict[str, tuple[str, ...]] = {
     "on_response_complete": (),
     "send_400_response": ("msg",),
     "_start_asgi_task": ("cycle", "app"),
+    "data_received": ("data",),
+    "_unset_keepalive_if_required": (),
+    "_should_upgrade": (),
+    "handle_websocket_upgrade": (),
+    "_unsupported_upgrade_warning": (),
 }
 # What its __init__ sets that the fast path reads or replaces.
 PROTOCOL_ATTRIBUTES = (
@@ -59,6 +66,12 @@ CYCLE_PARAMETERS = (
 )
 CYCLE_ATTRIBUTES = ("more_body", "disconnected", "response_complete", "keep_alive")
 STATUSES = (200, 400, 413)  # the status lines the fast path writes itself
+# A request offering an upgrade, with a body: httptools is expected to end the message at the
+# blank line and stop there (HttpParserUpgrade with the offset of the body).
+UPGRADE_OFFER = (
+    b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+    b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\nContent-Length: 6\r\n\r\n"
+)
 
 
 def fast_path_problem() -> str | None:
@@ -85,7 +98,7 @@ def fast_path_problem() -> str | None:
     for name in ("get_client_addr", "get_path_with_query_string"):
         if not callable(getattr(utils, name, None)):
             return f"uvicorn.protocols.utils has no {name}"
-    return _instances_problem(protocol, cycle, flow_control)
+    return _upgrade_problem() or _instances_problem(protocol, cycle, flow_control)
 
 
 def _parameters(function: Any) -> tuple[str, ...] | None:
@@ -98,6 +111,28 @@ def _parameters(function: Any) -> tuple[str, ...] | None:
         return None
     names = tuple(signature.parameters)
     return names[1:] if names[:1] == ("self",) else names
+
+
+def _upgrade_problem() -> str | None:
+    """Whether httptools stops where :mod:`cpgraph.server.upgrades` expects it to, on a
+    request offering an upgrade: at the end of its head, before its body."""
+    import httptools
+
+    class Target:
+        """Takes the parser's callbacks; nothing is kept."""
+
+    stop = getattr(httptools, "HttpParserUpgrade", None)
+    if not isinstance(stop, type) or not issubclass(stop, Exception):
+        return "httptools has no HttpParserUpgrade"
+    parser = httptools.HttpRequestParser(Target())
+    try:
+        parser.feed_data(UPGRADE_OFFER + b"ASK {}")
+    except stop as exc:
+        if exc.args[:1] == (len(UPGRADE_OFFER),):
+            return None
+    except Exception as exc:  # noqa: BLE001 - an httptools that parses otherwise: logged
+        return f"httptools reads a request offering an upgrade otherwise ({exc!r})"
+    return "httptools does not stop at the end of the head of a request offering an upgrade"
 
 
 def _instances_problem(protocol: type, cycle: type, flow_control: Any) -> str | None:

@@ -9,6 +9,7 @@ import functools
 import re
 from urllib.parse import unquote
 
+from cpgraph.engine.negotiation import FORMAT_PARAMETERS, with_format_parameters
 from cpgraph.engine.requests import QueryRequest
 from cpgraph.errors import InputError, PayloadTooLargeError
 from cpgraph.rdf.namespaces import prefix_pairs
@@ -28,7 +29,9 @@ def query_request(
     authorised: bool,
     base_iri: str | None,
 ) -> QueryRequest:
-    """The query a protocol request asks for, on the current build, with its limits.
+    """The query a protocol request asks for, on the current build, with its limits. Its
+    format parameters (``format``, ``output``, ``results``) go before ``accept``
+    (:func:`~cpgraph.engine.negotiation.with_format_parameters`).
 
     Raises:
         InputError: unless there is exactly one ``query`` parameter.
@@ -57,8 +60,9 @@ def query_request(
         query=text,
         base_iri=base_iri,  # relative IRIs resolve against the endpoint's URL
         store=runtime.store,
-        accept=accept,
-        format=params["format"][0] if "format" in params else None,
+        accept=with_format_parameters(
+            [value for name in FORMAT_PARAMETERS for value in params.get(name, ())], accept
+        ),
         default_graphs=_graph_iris(params, "default-graph-uri"),
         named_graphs=_graph_iris(params, "named-graph-uri")
         if "named-graph-uri" in params

@@ -137,7 +137,9 @@ def uvicorn_config(app: FastAPI, settings: Settings, **options: Any) -> uvicorn.
         http: type[asyncio.Protocol] | str = sparql_protocol(runtime_of(app))
     else:
         log.warning("GET queries are answered through ASGI, without the fast path: %s", problem)
-        http = "auto"
+        # h11, not httptools: httptools skips the body of a request that offers an upgrade
+        # (Java's Upgrade: h2c), which only the fast path's protocol reads again.
+        http = "h11"
     return uvicorn.Config(
         app,
         http=http,
