@@ -634,8 +634,7 @@ def test_sepa_became_the_ministry_of_environmental_protection_according_to_002(s
         in_source(
             "s002",
             """?c a cp:OrganisationalChange ;
-        org:originalOrganization ag:sepa ; org:resultingOrganization ag:mep ;
-        cp:startDate ?d .""",
+        org:originalOrganization ag:sepa ; org:resultingOrganization ag:mep .""",
         )
     )
     assert rows
@@ -658,8 +657,9 @@ def test_the_second_industrial_pollution_conference_was_in_shanghai_in_october_1
     [
         ("1992", "state-council", "Ten countermeasures"),
         ("1994", "state-council", "Agenda 21"),
-        ("1995", "npc-standing-committee", "Solid Waste"),
-        ("1995", "npc-standing-committee", "Air Pollution"),
+        # 002 prints "National People's Congress Committee" without saying which committee.
+        ("1995", "npc-committee", "Solid Waste"),
+        ("1995", "npc-committee", "Air Pollution"),
         ("1996", "npc", "Water Pollution"),
         ("1998", "state-council", "construction projects"),
         ("1999", "setc", "demonstration"),

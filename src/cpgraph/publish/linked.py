@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from cpgraph.errors import NotFoundError
+from cpgraph.publish.disagreements import DisagreementView, disagreements_about
 from cpgraph.rdf import Term
 from cpgraph.rdf.formats import RdfFormat
 from cpgraph.rdf.jsonld import write_jsonld
@@ -64,7 +65,8 @@ class ResourceView:
     """Everything a resource's page shows.
 
     ``names`` maps the IRIs on the page to their best label; ``graphs`` describes every graph
-    that a statement on the page comes from.
+    that a statement on the page comes from; ``disagreements`` are those the resource is part
+    of, as the curators modelled them.
     """
 
     iri: str
@@ -76,6 +78,7 @@ class ResourceView:
     names: dict[str, str]
     graphs: dict[str, GraphInfo]
     is_graph: bool = False
+    disagreements: list[DisagreementView] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -272,6 +275,7 @@ def resource_view(
         names=best_labels(store, linked, base=base),
         graphs=infos,
         is_graph=is_graph,
+        disagreements=disagreements_about(store, iri, base=base),
     )
 
 
