@@ -21,6 +21,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -55,6 +56,7 @@ ROOT = HERE.parent
 KINDS = ("point lookup", "join with filter", "aggregate", "10,000 rows")
 ACCEPT = {"Accept": "application/sparql-results+json"}
 UNION = "urn:x-cpgraph:union"
+HTTP_THREADS = 64  # Virtuoso's HTTP threads and connections
 
 
 def _dataset(triples: int, seed: int) -> tuple[Path, Stats]:
@@ -78,6 +80,10 @@ def _virtuoso(folder: Path, buffers: int) -> Iterator[tuple[str, subprocess.Pope
     ini = ini.replace(
         "MaxDirtyBuffers          = 6000", f"MaxDirtyBuffers          = {buffers * 3 // 4}"
     )
+    # As an operator would set it for a front end: as many HTTP threads and kept-alive
+    # connections as cpgraph's processes hold open (the tests' 10 make the 11th wait).
+    for setting in ("MaxClientConnections", "ServerThreads", "MaxKeepAlives"):
+        ini = re.sub(rf"^({setting}\s*=\s*)10$", rf"\g<1>{HTTP_THREADS}", ini, flags=re.M)
     (folder / "virtuoso.ini").write_text(ini)
     url = f"http://127.0.0.1:{http_port}"
     command = [VIRTUOSO, "+foreground", "+configfile", str(folder / "virtuoso.ini")]

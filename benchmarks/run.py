@@ -1323,14 +1323,27 @@ def write_outputs(report: dict[str, Any], settings: Settings) -> None:
     results = settings.output / "results"
     results.mkdir(parents=True, exist_ok=True)
     (results / "scale.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    from charts import embed, redraw, section
     from report import render
 
-    # Contribution runs of benchmarks/contribution.py (10M: its own command) join the report.
+    full = {**report, "contribution_runs": contribution_runs(results)}
+    text = render(full)
+    try:
+        drawn = redraw(full, results / "charts")
+    except ImportError as missing:
+        print(f"charts not drawn: {missing} (pip install -e '.[bench]')", file=sys.stderr)
+    else:
+        text = embed(text, section(full, drawn, directory="results/charts"))
+    (settings.output / "RESULTS.md").write_text(text)
+
+
+def contribution_runs(results: Path) -> list[dict[str, Any]]:
+    """The runs of ``benchmarks/contribution.py`` (10M: its own command) that join the report."""
     runs = []
     for path in sorted(results.glob("contribution-*.json")):
         with contextlib.suppress(ValueError, KeyError):
             runs.append({**json.loads(path.read_text()), "file": path.name})
-    (settings.output / "RESULTS.md").write_text(render({**report, "contribution_runs": runs}))
+    return runs
 
 
 def main(argv: list[str] | None = None) -> int:

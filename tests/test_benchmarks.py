@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import importlib.util
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import httpx
 import pyoxigraph as ox
@@ -34,6 +36,7 @@ from cpgraph.validation.shacl import load_ontology, load_shapes, validate_graph
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import charts  # noqa: E402
 import run as suite  # noqa: E402
 import synthetic  # noqa: E402
 from harness import free_port, server  # noqa: E402
@@ -286,7 +289,10 @@ def test_the_suite_runs_at_a_small_size_and_reports_every_part(tmp_path: Path) -
     if "shipped-endpoint" in parts:
         assert "**The shipped graph (" in text
     assert "1-minute load average" in text  # how idle the machine was, whichever it was
-    assert render(report) == text
+    assert text.startswith(render(report))
+    if importlib.util.find_spec("matplotlib") is not None:  # the charts, drawn from the run
+        assert "## Costs against size" in text
+        assert (tmp_path / "out" / "results" / "charts" / "build-time.svg").exists()
     if missing:
         pytest.skip(f"endpoint part not run: {', '.join(missing)} missing")
 
@@ -368,3 +374,261 @@ def test_the_python_floor_answers_select_and_ask_as_pyoxigraph_does(
             client.get(url, params={"query": "ASK {}"}, headers={"Accept": "text/csv"}).status_code
             == 406
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# Charts of the costs against size (benchmarks/charts.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def _figure(*values: float) -> dict:
+    return suite.summary(list(values))
+
+
+def _served(rps: float, *, did_not_finish: str | None = None) -> dict:
+    return {
+        "rows": 5,
+        "rps": _figure(rps * 0.9, rps, rps * 1.1),
+        "p50_ms": _figure(1.0),
+        "p99_ms": _figure(2.0),
+        "failures": 0,
+        "did_not_finish": did_not_finish,
+        "cpgraph_rps_ratio": None,
+    }
+
+
+def _built(seconds: float, mib: float, *, runs: int = 3) -> dict:
+    times = [seconds * 0.95, seconds, seconds * 1.05][:runs] if runs > 1 else [seconds]
+    return {
+        "seconds": _figure(*times),
+        "triples_per_second": _figure(1000.0),
+        "peak_rss_mib": _figure(mib),
+        "did_not_finish": None,
+    }
+
+
+@pytest.fixture
+def scale() -> dict:
+    """A scale.json of two sizes, shaped as run.py writes it: cpgraph's build time grows in
+    proportion (slope 1), its point lookups not at all (slope 0); at the larger size the
+    validating build and full-store pySHACL did not run, Virtuoso was not measured and
+    rdflib-endpoint's aggregate completed no answer."""
+    small, large = 1_000, 10_000
+    stored = {"statements": 10, "union": 10}
+    return {
+        "machine": {"date": "2026-12-08 03:00 UTC"},
+        "sizes": {
+            str(small): {
+                "data": {"triples": small},
+                "build": {
+                    "triples": small,
+                    "peers": {
+                        "cpgraph build --trusted": _built(1.0, 100.0),
+                        "oxigraph load": _built(0.5, 80.0),
+                        "cpgraph build (validating)": _built(20.0, 500.0, runs=1),
+                    },
+                },
+                "validation": {
+                    "contribution_triples": 974,
+                    "full-store pyshacl": {"validate_s": _figure(5.0, 6.0, 7.0), "conforms": True},
+                    "cpgraph fast path": {"validate_s": _figure(0.3, 0.3, 0.4), "conforms": True},
+                },
+                "endpoint": {
+                    "startup_s": {"cpgraph": 2.0, "oxigraph": 0.2, "virtuoso": 3.0},
+                    "server_peak_rss_mib": {"cpgraph": 300.0, "oxigraph": 40.0, "virtuoso": 700.0},
+                    "results": {
+                        "point lookup @ c=1": {
+                            "cpgraph": _served(5000.0),
+                            "virtuoso": _served(900),
+                        },
+                        "point lookup @ c=8": {
+                            "cpgraph": _served(9000.0),
+                            "oxigraph": _served(10e3),
+                        },
+                        "aggregate @ c=1": {
+                            "cpgraph": _served(100.0),
+                            "rdflib-endpoint": _served(6.0),
+                        },
+                    },
+                },
+                "writes": stored,
+            },
+            str(large): {
+                "data": {"triples": large},
+                "build": {
+                    "triples": large,
+                    "peers": {
+                        "cpgraph build --trusted": _built(10.0, 400.0),
+                        "oxigraph load": _built(4.0, 300.0),
+                        "cpgraph build (validating)": {
+                            "seconds": None,
+                            "triples_per_second": None,
+                            "peak_rss_mib": None,
+                            "did_not_finish": "not attempted above 2,000 statements",
+                        },
+                    },
+                },
+                "validation": {
+                    "full-store pyshacl": {"skipped": "not attempted at this size"},
+                    "cpgraph fast path": {"validate_s": _figure(0.4, 0.4, 0.5), "conforms": True},
+                },
+                "endpoint": {
+                    "startup_s": {"cpgraph": 3.0, "oxigraph": 0.3},
+                    "server_peak_rss_mib": {"cpgraph": 350.0, "oxigraph": 90.0},
+                    "results": {
+                        "point lookup @ c=1": {"cpgraph": _served(5000.0)},
+                        "point lookup @ c=8": {
+                            "cpgraph": _served(9000.0),
+                            "oxigraph": _served(8e3),
+                        },
+                        "aggregate @ c=1": {
+                            "cpgraph": _served(10.0),
+                            "rdflib-endpoint": _served(0.0),
+                        },
+                    },
+                },
+            },
+        },
+    }
+
+
+def _matplotlib() -> None:
+    if importlib.util.find_spec("matplotlib") is None:
+        pytest.skip("matplotlib is not installed (pip install -e '.[bench]')")
+
+
+CHARTS = {
+    "build-time": {"cpgraph build --trusted", "oxigraph load", "cpgraph build (validating)"},
+    "build-memory": {"cpgraph build --trusted", "oxigraph load", "cpgraph build (validating)"},
+    "validation-time": {
+        "cpgraph build (validating), whole graph",
+        "full-store pyshacl",
+        "cpgraph fast path",
+    },
+    "server-memory": {"cpgraph", "oxigraph", "virtuoso"},
+    "startup": {"cpgraph", "oxigraph", "virtuoso"},
+    "throughput-point-lookup": {"cpgraph", "oxigraph", "virtuoso"},
+    "throughput-aggregate": {"cpgraph", "rdflib-endpoint"},
+}
+
+
+def test_each_chart_is_a_well_formed_svg_naming_its_peers_and_which_way_is_better(
+    scale, tmp_path: Path
+) -> None:
+    _matplotlib()
+    drawn = charts.redraw(scale, tmp_path)
+    assert {chart.name for chart in drawn} == set(CHARTS)
+    assert {p.stem for p in tmp_path.glob("*.svg")} == set(CHARTS)
+    for chart in drawn:
+        root = ElementTree.parse(tmp_path / f"{chart.name}.svg").getroot()
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        texts = {
+            "".join(t.itertext()).strip() for t in root.iter("{http://www.w3.org/2000/svg}text")
+        }
+        assert CHARTS[chart.name] <= texts, chart.name  # the legend names every peer
+        better = "higher" if chart.name.startswith("throughput") else "lower"
+        assert f"{chart.title} ({better} is better)" in texts
+        assert "statements in the store" in texts
+        assert f"{chart.quantity} ({chart.unit})" in texts
+        assert {"1k", "10k"} <= texts  # the sizes on the x axis
+
+
+def test_the_same_numbers_draw_the_same_bytes(scale, tmp_path: Path) -> None:
+    _matplotlib()
+    charts.redraw(scale, tmp_path / "a")
+    charts.redraw(json.loads(json.dumps(scale)), tmp_path / "b")
+    first = {p.name: p.read_bytes() for p in (tmp_path / "a").glob("*.svg")}
+    assert first == {p.name: p.read_bytes() for p in (tmp_path / "b").glob("*.svg")}
+    assert len(first) == len(CHARTS)
+
+
+def test_a_figure_missing_at_a_size_is_left_out_of_its_line_not_drawn_as_zero(scale) -> None:
+    by_name = {chart.name: chart for chart in charts.charts(scale)}
+    lines = by_name["build-time"].panels[0].series
+    assert [p.statements for p in lines["cpgraph build (validating)"]] == [1_000]
+    assert [p.statements for p in lines["cpgraph build --trusted"]] == [1_000, 10_000]
+    assert [p.statements for p in by_name["startup"].panels[0].series["virtuoso"]] == [1_000]
+    validation = by_name["validation-time"].panels[0].series
+    assert [p.statements for p in validation["full-store pyshacl"]] == [1_000]
+    aggregate = by_name["throughput-aggregate"].panels[0].series
+    assert [p.statements for p in aggregate["rdflib-endpoint"]] == [1_000]  # 0 requests/s
+    assert all(p.median > 0 for chart in by_name.values() for p in chart.points)
+    # The spread is drawn where there were several runs, not for a single run.
+    assert lines["cpgraph build --trusted"][0].low == pytest.approx(0.95)
+    assert lines["cpgraph build (validating)"][0].low is None
+
+
+def test_a_panel_per_concurrency_and_the_slopes_in_words_come_from_the_numbers(scale) -> None:
+    by_name = {chart.name: chart for chart in charts.charts(scale)}
+    lookup = by_name["throughput-point-lookup"]
+    assert [panel.title for panel in lookup.panels] == ["concurrency 1", "concurrency 8"]
+    build = charts.sentence(by_name["build-time"])
+    assert "cpgraph build --trusted 1.00 (1k-10k)" in build
+    assert "cpgraph build (validating) one size only" in build
+    assert "the steepest, cpgraph build --trusted, grows in proportion to the store" in build
+    assert "(x10 for each tenfold" in build
+    lookups = charts.sentence(lookup)
+    assert "cpgraph 0.00 at concurrency 1 (1k-10k) and 0.00 at concurrency 8 (1k-10k)" in lookups
+    assert "virtuoso one size only at concurrency 1" in lookups
+    assert "oxigraph -0.10 at concurrency 8" in lookups
+    aggregate = charts.sentence(by_name["throughput-aggregate"])
+    assert "the steepest, cpgraph at concurrency 1, falls in proportion as the store" in aggregate
+
+
+def test_one_size_gives_points_without_a_slope(scale) -> None:
+    scale["sizes"].pop("10000")
+    build = next(c for c in charts.charts(scale) if c.name == "build-time")
+    assert charts.sentence(build).startswith("**Build and load time**: measured at one size only")
+
+
+def test_the_section_takes_the_place_of_its_old_self_and_leaves_the_rest_as_it_was() -> None:
+    before = "# R\n\n## How the costs grow\n\n| a |\n\n## By hand\n\n```\n## not a heading\n```\n"
+    once = charts.embed(before, ["## Costs against size", "", "first", ""])
+    assert once == before.replace("## By hand", "## Costs against size\n\nfirst\n\n## By hand")
+    twice = charts.embed(once, ["## Costs against size", "", "second", ""])
+    assert twice == once.replace("first", "second")
+    assert charts.embed("# R\n", ["## Costs against size", "", "x"]).endswith("\nx\n")
+    # A heading inside a fenced block does not end the section it is in.
+    fenced = "## Costs against size\n\nold\n```\n## kept?\n```\n## Next\n"
+    assert charts.embed(fenced, ["## Costs against size", "", "new", ""]) == (
+        "## Costs against size\n\nnew\n\n## Next\n"
+    )
+
+
+def test_the_command_redraws_from_a_scale_json_and_updates_results_md(scale, tmp_path) -> None:
+    _matplotlib()
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "scale.json").write_text(json.dumps(scale))
+    (tmp_path / "RESULTS.md").write_text("# Results\n\n## How the costs grow\n\ntable\n")
+    assert charts.main([str(results / "scale.json")]) == 0
+    text = (tmp_path / "RESULTS.md").read_text()
+    assert text.startswith("# Results\n\n## How the costs grow\n\ntable\n\n## Costs against size")
+    for name in CHARTS:
+        assert f"](results/charts/{name}.svg)" in text
+        assert (results / "charts" / f"{name}.svg").exists()
+    # A stale chart from an earlier run does not stay behind.
+    (results / "charts" / "gone.svg").write_text("<svg/>")
+    charts.main([str(results / "scale.json")])
+    assert not (results / "charts" / "gone.svg").exists()
+    assert (tmp_path / "RESULTS.md").read_text() == text
+
+
+def test_sizes_without_figures_draw_no_chart_and_a_bad_file_is_refused(tmp_path) -> None:
+    hollow = {
+        "sizes": {
+            "1000": {
+                "data": {"triples": 1000},
+                "endpoint": {"skipped": "wrk is not installed"},
+                "build": {"peers": {"oxigraph load": {"seconds": None, "did_not_finish": None}}},
+                "validation": None,
+            }
+        }
+    }
+    assert charts.charts(hollow) == []
+    assert charts.charts({"sizes": {}}) == []
+    for text in ("{", "[]", '{"sizes": 3}', '{"machine": {}}'):
+        (tmp_path / "scale.json").write_text(text)
+        assert charts.main([str(tmp_path / "scale.json")]) == 2, text
+    assert charts.main([str(tmp_path / "absent.json")]) == 2
+    assert not (tmp_path / "RESULTS.md").exists()
