@@ -62,6 +62,15 @@ test-deps::
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$packages >/dev/null; \
 	fi
 
+# npm's Comunica (@comunica/query-sparql 4.x, tests/clients/package.json) for the real-client
+# tests, into tests/clients/node_modules; where npm or the package cannot be had, they skip.
+test-deps::
+	@if [ ! -x tests/clients/node_modules/.bin/comunica-sparql ] && command -v npm >/dev/null; then \
+		echo "installing Comunica for the real-client tests"; \
+		npm install --prefix tests/clients --no-package-lock --no-audit --no-fund >/dev/null 2>&1 \
+			|| echo "Comunica could not be installed: its tests skip"; \
+	fi
+
 lint: $(BIN)/cpgraph
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
