@@ -303,7 +303,7 @@ def test_the_chart_is_chosen_from_the_shape_of_the_result() -> None:
 def test_every_chart_is_accessible_svg_with_text_labels(kind: ChartKind) -> None:
     label = 'Tags <b>& "quotes"'
     table = ResultTable(
-        ("date", "a", "aLabel", "b", "bLabel", "n"),
+        ("date", "a", "aLabel", "b", "bLabel", "n", "value1", "value2"),
         (
             {
                 "date": _lit("2002-06-29", "date"),
@@ -312,6 +312,8 @@ def test_every_chart_is_accessible_svg_with_text_labels(kind: ChartKind) -> None
                 "b": ox.NamedNode("http://e/b"),
                 "bLabel": ox.Literal("B"),
                 "n": _lit("42", "integer"),
+                "value1": ox.Literal("1994-12"),  # a pair, for the comparison
+                "value2": ox.Literal("1995"),
             },
         ),
     )

@@ -151,12 +151,13 @@ def create_app(
         summary="A knowledge graph of cleaner-production policy in China, over SPARQL.",
         lifespan=lifespan,
         docs_url=None,  # Swagger UI from the package, not a CDN (cpgraph.server.static)
+        redoc_url=None,  # ReDoc would come from a CDN
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(FollowCurrentBuild, runtime=runtime)
     for middleware in header_middleware(  # innermost first
-        docs_paths=[p for p in (app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p],
+        query_paths=[query_page.QUERY_PATH],
         api_docs_paths=[DOCS_PATH],
     ):
         app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)

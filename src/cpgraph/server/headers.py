@@ -51,16 +51,16 @@ VARY_ORIGIN = "Origin"
 
 
 def header_middleware(
-    *, docs_paths: Collection[str] = (), api_docs_paths: Collection[str] = ()
+    *, query_paths: Collection[str] = (), api_docs_paths: Collection[str] = ()
 ) -> list[Middleware]:
     """The middleware that applies the rules, innermost first: CORS, gzip, then the security
-    headers outermost (on every response; the pages' CSP on documents, ``docs_paths`` and
-    ``api_docs_paths`` being the API documentation's pages: see
+    headers outermost (on every response; the pages' CSP on documents, ``query_paths`` being
+    the query page's and ``api_docs_paths`` the API documentation's: see
     :class:`~cpgraph.server.security.SecurityHeaders`)."""
     return [
         Middleware(cors),
         Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM),
-        Middleware(SecurityHeaders, docs_paths=docs_paths, api_docs_paths=api_docs_paths),
+        Middleware(SecurityHeaders, query_paths=query_paths, api_docs_paths=api_docs_paths),
     ]
 
 

@@ -6,12 +6,13 @@ a browser renders (HTML, SVG) also carries a Content-Security-Policy: cpgraph's 
 their stylesheet and their one script from ``/static`` and nothing from elsewhere, so
 :data:`PAGE_POLICY` allows only this origin, no inline script or style, no framing.
 
-The API documentation has policies of its own. Swagger UI (``/docs``) is served from the
-package (:mod:`cpgraph.server.static`) and started by a script of its own, but draws icons as
-``data:`` images and sets inline styles: :data:`API_DOCS_POLICY`. FastAPI's ReDoc page
-(``/redoc``) and OAuth redirect load their code from the jsDelivr CDN and start it with an
-inline script, so those routes alone get :data:`DOCS_POLICY`, which allows exactly that. None
-of them reflects anything from the request.
+The query page (``/query``) runs YASGUI, served from the package (``/static/yasgui``). Its
+table's column resizer writes two fixed ``<style>`` elements; :data:`QUERY_POLICY` allows
+those two by their hashes (:data:`YASGUI_STYLE_HASHES`) and nothing else inline. The API
+documentation (Swagger UI at ``/docs``, from the package, started by a script of its own)
+draws icons as ``data:`` images and sets inline styles: :data:`API_DOCS_POLICY`. There is no
+ReDoc page: FastAPI's loads its code from a CDN. None of them reflects anything from the
+request.
 
 :class:`SecurityHeaders` adds the headers to what the application sends; the fast protocol
 (:mod:`cpgraph.server.protocol`) writes :data:`HEADER_LINES` itself.
@@ -29,14 +30,16 @@ PAGE_POLICY = (
     "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
     "object-src 'none'"
 )
-DOCS_POLICY = (
+# The two <style> texts YASGUI's column resizer inserts (yasgui.min.js): its grips' rules, and
+# the cursor while a column is dragged. A test recomputes them from the vendored file.
+YASGUI_STYLE_HASHES = (
+    "sha256-zCK2EVMoPc04mRF/g5CotUvxbJPWS+8V0b+s9ptqQIk=",
+    "sha256-c0O6TmFAkgpNbHxKAa1BrveWHHopjEtC47i0PzMudxg=",
+)
+QUERY_POLICY = (
     "default-src 'self'; "
-    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src 'self' https://fonts.gstatic.com; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "worker-src 'self' blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
-    "object-src 'none'"
+    f"style-src 'self' {' '.join(repr(h) for h in YASGUI_STYLE_HASHES)}; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 )
 API_DOCS_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -52,7 +55,7 @@ HEADER_LINES = b"".join(name + b": " + value + b"\r\n" for name, value in HEADER
 DOCUMENT_TYPES = frozenset(media.encode("latin-1") for media in PAGE_TYPES)
 _CSP = b"content-security-policy"
 _PAGE_CSP = (_CSP, PAGE_POLICY.encode("latin-1"))
-_DOCS_CSP = (_CSP, DOCS_POLICY.encode("latin-1"))
+_QUERY_CSP = (_CSP, QUERY_POLICY.encode("latin-1"))
 _API_DOCS_CSP = (_CSP, API_DOCS_POLICY.encode("latin-1"))
 
 
@@ -72,19 +75,19 @@ def secured(
 
 
 class SecurityHeaders:
-    """ASGI middleware: every HTTP response gets :func:`secured` headers; ``docs_paths`` are
-    the routes of :data:`DOCS_POLICY`, ``api_docs_paths`` those of :data:`API_DOCS_POLICY`."""
+    """ASGI middleware: every HTTP response gets :func:`secured` headers; ``query_paths`` are
+    the routes of :data:`QUERY_POLICY`, ``api_docs_paths`` those of :data:`API_DOCS_POLICY`."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
-        docs_paths: Collection[str] = (),
+        query_paths: Collection[str] = (),
         api_docs_paths: Collection[str] = (),
     ) -> None:
         self.app = app
         self.policies = {
-            **dict.fromkeys(docs_paths, _DOCS_CSP),
+            **dict.fromkeys(query_paths, _QUERY_CSP),
             **dict.fromkeys(api_docs_paths, _API_DOCS_CSP),
         }
 

@@ -8,7 +8,10 @@ Three kinds, chosen from a saved query's ``#+ chart:`` header or from the shape 
 - **bars**: a label column and one or more numeric columns, as horizontal bars (one series per
   numeric column, with a legend);
 - **network**: links between two columns of IRIs (each shown by its ``<column>Label``), drawn
-  as two facing columns when the two sides are different things, else on a circle.
+  as two facing columns when the two sides are different things, else round, one label a row;
+- **comparison**: paired columns (``value1`` and ``value2``, ``source1Label`` and
+  ``source2Label``...) as two values side by side on each row, each with its source: where
+  sources disagree, the disagreement.
 
 Every chart is an accessible SVG image: ``role="img"`` with a ``<title>`` and a ``<desc>``,
 real text for every label, and a ``<title>`` tooltip on each mark. Columns whose names start
@@ -33,28 +36,18 @@ from cpgraph.web.render import fragment
 Row = dict[str, Term]
 
 DATE_TYPES = {XSD + "date", XSD + "dateTime", XSD + "gYear", XSD + "gYearMonth"}
-NUMBER_TYPES = {
-    XSD + t
-    for t in (
-        "integer",
-        "decimal",
-        "double",
-        "float",
-        "int",
-        "long",
-        "short",
-        "nonNegativeInteger",
-        "positiveInteger",
-    )
-}
+_NUMBERS = "integer decimal double float int long short nonNegativeInteger positiveInteger"
+NUMBER_TYPES = {XSD + t for t in _NUMBERS.split()}
 PALETTE = ("#2b6cb0", "#dd6b20", "#2f855a", "#b83280", "#6b46c1")
 MAX_ROWS = 400
 WIDTH = 960
+CHAR_WIDTH = 7.0  # a generous width of one character of 12 px text, to keep labels apart
 
 
 class ChartKind(enum.Enum):
     """The charts cpgraph draws."""
 
+    COMPARISON = "comparison"  # first: the order in which kinds are tried
     TIMELINE = "timeline"
     BARS = "bars"
     NETWORK = "network"
@@ -117,6 +110,28 @@ def iri_columns(table: ResultTable) -> list[str]:
     return [v for v in table.shown if _all(table.values(v), ox.NamedNode)]
 
 
+def column_pairs(table: ResultTable) -> list[tuple[str, str]]:
+    """The shown columns that come in pairs, ``<stem>1<tail>`` with ``<stem>2<tail>``, in the
+    order of the first of each."""
+    shown = table.shown
+    pairs = []
+    for name in shown:
+        stem, one, tail = name.rpartition("1")
+        if one and stem and not tail[:1].isdigit() and f"{stem}2{tail}" in shown:
+            pairs.append((name, f"{stem}2{tail}"))
+    return pairs
+
+
+def row_label_column(table: ResultTable, *, exclude: Sequence[str] = ()) -> str | None:
+    """The text column that tells rows apart best: the one with the most distinct values."""
+    text = [
+        v
+        for v in table.shown
+        if v not in exclude and table.values(v) and _all(table.values(v), ox.Literal)
+    ]
+    return max(text, key=lambda v: len({t.value for t in table.values(v)}), default=None)
+
+
 def label_column(table: ResultTable, *, exclude: Sequence[str] = ()) -> str | None:
     """The column to label marks by: a ``...Label`` column, else the first text column."""
     text = [
@@ -140,6 +155,7 @@ def choose_chart(table: ResultTable, hint: str | None = None) -> ChartKind | Non
     if hint == "none" or not table.rows:
         return None
     fits = {
+        ChartKind.COMPARISON: bool(column_pairs(table)),
         ChartKind.TIMELINE: date_column(table) is not None and label_column(table) is not None,
         ChartKind.BARS: bool(number_columns(table))
         and label_column(table, exclude=number_columns(table)) is not None,
@@ -148,7 +164,7 @@ def choose_chart(table: ResultTable, hint: str | None = None) -> ChartKind | Non
     if hint is not None:
         kind = ChartKind(hint)
         return kind if fits[kind] else None
-    for kind in (ChartKind.TIMELINE, ChartKind.BARS, ChartKind.NETWORK):
+    for kind in ChartKind:  # a paired result is a comparison before anything else
         if fits[kind]:
             return kind
     return None
@@ -165,7 +181,12 @@ def render_svg(table: ResultTable, kind: ChartKind, *, title: str, description: 
     Raises:
         ValueError: if the result lacks the columns the chart needs.
     """
-    draw = {ChartKind.TIMELINE: _timeline, ChartKind.BARS: _bars, ChartKind.NETWORK: _network}
+    draw = {
+        ChartKind.TIMELINE: _timeline,
+        ChartKind.BARS: _bars,
+        ChartKind.NETWORK: _network,
+        ChartKind.COMPARISON: _comparison,
+    }
     width, height, marks, summary = draw[kind](table)
     return fragment(
         "chart.svg",
@@ -238,14 +259,19 @@ def _timeline(table: ResultTable) -> Drawing:
     for index, (year, row) in enumerate(dated):
         cy = top + step * index + step / 2
         cx = x(year)
-        name = _short(_text(row.get(label)), 90)
-        room_right, room_left = WIDTH - right - cx, cx - left
-        wanted = len(name) * 6.6  # about 6.6 px per character at 12 px
-        anchor, tx = ("start", cx + 9)
-        if wanted > room_right and room_left > room_right:
-            anchor, tx = ("end", cx - 9)
+        whole = _text(row.get(label))
+        # The label goes where it fits whole (right of the dot, else left of it, never into
+        # the date column left of the axis); else on the roomier side, shortened to fit.
+        room_right = WIDTH - right - (cx + 9)
+        room_left = cx - 9 - (left + 4)
+        wanted = len(whole) * CHAR_WIDTH
+        if wanted <= room_right or room_right >= room_left:
+            anchor, tx, room = "start", cx + 9, room_right
+        else:
+            anchor, tx, room = "end", cx - 9, room_left
+        name = _short(whole, max(4, int(room / CHAR_WIDTH)))
         when = row[date].value
-        dots.append(_Dot(when, _text(row.get(label)), name, cx, cy, tx, anchor))
+        dots.append(_Dot(when, whole, name, cx, cy, tx, anchor))
     summary = f"{len(dated)} dated rows from {first} to {last - 1}."
     marks = {"left": left, "top": top, "ticks": ticks, "dots": dots}
     return WIDTH, int(height), marks, summary
@@ -372,23 +398,98 @@ def _network(table: ResultTable) -> Drawing:
             for index, iri in enumerate(nodes):
                 positions[iri] = (x, offset + step * index + step / 2, anchor)
     else:
+        # Round, but with evenly spaced rows: down the right half, then up the left half, each
+        # node on an ellipse at its row's height, so that no two labels share a line.
         nodes = list(dict.fromkeys([*left_nodes, *right_nodes]))
-        height = 720
-        cx, cy, radius = WIDTH / 2, height / 2, 230
+        half = (len(nodes) + 1) // 2
+        step = 24
+        height = 60 + step * half
+        cx, cy, rx, ry = WIDTH / 2, height / 2, 200.0, step * half / 2
         for index, iri in enumerate(nodes):
-            angle = 2 * math.pi * index / max(1, len(nodes)) - math.pi / 2
-            px, py = cx + radius * math.cos(angle), cy + radius * math.sin(angle)
-            positions[iri] = (px, py, "start" if math.cos(angle) >= 0 else "end")
+            sign, rank = (1, index) if index < half else (-1, len(nodes) - 1 - index)
+            py = 30 + step * rank + step / 2
+            spread = math.sqrt(max(0.0, 1 - ((py - cy) / (ry + step)) ** 2))
+            px = cx + sign * (40 + (rx - 40) * spread)
+            positions[iri] = (px, py, "start" if sign > 0 else "end")
     lines = []
     for source, target in edges:
         x1, y1, _ = positions[source]
         x2, y2, _ = positions[target]
         lines.append(_Edge(names[source], names[target], x1, y1, x2, y2))
-    dots = [
-        _Node(
-            iri, names[iri], _short(names[iri], 34), x, y, x + 9 if side == "start" else x - 9, side
-        )
-        for iri, (x, y, side) in positions.items()
-    ]
+    dots = []
+    for iri, (x, y, side) in positions.items():
+        room = (WIDTH - 12 - x if side == "start" else x - 12) - 9
+        short = _short(names[iri], max(4, min(44, int(room / CHAR_WIDTH))))
+        dots.append(_Node(iri, names[iri], short, x, y, x + 9 if side == "start" else x - 9, side))
     summary = f"{len(positions)} nodes and {len(edges)} links."
     return WIDTH, int(height), {"edges": lines, "nodes": dots}, summary
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparison
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Side:
+    """One of a row's two values: the value (whole and shortened), where it comes from."""
+
+    value: str
+    short: str
+    origin: str
+    x: int
+    colour: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    """A row of a comparison: its label (whole and shortened), its top, its two sides."""
+
+    name: str
+    short: str
+    detail: str
+    y: int
+    sides: tuple[_Side, _Side]
+
+
+def _comparison(table: ResultTable) -> Drawing:
+    pairs = column_pairs(table)
+    if not pairs:
+        raise ValueError("a comparison needs paired columns (value1 and value2)")
+    values = pairs[0]
+    origins = [p for p in pairs[1:] if p[0].endswith("Label")] or pairs[1:2]
+    places = [p for p in pairs[1:] if p not in origins[:1]][:1]
+    paired = {name for pair in pairs for name in pair}
+    label = row_label_column(table, exclude=sorted(paired))
+    detail = row_label_column(table, exclude=sorted({*paired, label or ""}))
+    left, card, gap, top, step = 12, 300, 12, 44, 48
+    first_x = WIDTH - 2 * card - gap - left
+    rows = table.rows[:MAX_ROWS]
+    drawn = []
+    for index, row in enumerate(rows):
+        y = top + index * step
+        sides = []
+        for side in (0, 1):
+            value = _text(row.get(values[side]))
+            origin = ", ".join(
+                w for w in (_text(row.get(p[side])) for p in (*origins[:1], *places)) if w
+            )
+            fit, x = int((card - 16) / CHAR_WIDTH), first_x + side * (card + gap)
+            sides.append(
+                _Side(value, _short(value, fit), _short(origin, fit + 6), x, PALETTE[side])
+            )
+        name = _text(row.get(label)) if label else ""
+        room = first_x - left - 10
+        drawn.append(
+            _Pair(
+                name,
+                _short(name, int(room / CHAR_WIDTH)),
+                _short(_text(row.get(detail)) if detail else "", int(room / (CHAR_WIDTH - 1))),
+                y,
+                (sides[0], sides[1]),
+            )
+        )
+    heads = [(first_x + side * (card + gap), PALETTE[side], values[side]) for side in (0, 1)]
+    summary = f"{len(rows)} rows, each with {values[0]} beside {values[1]}."
+    marks = {"left": left, "card": card, "step": step, "heads": heads, "pairs": drawn}
+    return WIDTH, top + step * len(rows) + 12, marks, summary

@@ -2,11 +2,12 @@
 
 Every page is plain, accessible HTML5 (``lang``, a skip link, headings in order, labelled
 form controls, table headers with ``scope``) styled by the package's own
-``/static/cpgraph.css``; only the query page has a script (``/static/query.js``). Nothing is
-loaded from elsewhere, so the pages work offline. IRIs under the base are linked to the path
-where this server answers them (:func:`cpgraph.publish.linked.local_path`), other IRIs to
-themselves when :func:`may_link` allows (http, https, mailto), else shown as text; an IRI is
-shown by its label where the graph has one (:class:`Linker`, used by the templates' macros).
+``/static/cpgraph.css``; only the query page has scripts (YASGUI, from ``/static/yasgui``,
+and ``/static/query.js``). Nothing is loaded from elsewhere, so the pages work offline.
+IRIs under the base are linked to the path where this server answers them
+(:func:`cpgraph.publish.linked.local_path`), other IRIs to themselves when :func:`may_link`
+allows (http, https, mailto), else shown as text; an IRI is shown by its label where the
+graph has one (:class:`Linker`, used by the templates' macros).
 
 The functions take the data classes of :mod:`cpgraph.publish.linked`,
 :mod:`cpgraph.web.vocabdoc` and :mod:`cpgraph.publish.stats` and return the whole page.
@@ -47,7 +48,6 @@ CORE_NAMES = {
     RDFS + "seeAlso": "see also",
     RDFS + "subClassOf": "subclass of",
 }
-QUERY_PREFIXES = ("cp", "rdf", "rdfs", "xsd", "skos", "prov", "org", "dcterms", "foaf")
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 # What a browser's URL parser ignores: C0 controls and spaces around a URL, tabs and line
 # breaks anywhere in it (so "java\tscript:" is "javascript:" to it).
@@ -268,28 +268,36 @@ def members_page(
 
 
 def default_query(base: str) -> str:
-    """The query the editor starts with: cpgraph's usual prefixes, then an example."""
-    table = prefixes(base)
-    head = "".join(f"PREFIX {p}: <{table[p]}>\n" for p in QUERY_PREFIXES)
+    """The query the editor starts with: the server's predeclared prefixes (all of them, so
+    the text also runs elsewhere), then an example."""
+    head = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes(base).items())
     return head + "\n" + EXAMPLE_QUERY + "\n"
 
 
 def query_page(*, base: str, query: str | None = None, fmt: str = "json") -> str:
-    """The query page: an editor with line numbers, a format choice, a results area.
+    """The query page: YASGUI, from the package, set up for this server's ``/sparql``.
 
-    Without scripts the form still works: it submits to ``/sparql`` and the browser shows
-    the raw result. With ``/static/query.js`` the result is drawn as a table, errors are
-    marked at their line, and a download link follows the chosen format.
+    ``/static/query.js`` gives YASGUI the server's prefixes (for completion and for showing
+    results) and ``query`` (from a link's ``?query=``) as a tab of its own. Without scripts
+    the form it replaces still works: it submits to ``/sparql`` and the browser shows the
+    raw result.
     """
+    text = query if query is not None else default_query(base)
     return render_page(
         "query.html",
         "Query",
-        scripts=["/static/query.js"],
-        text=query if query is not None else default_query(base),
+        scripts=["/static/yasgui/yasgui.min.js", "/static/query.js"],
+        text=text,
         fmt=fmt,
         table_formats=TABLE_FORMATS,
         graph_formats=GRAPH_FORMATS,
-        config={"base": base, "prefixes": prefixes(base), "endpoint": "/sparql"},
+        config={
+            "base": base,
+            "prefixes": prefixes(base),
+            "endpoint": "/sparql",
+            "query": text,
+            "given": query is not None,
+        },
     )
 
 

@@ -9,9 +9,10 @@ from cpgraph.server.deps import SettingsDep
 from cpgraph.web.pages import query_page
 
 router = APIRouter(tags=["Pages"])
+QUERY_PATH = "/query"
 
 
-@router.get("/query", summary="Query the graph in the browser", response_class=HTMLResponse)
+@router.get(QUERY_PATH, summary="Query the graph in the browser", response_class=HTMLResponse)
 def query(request: Request, settings: SettingsDep) -> HTMLResponse:
     """The editor, with ``?query=`` filled in when given (and ``?format=`` chosen)."""
     text = request.query_params.get("query")
