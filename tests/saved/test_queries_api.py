@@ -22,6 +22,7 @@ from tests.conftest import run_cli
 
 from cpgraph.config import Settings
 from cpgraph.rdf.namespaces import XSD
+from cpgraph.saved.query import CHARTS
 from cpgraph.web.charts import ChartKind, ResultTable, choose_chart, fractional_year, render_svg
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -297,6 +298,11 @@ def test_the_chart_is_chosen_from_the_shape_of_the_result() -> None:
     assert choose_chart(counted, "timeline") is None
     assert choose_chart(dated, "none") is None
     assert fractional_year("1994-12") == pytest.approx(1994 + 11 / 12)
+
+
+def test_a_saved_query_header_may_name_every_kind_of_chart() -> None:
+    # The header's `#+ chart:` takes the kinds the charts draw, and "none".
+    assert set(CHARTS) == {kind.value for kind in ChartKind} | {"none"}
 
 
 @pytest.mark.parametrize("kind", list(ChartKind))

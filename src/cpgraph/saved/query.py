@@ -38,7 +38,7 @@ from cpgraph.sparql.lexer import lexemes, tokens, unescape_iri
 
 QUERIES_FOLDER = "queries"
 DEFAULT_PAGE_SIZE = 100
-CHARTS = ("timeline", "bars", "network", "none")
+CHARTS = ("timeline", "bars", "network", "comparison", "none")
 _SIB = "https://purl.expasy.org/sparql-examples/ontology#"
 _AGGREGATES = {"COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT"}
 _AFTER_GROUP_BY = {"HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES"}
